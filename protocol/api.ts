@@ -1,0 +1,114 @@
+/** HTTP and WebSocket shapes (interfaces.md §4–5), shared by server and dashboard. */
+import type { PumpState } from './sentence.ts';
+
+export const ALERT_TYPES = [
+  'occlusion', 'infusion_stopped', 'delivery_below_24h', 'signal_lost', 'gateway_offline', 'low_reservoir',
+  'low_battery', 'air_in_line', 'pump_fault', 'clock_error',
+] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+export type Severity = 'high' | 'medium' | 'low';
+export type Role = 'nurse' | 'billing' | 'admin';
+
+export interface Alert {
+  id: string;
+  pump: string;
+  gateway: string;
+  type: AlertType;
+  severity: Severity;
+  status: 'active' | 'cleared';
+  acknowledged: boolean;
+  ackedBy: string | null;
+  ackedAt: string | null;
+  raisedAt: string;
+  clearedAt: string | null;
+  /** one line a nurse understands at 3 a.m. */
+  message: string;
+  detail: Record<string, unknown>;
+  /** extension: re-pushed because nobody acknowledged it in time */
+  escalated?: boolean;
+}
+
+export interface PumpView {
+  pump: string;
+  gateway: string;
+  state: PumpState | null;
+  /** server time the last sentence arrived, ISO */
+  lastSeen: string | null;
+  rateMlH: number | null;
+  infusedMl: number | null;
+  vtbiMl: number | null;
+  reservoirMl: number | null;
+  pressureMmHg: number | null;
+  batteryPct: number | null;
+  alarms: string[];
+  programId: string | null;
+  projectedEnd: string | null;
+  activeAlerts: number;
+  /** extensions */
+  drug?: string | null;
+  programVolumeMl?: number | null;
+  programHours?: number | null;
+  pumpTime?: string | null;
+  gatewayOnline?: boolean | null;
+  label?: string | null;
+}
+
+export interface TelemetryPoint {
+  time: string;
+  seq: number;
+  state: PumpState;
+  rateMlH: number;
+  infusedMl: number;
+  vtbiMl: number;
+  reservoirMl: number | null;
+  pressureMmHg: number | null;
+  batteryPct: number;
+  alarms: string[];
+}
+
+export interface Interruption {
+  from: string;
+  to: string;
+  minutes: number;
+  reason: string;
+}
+
+export interface Episode {
+  /** extension: stable id for /api/billing/episodes/:id/evidence */
+  id?: string;
+  pump: string;
+  programId: string;
+  drug: string;
+  start: string;
+  end: string | null;
+  deliveryHours: number;
+  interruptions: Interruption[];
+  longestInterruptionMin: number;
+  continuous24h: boolean;
+  code: 'S9330' | 'S9331';
+  serviceDays: string[];
+  evidence: { firstSeq: number; lastSeq: number; sentences: number };
+  /** extensions */
+  unverifiedHours?: number;
+}
+
+export type ServerMessage =
+  | { type: 'snapshot'; pumps: PumpView[]; alerts: Alert[] }
+  | { type: 'alert'; alert: Alert }
+  | { type: 'pump'; pump: PumpView };
+
+/** Runtime check for what arrives on /ws (the dashboard's side). */
+export function parseServerMessage(text: string): ServerMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null) return null;
+  const o = m as Record<string, unknown>;
+  if (o.type === 'snapshot' && Array.isArray(o.pumps) && Array.isArray(o.alerts)) return m as ServerMessage;
+  if (o.type === 'alert' && typeof o.alert === 'object' && o.alert !== null && typeof (o.alert as Alert).id === 'string') return m as ServerMessage;
+  if (o.type === 'pump' && typeof o.pump === 'object' && o.pump !== null && typeof (o.pump as PumpView).pump === 'string') return m as ServerMessage;
+  return null;
+}

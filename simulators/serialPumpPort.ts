@@ -1,0 +1,90 @@
+import { SerialPort } from 'serialport';
+import { decodeHistRequest } from '../protocol/encode.ts';
+import { decodeSentence } from '../protocol/decode.ts';
+import { PumpHistory } from './pumpHistory.ts';
+
+export interface SerialPumpPortOptions {
+  /** the pump's end of the virtual cable (PtyPair.pumpPath) */
+  path: string;
+  historySize?: number;
+  /** line end the pump sends; CR LF per the spec */
+  lineEnd?: string;
+}
+
+/**
+ * The pump's side of a serial link: writes sentences, keeps the last ones, and answers
+ * `?HIST,<from>` by replaying them byte-identical. Bytes written while the link is "down"
+ * (`send(line, { lost: true })`) are kept in history but never reach the wire.
+ */
+export class SerialPumpPort {
+  readonly history: PumpHistory;
+  private port: SerialPort | null = null;
+  private pending = '';
+  private readonly lineEnd: string;
+  /** ?HIST requests answered, for tests */
+  histRequests: number[] = [];
+
+  constructor(private readonly opts: SerialPumpPortOptions) {
+    this.history = new PumpHistory(opts.historySize ?? 1000);
+    this.lineEnd = opts.lineEnd ?? '\r\n';
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  async open(): Promise<void> {
+    if (this.port) return;
+    const port = new SerialPort({ path: this.opts.path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.on('data', (chunk: Buffer) => this.onData(chunk));
+    port.on('error', () => undefined); // the gateway end vanishing is normal life for a pump
+    port.on('close', () => { if (this.port === port) this.port = null; });
+    this.port = port;
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** Sends a sentence (no line end). Valid sentences go into the history either way. */
+  async send(line: string, opts: { lost?: boolean } = {}): Promise<void> {
+    const decoded = decodeSentence(line);
+    if (decoded.ok) this.history.push(line, decoded.sentence.seq);
+    if (!opts.lost) await this.writeRaw(line + this.lineEnd);
+  }
+
+  /** Arbitrary bytes on the wire (noise, truncated lines); not kept in history. */
+  async writeRaw(data: string | Buffer): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    if (!port.write(data)) await new Promise<void>((resolve) => port.once('drain', () => resolve()));
+  }
+
+  /** Waits until everything written so far has left the process. */
+  async drain(): Promise<void> {
+    const port = this.port;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.drain(() => resolve()));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending += chunk.toString('latin1');
+    if (this.pending.length > 4096) this.pending = this.pending.slice(-256); // the pump ignores other input
+    let nl: number;
+    while ((nl = this.pending.indexOf('\n')) >= 0) {
+      const line = this.pending.slice(0, nl).replace(/\r$/, '');
+      this.pending = this.pending.slice(nl + 1);
+      const from = decodeHistRequest(line);
+      if (from !== null) {
+        this.histRequests.push(from);
+        void this.replay(from);
+      }
+    }
+  }
+
+  private async replay(from: number): Promise<void> {
+    for (const line of this.history.since(from)) await this.writeRaw(line + this.lineEnd);
+  }
+}

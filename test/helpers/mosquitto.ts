@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './ports.ts';
+import { startProcess, type RunningProcess } from './childProcess.ts';
+import { tempDir, type TempDir } from './tempDir.ts';
+import { waitFor } from './wait.ts';
+import { connect } from 'node:net';
+
+export interface Broker {
+  port: number;
+  url: string;
+  dir: string;
+  /** (re)starts on the same port with the same persistence folder */
+  start(): Promise<void>;
+  /** SIGTERM: Mosquitto saves its persistence file and exits */
+  stop(): Promise<void>;
+  /** removes the temp folder too */
+  dispose(): Promise<void>;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A real Mosquitto on a free port in a temp folder. It stays root (`user root`: otherwise it drops
+ * to user mosquitto and cannot write the temp folder) and queues without limit for offline
+ * persistent sessions (the default max_queued_messages of 1000 silently drops).
+ */
+export async function startMosquitto(extraConfig = ''): Promise<Broker> {
+  const port = await freePort();
+  const tmp: TempDir = tempDir('pumpwatch-mosquitto-');
+  const conf = join(tmp.path, 'mosquitto.conf');
+  writeFileSync(conf, [
+    'user root',
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence true',
+    `persistence_location ${tmp.path}/`,
+    'autosave_interval 1',
+    'max_queued_messages 0',
+    'max_inflight_messages 0',
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+    extraConfig,
+  ].join('\n'));
+  let proc: RunningProcess | null = null;
+  const broker: Broker = {
+    port, url: `mqtt://127.0.0.1:${port}`, dir: tmp.path,
+    async start() {
+      proc = startProcess('mosquitto', ['-c', conf]);
+      await waitFor(() => portOpen(port), 10_000, `mosquitto on ${port}`);
+    },
+    async stop() {
+      if (proc) await proc.stop();
+      proc = null;
+    },
+    async dispose() {
+      await broker.stop();
+      tmp.remove();
+    },
+  };
+  await broker.start();
+  return broker;
+}
