@@ -1,0 +1,49 @@
+/** The contract between the pure billing episode tracker and the server's I/O. */
+import type { Episode } from '../../protocol/api.ts';
+import type { PumpMessage } from '../../protocol/payloads.ts';
+
+export interface BillingConfig {
+  /** CONTINUITY_TOLERANCE_MIN: longest single interruption still counted as one continuous infusion */
+  continuityToleranceMin: number;
+  /** payer rule for service days */
+  serviceDayRule: 'calendar_day' | 'full_24h';
+  /** IANA zone of the agency, for calendar days (DST-correct) */
+  timeZone: string;
+}
+
+/** Stored form of an episode: everything needed to rebuild the tracker after a restart. */
+export interface EpisodeRecord {
+  id: string;
+  pump: string;
+  version: 1;
+  [key: string]: unknown;
+}
+
+/** Where an episode's raw sentences are, so storage can return them as evidence. */
+export interface EvidenceRange {
+  pump: string;
+  /** pump-clock bounds, ISO */
+  from: string;
+  to: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export interface EpisodeQuery {
+  /** epoch ms, pump clock; episodes overlapping [from, to] */
+  fromMs?: number;
+  toMs?: number;
+  pump?: string;
+}
+
+export interface EpisodeTracker {
+  /** one validated, de-duplicated pump message, in arrival order */
+  ingest(msg: PumpMessage): void;
+  episodes(query: EpisodeQuery): Episode[];
+  episode(id: string): Episode | undefined;
+  evidenceRange(id: string): EvidenceRange | undefined;
+  /** records changed since the last call, to persist */
+  takeChanged(): EpisodeRecord[];
+  restore(records: EpisodeRecord[]): void;
+  forgetPump(serial: string): void;
+}

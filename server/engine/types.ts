@@ -1,0 +1,62 @@
+/**
+ * The contract between the pure detection engine (server/pumps, server/detectors, server/alerts)
+ * and the I/O around it (ingest, storage, HTTP, WebSocket). Everything here is data in, data out;
+ * time comes in as arguments, never from Date.now().
+ */
+import type { Alert, PumpView } from '../../protocol/api.ts';
+import type { PumpMessage } from '../../protocol/payloads.ts';
+
+export interface DetectionConfig {
+  /** STOPPED_GRACE_S: how long a running program may be paused/halted before infusion_stopped */
+  stoppedGraceS: number;
+  /** SIGNAL_LOST_S: silence (server clock) from a pump with an unfinished program before signal_lost */
+  signalLostS: number;
+  /** unacknowledged high-severity alerts are re-pushed with escalated: true after this long */
+  escalateAfterS: number;
+  /** a pump time more than this ahead of the server clock is a clock_error, not used for durations */
+  clockAheadToleranceS: number;
+  /** further thresholds (occlusion inference, reservoir, battery, flap window...) with defaults */
+  [key: string]: number;
+}
+
+export interface IngestContext {
+  /** gateway id from the topic */
+  gateway: string;
+  /** server clock when the message arrived, epoch ms */
+  serverTimeMs: number;
+}
+
+/** What changed since the last takeChanges(): each alert and pump at most once, in its latest state. */
+export interface EngineChanges {
+  alerts: Alert[];
+  pumps: PumpView[];
+}
+
+/** Serializable per-pump detection state, stored so a restart or handover resumes exactly. */
+export interface PumpSnapshot {
+  pump: string;
+  version: 1;
+  [key: string]: unknown;
+}
+
+export interface DetectionEngine {
+  /** one validated, de-duplicated pump message, in arrival order */
+  ingest(msg: PumpMessage, ctx: IngestContext): void;
+  gatewayAvailability(gateway: string, state: 'online' | 'offline', serverTimeMs: number): void;
+  /** server-clock timers (signal_lost, escalation); call about once a second */
+  tick(serverTimeMs: number): void;
+  /** undefined for an unknown id; acknowledging twice keeps the first who/when */
+  acknowledge(alertId: string, by: string, serverTimeMs: number): Alert | undefined;
+  pumps(): PumpView[];
+  pump(serial: string): PumpView | undefined;
+  /** active alerts plus cleared ones not yet acknowledged */
+  openAlerts(): Alert[];
+  alert(id: string): Alert | undefined;
+  takeChanges(): EngineChanges;
+  /** restart / handover: state as exported, and the open alerts as last stored */
+  exportPump(serial: string): PumpSnapshot | undefined;
+  restorePump(snapshot: PumpSnapshot): void;
+  restoreAlert(alert: Alert): void;
+  /** drops a pump this instance no longer owns (scale-out handover) */
+  forgetPump(serial: string): void;
+}
