@@ -1,0 +1,108 @@
+/**
+ * What the HTTP API and the WebSocket hub need from the rest of the server. The core service
+ * implements it; the HTTP layer only authenticates, validates, authorises and formats.
+ * All times given to the backend are epoch ms; everything returned uses the protocol/api.ts shapes.
+ */
+import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+
+export interface AlertQuery {
+  /** 'active' = status active now; 'all' = every alert raised in [fromMs, toMs] */
+  status: 'active' | 'all';
+  pump?: string;
+  /** epoch ms, raisedAt bounds (ignored for status 'active') */
+  fromMs: number;
+  toMs: number;
+}
+
+export interface EpisodeQueryMs {
+  /** epoch ms, pump clock; episodes overlapping [fromMs, toMs] */
+  fromMs: number;
+  toMs: number;
+  pump?: string;
+}
+
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  mqtt: 'up' | 'down';
+  influx: 'up' | 'down';
+  /** extensions (write backlog, version...) are passed through as they are */
+  [key: string]: unknown;
+}
+
+/** One live change, pushed to every WebSocket client as a ServerMessage. */
+export type LiveChange =
+  | { type: 'alert'; alert: Alert }
+  | { type: 'pump'; pump: PumpView };
+
+export interface LiveSnapshot {
+  pumps: PumpView[];
+  /** active alerts plus cleared ones not yet acknowledged */
+  alerts: Alert[];
+}
+
+export type AuditAction =
+  | 'login' | 'login_failed' | 'login_locked' | 'logout'
+  | 'ack' | 'billing_export' | 'evidence_export'
+  | 'user_added' | 'user_removed' | 'user_changed'
+  | 'pump_label';
+
+/** One audit record: who did what, when, from where. Never carries patient or clinical data. */
+export interface AuditEvent {
+  /** server clock, ISO */
+  time: string;
+  action: AuditAction;
+  /** account name, token label ("token:1a2b3c4d"), "users-file" for file changes, or the attempted username */
+  actor: string;
+  role: Role | null;
+  /** client IP as seen by the server; "local" for file changes */
+  from: string;
+  outcome: 'ok' | 'failed' | 'denied';
+  /** alert id, episode id, username... */
+  target?: string;
+  /** small flat extras (export format, query range); no clinical values */
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface AuditQuery {
+  fromMs: number;
+  toMs: number;
+  action?: AuditAction;
+  /** newest first, at most this many */
+  limit: number;
+}
+
+export interface ApiBackend {
+  pumps(): Promise<PumpView[]>;
+  /** undefined for an unknown pump */
+  pump(serial: string): Promise<PumpView | undefined>;
+  /** stored status points in time order; the caller checked that the pump exists */
+  telemetry(pump: string, fromMs: number, toMs: number): Promise<TelemetryPoint[]>;
+  /** newest first */
+  alerts(query: AlertQuery): Promise<Alert[]>;
+  /** undefined for an unknown id; acknowledging twice keeps the first who/when */
+  acknowledge(alertId: string, by: string): Promise<Alert | undefined>;
+  episodes(query: EpisodeQueryMs): Promise<Episode[]>;
+  /** undefined for an unknown id */
+  episode(id: string): Promise<Episode | undefined>;
+  /**
+   * The raw sentences behind an episode, one NDJSON line each (without the line end):
+   * {"seq","time","received","raw"}. undefined for an unknown episode id.
+   */
+  evidence(id: string): Promise<AsyncIterable<string> | undefined>;
+  health(): Promise<HealthView>;
+  /** Prometheus text exposition of the core's metrics (ingest rate, drops by reason, write backlog...) */
+  metricsText(): Promise<string>;
+  /** current pumps and open alerts, for the first WebSocket message */
+  snapshot(): Promise<LiveSnapshot>;
+  /**
+   * Live alert and pump changes, in batches as the core produces them (each alert/pump at most once
+   * per batch, latest state). Returns the unsubscribe function.
+   */
+  subscribe(listener: (changes: readonly LiveChange[]) => void): () => void;
+  /** stores one audit record; must not throw (the HTTP layer does not wait for it) */
+  audit(event: AuditEvent): void;
+  /** stored audit records, newest first (admin only) */
+  auditLog(query: AuditQuery): Promise<AuditEvent[]>;
+  /** optional: a nurse-facing label for a pump (no patient names); undefined for an unknown pump */
+  setPumpLabel?(pump: string, label: string | null): Promise<PumpView | undefined>;
+}

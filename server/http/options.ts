@@ -1,0 +1,72 @@
+/** Options of the HTTP layer, with defaults; validated once by the caller's config and frozen. */
+import { readFileSync } from 'node:fs';
+
+export interface HttpOptions {
+  /** raw bearer tokens (PUMPWATCH_API_TOKENS); only their SHA-256 hashes are kept */
+  tokens: readonly string[];
+  /** PUMPWATCH_USERS_FILE, written by `npm run users` */
+  usersFile: string;
+  /** true when fastify was created with TLS (Secure cookies, HSTS) */
+  https: boolean;
+  /** dashboard/dist, served at /; missing folder = API only */
+  dashboardDir?: string;
+  /** extra allowed browser origins besides the server's own (e.g. "https://pumps.example.org") */
+  allowedOrigins?: readonly string[];
+  /** epoch ms; injected for tests */
+  clock?: () => number;
+  /** session idle expiry, seconds (default 1800) */
+  sessionIdleS?: number;
+  /** session absolute expiry, seconds (default 43200 = a 12-hour shift) */
+  sessionAbsoluteS?: number;
+  /** failed logins per IP in the window before refusing (default 20) */
+  loginMaxPerIp?: number;
+  /** failed logins per username in the window before lockout (default 5) */
+  loginMaxPerUser?: number;
+  /** failure counting window and lockout length, seconds (default 900) */
+  loginWindowS?: number;
+  loginLockoutS?: number;
+  /** users-file mtime poll, ms (default 2000), as a fallback to fs.watch */
+  usersPollMs?: number;
+  /** WebSocket: drop a client whose unsent bytes exceed this (default 4 MiB) */
+  wsMaxBufferedBytes?: number;
+  /** WebSocket: ping period; a client that missed the previous pong is dropped (default 30000 ms) */
+  wsPingMs?: number;
+}
+
+export interface TlsFiles {
+  key: Buffer;
+  cert: Buffer;
+}
+
+/** Reads the TLS key and certificate for `Fastify({ https: tlsFiles(...) })`; throws with a one-line reason. */
+export function tlsFiles(certFile: string, keyFile: string): TlsFiles {
+  try {
+    return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  } catch (err) {
+    throw new Error(`cannot read TLS certificate/key: ${(err as NodeJS.ErrnoException).code ?? 'error'} (${certFile}, ${keyFile})`);
+  }
+}
+
+export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir'>> {
+  dashboardDir: string | undefined;
+}
+
+export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
+  return Object.freeze({
+    tokens: o.tokens,
+    usersFile: o.usersFile,
+    https: o.https,
+    dashboardDir: o.dashboardDir,
+    allowedOrigins: o.allowedOrigins ?? [],
+    clock: o.clock ?? Date.now,
+    sessionIdleS: o.sessionIdleS ?? 1800,
+    sessionAbsoluteS: o.sessionAbsoluteS ?? 43_200,
+    loginMaxPerIp: o.loginMaxPerIp ?? 20,
+    loginMaxPerUser: o.loginMaxPerUser ?? 5,
+    loginWindowS: o.loginWindowS ?? 900,
+    loginLockoutS: o.loginLockoutS ?? 900,
+    usersPollMs: o.usersPollMs ?? 2000,
+    wsMaxBufferedBytes: o.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
+    wsPingMs: o.wsPingMs ?? 30_000,
+  });
+}
