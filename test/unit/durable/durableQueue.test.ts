@@ -1,0 +1,245 @@
+import { test, describe, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DurableQueue, DurableQueueError } from '../../../durable/index.ts';
+import { tempDir } from '../../helpers/tempDir.ts';
+
+function texts(q: DurableQueue, from = 0, max = 1_000_000): string[] {
+  return q.read(from, max).map((r) => r.data.toString());
+}
+
+async function withQueue(fn: (dir: string) => Promise<void>): Promise<void> {
+  const tmp = tempDir('pumpwatch-durable-');
+  try {
+    await fn(tmp.path);
+  } finally {
+    tmp.remove();
+  }
+}
+
+describe('DurableQueue', () => {
+  test('appends, reads in order from a cursor, acks a prefix', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    assert.equal(q.append('a'), 1);
+    assert.equal(q.append(Buffer.from('b')), 2);
+    assert.equal(q.append('c'), 3);
+    assert.equal(q.depth, 3);
+    assert.deepEqual(texts(q), ['a', 'b', 'c']);
+    assert.deepEqual(q.read(2, 1).map((r) => r.no), [2]);
+    q.ack(2);
+    assert.equal(q.depth, 1);
+    assert.deepEqual(texts(q), ['c']);
+    q.ack(1); // going back is ignored
+    assert.equal(q.depth, 1);
+    q.ack(99); // clamped to what exists
+    assert.equal(q.depth, 0);
+    assert.deepEqual(texts(q), []);
+    await q.stop();
+  }));
+
+  test('restart keeps unacked records and numbering; acked ones are not re-read', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    for (let i = 1; i <= 10; i++) q.append(`r${i}`);
+    q.ack(4);
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.equal(q2.depth, 6);
+    assert.deepEqual(q2.read(0, 100).map((r) => r.no), [5, 6, 7, 8, 9, 10]);
+    assert.equal(q2.append('r11'), 11);
+    await q2.stop();
+  }));
+
+  test('records written without flush or stop survive like a kill -9 (page cache)', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    q.append('x');
+    q.append('y');
+    // no stop(): the process "dies" here; a new instance opens the same files
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['x', 'y']);
+    await q2.stop();
+    await q.stop();
+  }));
+
+  test('a torn last record is truncated on open and appends continue cleanly', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    q.append('one');
+    q.append('two');
+    q.append('three-is-longer');
+    await q.stop();
+    const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg')) as string);
+    const size = statSync(seg).size;
+    truncateSync(seg, size - 5); // power cut in the middle of the last write
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.equal(q2.truncatedBytes, 8 + 'three-is-longer'.length - 5);
+    assert.deepEqual(texts(q2), ['one', 'two']);
+    assert.equal(q2.append('four'), 3);
+    await q2.stop();
+    const q3 = new DurableQueue({ dir });
+    q3.start();
+    assert.deepEqual(texts(q3), ['one', 'two', 'four']);
+    await q3.stop();
+  }));
+
+  test('a zero-filled or corrupt tail is not taken for records', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    q.append('keep');
+    await q.stop();
+    const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg')) as string);
+    appendFileSync(seg, Buffer.alloc(4096)); // zeroed blocks after a power cut
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['keep']);
+    assert.equal(q2.truncatedBytes, 4096);
+    q2.append('next');
+    await q2.stop();
+    const bytes = readFileSync(seg);
+    bytes[bytes.length - 1] ^= 0xff; // flip a payload bit: CRC must catch it
+    writeFileSync(seg, bytes);
+    const q3 = new DurableQueue({ dir });
+    q3.start();
+    assert.deepEqual(texts(q3), ['keep']);
+    await q3.stop();
+  }));
+
+  test('rotates segments, reads old ones back from disk, deletes fully acked segments', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir, segmentBytes: 64 * 1024, cacheBytes: 1024, maxBytes: 64 * 1024 * 1024 });
+    q.start();
+    const payload = 'p'.repeat(500);
+    for (let i = 1; i <= 1000; i++) q.append(`${i}:${payload}`);
+    const segCount = (): number => readdirSync(dir).filter((n) => n.endsWith('.seg')).length;
+    assert.ok(segCount() >= 7, `expected several segments, got ${segCount()}`);
+    const all = q.read(0, 2000);
+    assert.equal(all.length, 1000);
+    all.forEach((r, i) => assert.equal(r.data.toString(), `${i + 1}:${payload}`));
+    assert.equal(q.read(321, 1)[0]?.data.toString(), `321:${payload}`);
+    const before = q.bytes;
+    q.ack(900);
+    assert.ok(q.bytes < before / 4, 'acked segments are deleted');
+    assert.ok(segCount() <= 2);
+    assert.equal(q.read(0, 1)[0]?.no, 901);
+    await q.stop();
+    const q2 = new DurableQueue({ dir, segmentBytes: 64 * 1024 });
+    q2.start();
+    assert.equal(q2.read(0, 1)[0]?.no, 901);
+    assert.equal(q2.depth, 100);
+    await q2.stop();
+  }));
+
+  test('bounded: QUEUE_FULL when maxBytes is reached, space returns after ack', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir, maxBytes: 64 * 1024, segmentBytes: 8 * 1024 });
+    q.start();
+    const rec = 'x'.repeat(1000);
+    let n = 0;
+    let err: unknown;
+    try {
+      for (;;) { q.append(rec); n++; }
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof DurableQueueError);
+    assert.equal(err.code, 'QUEUE_FULL');
+    assert.equal(n, Math.floor((64 * 1024) / (8 + 1000)), 'fills up to the byte bound exactly');
+    assert.ok(q.bytes <= 64 * 1024);
+    q.ack(n);
+    assert.equal(q.append(rec), n + 1);
+    await q.stop();
+  }));
+
+  test('ENOSPC becomes DISK_FULL, a half-written frame is cut off, the queue keeps working', () => withQueue(async (dir) => {
+    let failNext = false;
+    const { writeSync } = process.getBuiltinModule('node:fs');
+    const q = new DurableQueue({
+      dir,
+      writeSync: (fd, buf) => {
+        if (failNext) {
+          failNext = false;
+          writeSync(fd, buf.subarray(0, 3)); // part of the frame reached the disk
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        }
+        return writeSync(fd, buf);
+      },
+    });
+    q.start();
+    q.append('before');
+    failNext = true;
+    assert.throws(() => q.append('lost'), (e: unknown) => e instanceof DurableQueueError && e.code === 'DISK_FULL');
+    q.append('after');
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['before', 'after']);
+    assert.equal(q2.truncatedBytes, 0);
+    await q2.stop();
+  }));
+
+  test('concurrent flush() callers share fsyncs (group commit) and durableNo advances', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < 100; i++) {
+      q.append(`r${i}`);
+      flushes.push(q.flush());
+    }
+    const distinct = new Set(flushes);
+    assert.ok(distinct.size <= 3, `${distinct.size} distinct flush rounds for 100 callers`);
+    await Promise.all(flushes);
+    assert.equal(q.durableNo, 100);
+    await q.stop();
+  }));
+
+  test('the ack cursor is persisted periodically, not at every ack', () => withQueue(async (dir) => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const q = new DurableQueue({ dir, cursorPersistMs: 1000 });
+      q.start();
+      for (let i = 0; i < 5; i++) q.append(`r${i}`);
+      q.ack(3);
+      const cursorFile = join(dir, 'cursor.json');
+      assert.equal(readdirSync(dir).includes('cursor.json'), false);
+      mock.timers.tick(1000);
+      assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 3 });
+      q.ack(5);
+      assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 3 });
+      await q.stop();
+      assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 5 });
+    } finally {
+      mock.timers.reset();
+    }
+  }));
+
+  test('append before start is refused with NOT_OPEN', () => {
+    const q = new DurableQueue({ dir: '/nonexistent' });
+    assert.throws(() => q.append('x'), (e: unknown) => e instanceof DurableQueueError && e.code === 'NOT_OPEN');
+  });
+
+  test('≥ 20,000 appends/s with group-commit fsync', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    const rec = `pumpwatch/gw/pumps/CS7-004512\n${'{"v":1,"type":"status"}'.padEnd(380, ' ')}`;
+    const n = 40_000;
+    const t0 = performance.now();
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      q.append(rec);
+      if (i % 50 === 49) {
+        pending.push(q.flush());
+        if (pending.length > 20) await pending.shift();
+      }
+    }
+    await Promise.all(pending);
+    await q.flush();
+    const perS = n / ((performance.now() - t0) / 1000);
+    assert.equal(q.durableNo, n);
+    assert.ok(perS >= 20_000, `${perS.toFixed(0)} appends/s`);
+    await q.stop();
+  }));
+});
