@@ -1,0 +1,87 @@
+/** The alerts panel: open alerts first, one-click acknowledge, who/when for everyone. */
+import type { Alert } from '../../protocol/api.ts';
+import { el, setClass, setText } from './element.ts';
+import { ackText, alertTypeText, clockTime, dateTime, pumpName, severityText } from './format.ts';
+import { panelAlerts } from './sort.ts';
+import type { LiveStore } from './store.ts';
+
+interface Item {
+  el: HTMLElement;
+  severity: HTMLElement;
+  escalated: HTMLElement;
+  title: HTMLAnchorElement;
+  message: HTMLElement;
+  times: HTMLElement;
+  ack: HTMLElement;
+  button: HTMLButtonElement;
+  error: HTMLElement;
+}
+
+export class AlertsPanel {
+  readonly root: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly count: HTMLElement;
+  private readonly items = new Map<string, Item>();
+
+  constructor(private readonly store: LiveStore, private readonly acknowledge: (id: string) => Promise<void>) {
+    this.count = el('p', { class: 'alerts-count' });
+    this.list = el('ol', { class: 'alerts-list', 'aria-label': 'Alerts, most urgent first' });
+    this.root = el('section', { class: 'alerts', 'aria-label': 'Alerts' }, el('h2', {}, 'Alerts'), this.count, this.list);
+  }
+
+  render(): void {
+    const shown = panelAlerts(this.store.alerts.values());
+    const keep = new Set(shown.map((a) => a.id));
+    for (const [id, item] of this.items) if (!keep.has(id)) { item.el.remove(); this.items.delete(id); }
+    let open = 0;
+    shown.forEach((a, i) => {
+      let item = this.items.get(a.id);
+      if (!item) {
+        item = this.createItem(a.id);
+        this.items.set(a.id, item);
+      }
+      this.update(item, a);
+      if (!a.acknowledged) open++;
+      const at = this.list.children[i];
+      if (at !== item.el) this.list.insertBefore(item.el, at ?? null);
+    });
+    setText(this.count, open === 0 ? 'No alert waiting for acknowledgement.' : `${open} alert${open === 1 ? '' : 's'} waiting for acknowledgement`);
+  }
+
+  private update(item: Item, a: Alert): void {
+    const p = this.store.pumps.get(a.pump);
+    const name = p ? pumpName(p) : a.pump;
+    setClass(item.el, `alert sev-${a.severity}${a.escalated ? ' escalated' : ''}${a.acknowledged ? ' acked' : ''} status-${a.status}`);
+    setText(item.severity, severityText(a.severity));
+    item.escalated.hidden = a.escalated !== true;
+    setText(item.title, `${alertTypeText(a.type)} — ${name}`);
+    item.title.href = `#/pump/${encodeURIComponent(a.pump)}`;
+    setText(item.message, a.message);
+    const status = a.status === 'active' ? 'still active' : `cleared ${clockTime(a.clearedAt)}`;
+    setText(item.times, `Raised ${dateTime(a.raisedAt)} · ${status}`);
+    setText(item.ack, ackText(a));
+    item.button.hidden = a.acknowledged;
+    item.button.setAttribute('aria-label', `Acknowledge ${alertTypeText(a.type)} on pump ${name}`);
+  }
+
+  private createItem(id: string): Item {
+    const severity = el('span', { class: 'sev-badge' });
+    const escalated = el('span', { class: 'esc-badge' }, 'ESCALATED');
+    const title = el('a', { class: 'alert-title' });
+    const message = el('p', { class: 'alert-message' });
+    const times = el('p', { class: 'alert-times' });
+    const ack = el('p', { class: 'alert-ack' });
+    const error = el('p', { class: 'alert-error', role: 'alert' });
+    const button = el('button', { type: 'button', class: 'ack-button' }, 'Acknowledge');
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      error.textContent = '';
+      this.acknowledge(id).catch((err: unknown) => {
+        error.textContent = `Could not acknowledge: ${err instanceof Error ? err.message : 'error'}`;
+      }).finally(() => { button.disabled = false; });
+    });
+    const root = el('li', { 'data-alert': id },
+      el('div', { class: 'alert-head' }, severity, escalated, title), message, times, el('div', { class: 'alert-foot' }, ack, button), error);
+    return { el: root, severity, escalated, title, message, times, ack, button, error };
+  }
+}

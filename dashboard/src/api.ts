@@ -1,0 +1,100 @@
+/** HTTP calls to the server (same origin, session cookie, CSRF header on state changes). */
+import type { Alert, Episode, Role, TelemetryPoint } from '../../protocol/api.ts';
+
+export interface Me {
+  username: string;
+  role: Role;
+  csrfToken: string;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (!res.ok) {
+    let reason = res.statusText;
+    try {
+      const j = (await res.json()) as { message?: string; error?: string };
+      reason = j.message ?? j.error ?? reason;
+    } catch { /* not JSON */ }
+    throw new ApiError(res.status, reason);
+  }
+  const text = await res.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** The current session, or null when not logged in. */
+export async function fetchMe(): Promise<Me | null> {
+  try {
+    const me = await request<Me>('GET', '/api/me');
+    setCsrfToken(me.csrfToken);
+    return me;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return null;
+    throw err;
+  }
+}
+
+export async function login(username: string, password: string): Promise<Me> {
+  await request<{ username: string; role: Role }>('POST', '/api/session', { username, password });
+  const me = await fetchMe();
+  if (!me) throw new ApiError(401, 'session not established');
+  return me;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await request('DELETE', '/api/session');
+  } finally {
+    setCsrfToken('');
+  }
+}
+
+export function acknowledgeAlert(id: string): Promise<Alert> {
+  return request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/ack`);
+}
+
+export function fetchTelemetry(pump: string, fromIso: string, toIso: string): Promise<TelemetryPoint[]> {
+  const q = new URLSearchParams({ from: fromIso, to: toIso });
+  return request<TelemetryPoint[]>('GET', `/api/pumps/${encodeURIComponent(pump)}/telemetry?${q.toString()}`);
+}
+
+export function fetchPumpAlerts(pump: string, fromIso: string, toIso: string): Promise<Alert[]> {
+  const q = new URLSearchParams({ status: 'all', pump, from: fromIso, to: toIso });
+  return request<Alert[]>('GET', `/api/alerts?${q.toString()}`);
+}
+
+export interface EpisodeFilter {
+  from?: string;
+  to?: string;
+  pump?: string;
+}
+
+export function episodeQuery(f: EpisodeFilter): string {
+  const q = new URLSearchParams();
+  if (f.from) q.set('from', f.from);
+  if (f.to) q.set('to', f.to);
+  if (f.pump) q.set('pump', f.pump);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function fetchEpisodes(f: EpisodeFilter): Promise<Episode[]> {
+  return request<Episode[]>('GET', `/api/billing/episodes${episodeQuery(f)}`);
+}

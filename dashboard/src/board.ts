@@ -1,0 +1,131 @@
+/** The board: one keyed row per pump, attention-first, updated in place. */
+import type { PumpView } from '../../protocol/api.ts';
+import { el, setClass, setText } from './element.ts';
+import {
+  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
+} from './format.ts';
+import { attentionRank, compareBoardKeys, linkStatus, summarizeAlerts, type BoardKey, type PumpAlertSummary } from './sort.ts';
+import type { Changes, LiveStore } from './store.ts';
+
+const COLUMNS = [
+  'Pump', 'State', 'Rate', 'Infused / to go', 'Projected end', 'Reservoir', 'Battery', 'Pressure', 'Last seen', 'Link', 'Alerts',
+] as const;
+
+interface Row {
+  el: HTMLElement;
+  name: HTMLAnchorElement;
+  cells: HTMLElement[];
+  key: BoardKey;
+}
+
+export class Board {
+  readonly root: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly summary: HTMLElement;
+  private readonly rows = new Map<string, Row>();
+  private alertSummary = new Map<string, PumpAlertSummary>();
+
+  constructor(private readonly store: LiveStore) {
+    this.summary = el('p', { class: 'board-summary', 'aria-live': 'off' });
+    const head = el('div', { class: 'board-row board-head', role: 'row' },
+      ...COLUMNS.map((c) => el('span', { role: 'columnheader' }, c)));
+    this.body = el('div', { class: 'board-body', role: 'rowgroup' });
+    this.root = el('section', { class: 'board', 'aria-label': 'Pumps' },
+      el('h2', {}, 'Pumps'), this.summary,
+      el('div', { class: 'board-table', role: 'table', 'aria-label': 'Pumps, most urgent first' },
+        el('div', { role: 'rowgroup' }, head), this.body));
+  }
+
+  render(changes: Changes, nowMs: number): void {
+    if (changes.alerts || changes.all) this.alertSummary = summarizeAlerts(this.store.alerts.values());
+    const moved = new Set<string>();
+    if (changes.all) {
+      for (const [id, row] of this.rows) if (!this.store.pumps.has(id)) { row.el.remove(); this.rows.delete(id); }
+      for (const p of this.store.pumps.values()) if (this.update(p, nowMs)) moved.add(p.pump);
+    } else {
+      for (const id of changes.pumps) {
+        const p = this.store.pumps.get(id);
+        if (p && this.update(p, nowMs)) moved.add(id);
+      }
+    }
+    if (moved.size > 0) this.reorder(moved, changes.all);
+    if (changes.all || changes.alerts || changes.pumps.size > 0) this.renderSummary();
+  }
+
+  /** Updates one row; true when its place in the order may have changed. */
+  private update(p: PumpView, nowMs: number): boolean {
+    const s = this.alertSummary.get(p.pump);
+    const key: BoardKey = { rank: attentionRank(p, s), name: pumpName(p), pump: p.pump };
+    let row = this.rows.get(p.pump);
+    const isNew = !row;
+    if (!row) {
+      row = this.createRow(p.pump, key);
+      this.rows.set(p.pump, row);
+    }
+    const link = linkStatus(p, s);
+    const c = row.cells;
+    setText(row.name, key.name);
+    row.name.title = p.label ? `${p.label} (serial ${p.pump})` : `serial ${p.pump}`;
+    const stateTxt = stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '');
+    setText(c[1]!, stateTxt);
+    setClass(c[1]!, `state state-${(p.state ?? 'unknown').toLowerCase()}`);
+    setText(c[2]!, rateText(p.rateMlH));
+    setText(c[3]!, `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`);
+    setText(c[4]!, projectedEndText(p.projectedEnd, nowMs));
+    setText(c[5]!, ml(p.reservoirMl));
+    setText(c[6]!, pctText(p.batteryPct));
+    setClass(c[6]!, p.batteryPct !== null && p.batteryPct <= 20 ? 'warn' : '');
+    setText(c[7]!, pressureText(p.pressureMmHg));
+    setText(c[8]!, p.lastSeen ? `${clockTime(p.lastSeen)} (${ageText(p.lastSeen, nowMs)})` : 'never');
+    setText(c[9]!, linkText(link) + (p.gateway ? ` · ${p.gateway}` : ''));
+    setClass(c[9]!, link === 'ok' ? '' : 'warn');
+    const n = s?.unacknowledged ?? 0;
+    setText(c[10]!, s?.worst ? `${n} unacknowledged · worst ${s.worst}` : 'none');
+    setClass(row.el, `board-row rank-${key.rank}`);
+    const moved = isNew || row.key.rank !== key.rank || row.key.name !== key.name;
+    row.key = key;
+    return moved;
+  }
+
+  private createRow(pump: string, key: BoardKey): Row {
+    const name = el('a', { href: `#/pump/${encodeURIComponent(pump)}`, class: 'pump-name' });
+    const cells: HTMLElement[] = COLUMNS.map((label, i) =>
+      i === 0 ? el('span', { role: 'cell', 'data-label': label }, name) : el('span', { role: 'cell', 'data-label': label }));
+    const row = el('div', { class: 'board-row', role: 'row', 'data-pump': pump }, ...cells);
+    return { el: row, name, cells, key };
+  }
+
+  /**
+   * Moves only the rows whose key changed: every other row is already in order, so each moved row
+   * is placed right before its successor, working from the end.
+   */
+  private reorder(moved: Set<string>, full: boolean): void {
+    const sorted = [...this.rows.values()].sort((a, b) => compareBoardKeys(a.key, b.key));
+    if (full) {
+      const frag = document.createDocumentFragment();
+      for (const r of sorted) frag.append(r.el);
+      this.body.append(frag);
+      return;
+    }
+    for (let i = sorted.length - 1; i >= 0; i--) {
+      const r = sorted[i]!;
+      if (!moved.has(r.key.pump)) continue;
+      const next = sorted[i + 1]?.el ?? null;
+      if (r.el.nextSibling !== next || r.el.parentNode !== this.body) this.body.insertBefore(r.el, next);
+    }
+  }
+
+  private renderSummary(): void {
+    let attention = 0, alarm = 0;
+    for (const r of this.rows.values()) {
+      if (r.key.rank <= 1) attention++;
+      if (r.key.rank === 0) alarm++;
+    }
+    setText(this.summary, `${this.rows.size} pumps · ${alarm} urgent · ${attention} need attention`);
+  }
+
+  /** Row order as shown, for tests and the bench. */
+  order(): string[] {
+    return [...this.body.children].map((e) => (e as HTMLElement).dataset.pump ?? '');
+  }
+}

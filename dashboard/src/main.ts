@@ -1,0 +1,151 @@
+/** Entry point: session, routing between board / pump detail / billing, and the live wiring. */
+import './styles.css';
+import type { ServerMessage } from '../../protocol/api.ts';
+import { AlertsPanel } from './alerts.ts';
+import { Announcer, alertSentence } from './announce.ts';
+import { acknowledgeAlert, fetchMe, logout, type Me } from './api.ts';
+import { BillingView } from './billing.ts';
+import { Board } from './board.ts';
+import { el, setText } from './element.ts';
+import { ackText, alertTypeText, pumpName, staleBannerText } from './format.ts';
+import { LiveConnection, type LiveStatus } from './live.ts';
+import { loginView } from './login.ts';
+import { PumpDetail } from './pumpDetail.ts';
+import { RenderLoop } from './renderLoop.ts';
+import { LiveStore } from './store.ts';
+
+/** ms between refreshes of "x min ago" texts */
+const AGE_TICK_MS = 15_000;
+
+const app = document.getElementById('app')!;
+const banner = document.getElementById('stale-banner')!;
+const announcer = new Announcer(document.getElementById('live-polite')!, document.getElementById('live-assertive')!);
+
+interface Session {
+  me: Me;
+  stop(): void;
+}
+let session: Session | null = null;
+
+function showLogin(): void {
+  session?.stop();
+  session = null;
+  document.body.classList.remove('stale');
+  banner.hidden = true;
+  app.replaceChildren(loginView(startSession, () => announcer.enableSound()));
+}
+
+function setBanner(status: LiveStatus): void {
+  const stale = status.state !== 'live';
+  document.body.classList.toggle('stale', stale);
+  banner.hidden = !stale;
+  if (status.state === 'lost') {
+    banner.replaceChildren(el('strong', {}, staleBannerText(status.sinceMs)), el('span', {}, ` Reconnecting in ${Math.ceil(status.retryInMs / 1000)} s…`));
+  } else if (status.state === 'connecting') {
+    banner.replaceChildren(el('strong', {}, 'Connecting to live updates — nothing shown here is live yet.'));
+  }
+}
+
+function startSession(me: Me): void {
+  const canSeePumps = me.role === 'nurse' || me.role === 'admin';
+  const canBill = me.role === 'billing' || me.role === 'admin';
+  const store = new LiveStore();
+  const board = new Board(store);
+  const view = el('main', { id: 'view', class: 'view', tabindex: '-1' });
+  let detail: PumpDetail | null = null;
+  let billing: BillingView | null = null;
+
+  const ack = async (id: string): Promise<void> => {
+    const alert = await acknowledgeAlert(id);
+    store.acknowledged(alert);
+    announcer.say(`Acknowledged: ${alertTypeText(alert.type)}`, false);
+    loop.request();
+  };
+  const panel = new AlertsPanel(store, ack);
+  const loop = new RenderLoop(() => {
+    const changes = store.takeChanges();
+    board.render(changes, Date.now());
+    if (changes.alerts || changes.all) panel.render();
+    if (detail && (changes.all || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
+  });
+
+  const onMessage = (msg: ServerMessage): void => {
+    if (msg.type === 'alert') {
+      const prev = store.alerts.get(msg.alert.id);
+      const p = store.pumps.get(msg.alert.pump);
+      const name = p ? pumpName(p) : msg.alert.pump;
+      if (!prev) announcer.say(alertSentence(msg.alert, name), msg.alert.severity === 'high');
+      else if (!prev.acknowledged && msg.alert.acknowledged) announcer.say(`${alertTypeText(msg.alert.type)} on ${name}: ${ackText(msg.alert)}`, false);
+    }
+    for (const a of store.apply(msg)) {
+      const p = store.pumps.get(a.pump);
+      announcer.alarm(a, p ? pumpName(p) : a.pump);
+    }
+    loop.request();
+  };
+
+  const live = canSeePumps ? new LiveConnection({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+    onMessage,
+    onStatus: setBanner,
+    stillAuthorised: async () => (await fetchMe()) !== null,
+  }) : null;
+
+  const soundButton = el('button', { type: 'button', class: 'sound' });
+  const updateSoundButton = (): void => setText(soundButton, announcer.soundBlocked ? 'Turn on sound & notifications' : 'Sound on');
+  soundButton.addEventListener('click', () => { announcer.enableSound(); setTimeout(updateSoundButton, 100); });
+  updateSoundButton();
+  const logoutButton = el('button', { type: 'button' }, 'Log out');
+  logoutButton.addEventListener('click', () => { void logout().catch(() => undefined).finally(showLogin); });
+  const nav = el('nav', { 'aria-label': 'Views' },
+    canSeePumps && el('a', { href: '#/board' }, 'Pumps'),
+    canBill && el('a', { href: '#/billing' }, 'Billing'));
+  const header = el('header', { class: 'top' },
+    el('h1', {}, 'pumpwatch'), nav,
+    el('span', { class: 'who' }, `${me.username} (${me.role})`),
+    canSeePumps && soundButton, logoutButton);
+  const layout = el('div', { class: canSeePumps ? 'layout with-alerts' : 'layout' }, canSeePumps && panel.root, view);
+  app.replaceChildren(header, layout);
+
+  const route = (): void => {
+    detail?.stop();
+    detail = null;
+    const hash = location.hash;
+    const pumpMatch = /^#\/pump\/(.+)$/.exec(hash);
+    if (pumpMatch && canSeePumps) {
+      detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!));
+      view.replaceChildren(detail.root);
+      detail.showPump(store.pumps.get(detail.pump));
+      void detail.load();
+      detail.root.querySelector('h2')?.focus();
+    } else if ((hash === '#/billing' || !canSeePumps) && canBill) {
+      billing ??= new BillingView();
+      view.replaceChildren(billing.root);
+      void billing.load();
+    } else {
+      view.replaceChildren(board.root);
+    }
+  };
+  window.addEventListener('hashchange', route);
+  const tick = setInterval(() => { store.touchAll(); loop.request(); }, AGE_TICK_MS);
+  route();
+  live?.start();
+  if (!live) { banner.hidden = true; document.body.classList.remove('stale'); }
+
+  session = {
+    me,
+    stop() {
+      live?.stop();
+      loop.stop();
+      clearInterval(tick);
+      detail?.stop();
+      window.removeEventListener('hashchange', route);
+    },
+  };
+  // exposed for the browser tests and the bench
+  (window as unknown as { pumpwatch: unknown }).pumpwatch = { store, board, live };
+}
+
+fetchMe().then((me) => (me ? startSession(me) : showLogin()), () => {
+  app.replaceChildren(el('p', { role: 'alert' }, 'Cannot reach the pumpwatch server. Reload the page to try again.'));
+});

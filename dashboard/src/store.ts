@@ -1,0 +1,92 @@
+/** The dashboard's live state: pumps and alerts by id, fed by /ws messages (pure, no DOM). */
+import type { Alert, PumpView, ServerMessage } from '../../protocol/api.ts';
+import { panelAlerts, shouldAnnounce } from './sort.ts';
+
+/** What changed since the last render, so the views touch only that. */
+export interface Changes {
+  /** pumps whose row must be redrawn (pump serials) */
+  pumps: Set<string>;
+  /** the whole board must be rebuilt (snapshot) */
+  all: boolean;
+  alerts: boolean;
+}
+
+export class LiveStore {
+  readonly pumps = new Map<string, PumpView>();
+  readonly alerts = new Map<string, Alert>();
+  private changes: Changes = { pumps: new Set(), all: true, alerts: true };
+  /** snapshots received; the first one never announces old alerts again */
+  snapshots = 0;
+
+  /** Applies one message; returns the alerts that deserve sound and a notification. */
+  apply(msg: ServerMessage): Alert[] {
+    const announce: Alert[] = [];
+    switch (msg.type) {
+      case 'snapshot': {
+        const before = new Map(this.alerts);
+        this.pumps.clear();
+        this.alerts.clear();
+        for (const p of msg.pumps) this.pumps.set(p.pump, p);
+        for (const a of msg.alerts) {
+          this.alerts.set(a.id, a);
+          if (this.snapshots > 0 && shouldAnnounce(before.get(a.id), a)) announce.push(a);
+        }
+        // resolved alerts still shown keep their ack line; the snapshot only has open ones
+        for (const a of panelAlerts(before.values())) if (!this.alerts.has(a.id) && a.acknowledged && a.status === 'cleared') this.alerts.set(a.id, a);
+        this.snapshots++;
+        this.changes.all = true;
+        this.changes.alerts = true;
+        break;
+      }
+      case 'pump':
+        this.pumps.set(msg.pump.pump, msg.pump);
+        this.changes.pumps.add(msg.pump.pump);
+        break;
+      case 'alert': {
+        const prev = this.alerts.get(msg.alert.id);
+        if (prev && isOlder(msg.alert, prev)) break;
+        this.alerts.set(msg.alert.id, msg.alert);
+        if (shouldAnnounce(prev, msg.alert)) announce.push(msg.alert);
+        this.changes.alerts = true;
+        this.changes.pumps.add(msg.alert.pump);
+        if (prev && prev.pump !== msg.alert.pump) this.changes.pumps.add(prev.pump);
+        this.pruneResolved();
+        break;
+      }
+    }
+    return announce;
+  }
+
+  /** Records an acknowledgement answered by POST /api/alerts/:id/ack (the /ws echo may come later). */
+  acknowledged(alert: Alert): void {
+    this.apply({ type: 'alert', alert });
+  }
+
+  /** Hands the accumulated changes to the renderer and starts a new batch. */
+  takeChanges(): Changes {
+    const c = this.changes;
+    this.changes = { pumps: new Set(), all: false, alerts: false };
+    return c;
+  }
+
+  /** Marks every row for redraw (e.g. the clock moved on, ages changed). */
+  touchAll(): void {
+    for (const id of this.pumps.keys()) this.changes.pumps.add(id);
+  }
+
+  get hasChanges(): boolean {
+    return this.changes.all || this.changes.alerts || this.changes.pumps.size > 0;
+  }
+
+  /** Keeps memory bounded: only the resolved alerts the panel shows are kept. */
+  private pruneResolved(): void {
+    const shown = new Set(panelAlerts(this.alerts.values()).map((a) => a.id));
+    if (shown.size === this.alerts.size) return;
+    for (const id of this.alerts.keys()) if (!shown.has(id)) this.alerts.delete(id);
+  }
+}
+
+/** An acknowledged alert never goes back to unacknowledged because of a late message. */
+function isOlder(next: Alert, prev: Alert): boolean {
+  return prev.acknowledged && !next.acknowledged;
+}

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { codeText, dayToIso } from '../../../dashboard/src/billing.ts';
+import { episodeQuery } from '../../../dashboard/src/api.ts';
+
+process.env.TZ = 'UTC';
+
+test('date filters become ISO bounds; the "to" day is included', () => {
+  assert.equal(dayToIso('2026-11-01', false), '2026-11-01T00:00:00.000Z');
+  assert.equal(dayToIso('2026-11-30', true), '2026-12-01T00:00:00.000Z');
+  assert.equal(dayToIso('', false), undefined);
+  assert.equal(dayToIso('2026-13-45', false), undefined);
+});
+
+test('episode query carries only the filters given, encoded', () => {
+  assert.equal(episodeQuery({}), '');
+  assert.equal(episodeQuery({ pump: 'CS7 1&x' }), '?pump=CS7+1%26x');
+  assert.equal(episodeQuery({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T00:00:00.000Z' }), '?from=2026-11-01T00%3A00%3A00.000Z&to=2026-11-02T00%3A00%3A00.000Z');
+});
+
+test('billing code says what it means', () => {
+  assert.match(codeText({ code: 'S9330', continuous24h: true }), /^S9330 — continuous/);
+  assert.match(codeText({ code: 'S9331', continuous24h: false }), /^S9331/);
+});

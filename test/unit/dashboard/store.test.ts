@@ -1,0 +1,63 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { LiveStore } from '../../../dashboard/src/store.ts';
+import { alert, pump } from './fixtures.ts';
+
+describe('LiveStore', () => {
+  test('a snapshot replaces everything; pumps gone from it are gone', () => {
+    const s = new LiveStore();
+    s.apply({ type: 'snapshot', pumps: [pump('A'), pump('B')], alerts: [alert('1')] });
+    s.takeChanges();
+    s.apply({ type: 'snapshot', pumps: [pump('B')], alerts: [] });
+    assert.deepEqual([...s.pumps.keys()], ['B']);
+    assert.equal(s.alerts.size, 0);
+    assert.equal(s.takeChanges().all, true);
+  });
+
+  test('pump and alert messages mark only what changed', () => {
+    const s = new LiveStore();
+    s.apply({ type: 'snapshot', pumps: [pump('A'), pump('CS7-1')], alerts: [] });
+    s.takeChanges();
+    s.apply({ type: 'pump', pump: pump('A', { state: 'PAUSE' }) });
+    s.apply({ type: 'alert', alert: alert('1') });
+    const c = s.takeChanges();
+    assert.equal(c.all, false);
+    assert.equal(c.alerts, true);
+    assert.deepEqual([...c.pumps].sort(), ['A', 'CS7-1']);
+    assert.equal(s.hasChanges, false);
+  });
+
+  test('high alerts are announced once, again when escalated, never from the first snapshot', () => {
+    const s = new LiveStore();
+    assert.deepEqual(s.apply({ type: 'snapshot', pumps: [], alerts: [alert('old')] }), []);
+    assert.equal(s.apply({ type: 'alert', alert: alert('1') }).length, 1);
+    assert.equal(s.apply({ type: 'alert', alert: alert('1') }).length, 0);
+    assert.equal(s.apply({ type: 'alert', alert: alert('1', { escalated: true }) }).length, 1);
+    // an alert raised while disconnected is announced from the resynchronising snapshot
+    const again = s.apply({ type: 'snapshot', pumps: [], alerts: [alert('1', { escalated: true }), alert('2')] });
+    assert.deepEqual(again.map((a) => a.id), ['2']);
+  });
+
+  test('an acknowledgement is never undone by a late, older message', () => {
+    const s = new LiveStore();
+    s.apply({ type: 'snapshot', pumps: [], alerts: [alert('1')] });
+    s.acknowledged(alert('1', { acknowledged: true, ackedBy: 'anna', ackedAt: '2026-11-27T10:01:00Z' }));
+    s.apply({ type: 'alert', alert: alert('1') });
+    assert.equal(s.alerts.get('1')?.ackedBy, 'anna');
+  });
+
+  test('resolved alerts are kept only as many as the panel shows, and survive a resync', () => {
+    const s = new LiveStore();
+    s.apply({ type: 'snapshot', pumps: [], alerts: [] });
+    for (let i = 0; i < 30; i++) {
+      s.apply({ type: 'alert', alert: alert(`r${i}`, {
+        status: 'cleared', acknowledged: true, ackedBy: 'a', ackedAt: new Date(Date.UTC(2026, 10, 27, 10, i)).toISOString(),
+      }) });
+    }
+    assert.equal(s.alerts.size, 20);
+    assert.ok(s.alerts.has('r29'));
+    assert.ok(!s.alerts.has('r0'));
+    s.apply({ type: 'snapshot', pumps: [], alerts: [alert('open')] });
+    assert.equal(s.alerts.size, 21);
+  });
+});
