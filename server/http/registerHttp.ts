@@ -1,19 +1,143 @@
 /** Entry point of the HTTP layer: routes, authentication, security headers, static dashboard and /ws. */
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
+import { Authenticator } from '../auth/authenticator.ts';
+import { LoginThrottle } from '../auth/loginThrottle.ts';
+import { SessionStore } from '../auth/sessions.ts';
+import { TokenSet } from '../auth/tokens.ts';
+import { UsersStore, type UserChange } from '../auth/usersStore.ts';
+import { LiveHub } from '../live/hub.ts';
+import { attachWebSocket, WS_PATH } from '../live/wsUpgrade.ts';
+import { installAccessControl } from './access.ts';
+import { AuditTrail } from './auditTrail.ts';
 import type { ApiBackend } from './backend.ts';
-import type { HttpOptions } from './options.ts';
+import { ApiError, installErrorHandlers } from './errors.ts';
+import { resolveHttpOptions, type HttpOptions } from './options.ts';
+import type { OriginPolicy } from './origin.ts';
+import { registerAdminRoutes } from './routes/adminRoutes.ts';
+import { registerAlertRoutes } from './routes/alertRoutes.ts';
+import { registerBillingRoutes } from './routes/billingRoutes.ts';
+import { NURSE } from './routes/params.ts';
+import { registerPumpRoutes } from './routes/pumpRoutes.ts';
+import { registerSessionRoutes } from './routes/sessionRoutes.ts';
+import { registerStaticRoutes } from './routes/staticRoutes.ts';
+import { installSecurityHeaders } from './securityHeaders.ts';
 
 export interface HttpLayer {
+  hub: LiveHub;
   /** WebSocket clients connected now */
   wsClients(): number;
+  /** re-reads the users file now (the watcher does this by itself) */
+  reloadUsers(): void;
   /** closes WebSockets, stops the users-file watcher and timers; call before app.close() */
   stop(): Promise<void>;
 }
 
+const USER_ACTION = { added: 'user_added', removed: 'user_removed', changed: 'user_changed' } as const;
+
 /**
  * Registers everything on `app` (before app.listen/ready). The app creates fastify itself
  * (with `https: tlsFiles(cert, key)` when TLS is on) and passes `https: true` here then.
+ * Throws with a one-line reason when the users file exists but is unreadable or invalid.
  */
-export function registerHttp(_app: FastifyInstance, _backend: ApiBackend, _options: HttpOptions): Promise<HttpLayer> {
-  return Promise.reject(new Error('not implemented yet'));
+export async function registerHttp(app: FastifyInstance, backend: ApiBackend, options: HttpOptions): Promise<HttpLayer> {
+  const o = resolveHttpOptions(options);
+  const log = app.log.child({ component: 'http' });
+  const policy: OriginPolicy = { https: o.https, allowed: o.allowedOrigins };
+  const sessions = new SessionStore({ idleS: o.sessionIdleS, absoluteS: o.sessionAbsoluteS, clock: o.clock });
+  const audit = new AuditTrail(backend, o.clock);
+  const users = new UsersStore({
+    path: o.usersFile,
+    pollMs: o.usersPollMs,
+    onChange: (changes: readonly UserChange[]) => {
+      for (const c of changes) {
+        sessions.destroyUser(c.username);
+        audit.record(null, USER_ACTION[c.kind], 'ok', { actor: 'users-file', role: null, target: c.username, detail: c.role ? { role: c.role } : {} });
+      }
+      log.info({ changes: changes.length }, 'users file reloaded');
+    },
+    onError: (message) => log.error({ code: 'USERS_FILE_INVALID' }, `${message}; keeping the previous accounts`),
+  });
+  users.start();
+  const auth = new Authenticator(new TokenSet(o.tokens), sessions, users);
+  const throttle = new LoginThrottle({
+    maxPerIp: o.loginMaxPerIp, maxPerUser: o.loginMaxPerUser, windowS: o.loginWindowS, lockoutS: o.loginLockoutS, clock: o.clock,
+  });
+  const hub = new LiveHub(backend, {
+    maxBufferedBytes: o.wsMaxBufferedBytes,
+    pingMs: o.wsPingMs,
+    log: (msg, fields) => log.warn(fields, msg),
+  });
+  const wsRefused: Record<string, number> = {};
+
+  await app.register(fastifyCookie);
+  installErrorHandlers(app);
+  installSecurityHeaders(app, o.https);
+  installAccessControl(app, auth, policy);
+  app.setNotFoundHandler(() => {
+    throw new ApiError(404, 'not_found', 'not found');
+  });
+
+  const clock = o.clock;
+  registerSessionRoutes(app, { auth, sessions, throttle, audit, policy, https: o.https, sessionAbsoluteS: o.sessionAbsoluteS });
+  registerPumpRoutes(app, backend, audit, clock);
+  registerAlertRoutes(app, backend, audit, clock);
+  registerBillingRoutes(app, backend, audit, clock);
+  registerAdminRoutes(app, {
+    backend, auth, clock,
+    httpMetrics: () => {
+      const s = hub.stats();
+      const lines = [
+        '# HELP pumpwatch_ws_clients WebSocket clients connected now.',
+        '# TYPE pumpwatch_ws_clients gauge',
+        `pumpwatch_ws_clients ${s.clients}`,
+        '# HELP pumpwatch_ws_messages_sent_total Messages queued to WebSocket clients.',
+        '# TYPE pumpwatch_ws_messages_sent_total counter',
+        `pumpwatch_ws_messages_sent_total ${s.messagesSent}`,
+        '# HELP pumpwatch_ws_dropped_total WebSocket clients dropped, by reason.',
+        '# TYPE pumpwatch_ws_dropped_total counter',
+        ...Object.entries(s.dropped).map(([r, n]) => `pumpwatch_ws_dropped_total{reason="${r}"} ${n}`),
+        '# HELP pumpwatch_ws_refused_total WebSocket upgrades refused, by reason.',
+        '# TYPE pumpwatch_ws_refused_total counter',
+        ...Object.entries(wsRefused).map(([r, n]) => `pumpwatch_ws_refused_total{reason="${r}"} ${n}`),
+        '# HELP pumpwatch_http_sessions Login sessions held now.',
+        '# TYPE pumpwatch_http_sessions gauge',
+        `pumpwatch_http_sessions ${sessions.size}`,
+        '# HELP pumpwatch_audit_events_total Audit events handed to storage, by outcome.',
+        '# TYPE pumpwatch_audit_events_total counter',
+        `pumpwatch_audit_events_total{result="recorded"} ${audit.stats().recorded}`,
+        `pumpwatch_audit_events_total{result="failed"} ${audit.stats().failed}`,
+      ];
+      return `${lines.join('\n')}\n`;
+    },
+  });
+  // a plain GET /ws (no upgrade) from an allowed caller
+  app.get(WS_PATH, { config: { access: NURSE } }, () => {
+    throw new ApiError(426, 'bad_request', 'use a WebSocket upgrade', { upgrade: 'websocket' });
+  });
+  registerStaticRoutes(app, o.dashboardDir);
+
+  hub.start();
+  const detachWs = attachWebSocket(app.server, {
+    auth, policy, hub, access: NURSE,
+    onRefused: (reason) => { wsRefused[reason] = (wsRefused[reason] ?? 0) + 1; },
+  });
+  const sweep = setInterval(() => sessions.sweep(), 60_000);
+  sweep.unref();
+
+  let stopped = false;
+  return {
+    hub,
+    wsClients: () => hub.clientCount(),
+    reloadUsers: () => users.reload(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(sweep);
+      users.stop();
+      detachWs();
+      await hub.stop();
+      sessions.clear();
+    },
+  };
 }

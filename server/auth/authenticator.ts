@@ -1,0 +1,53 @@
+/** Who is calling: a bearer token, a cookie session, or nobody. Shared by HTTP routes and /ws. */
+import type { Role } from '../../protocol/api.ts';
+import { burnPasswordCheck, verifyPassword } from './passwords.ts';
+import type { Session, SessionStore } from './sessions.ts';
+import type { TokenSet } from './tokens.ts';
+import type { UsersStore } from './usersStore.ts';
+
+export const SESSION_COOKIE = 'pumpwatch_session';
+
+export type Principal =
+  | { kind: 'token'; name: string; role: Role }
+  | { kind: 'session'; name: string; role: Role; session: Session; sessionId: string };
+
+/** Machine clients: "full read access, may acknowledge" (interfaces.md §2) = the admin role's reach. */
+const TOKEN_ROLE: Role = 'admin';
+
+export class Authenticator {
+  constructor(
+    private readonly tokens: TokenSet,
+    readonly sessions: SessionStore,
+    private readonly users: UsersStore,
+  ) {}
+
+  /**
+   * A bearer token wins over a cookie; a malformed or wrong Authorization header is refused outright
+   * (no fallback to the cookie), so a client never silently acts as someone else.
+   */
+  identify(authorization: string | undefined, sessionCookie: string | undefined): Principal | undefined {
+    if (authorization !== undefined) {
+      const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization.trim());
+      if (!m?.[1]) return undefined;
+      const t = this.tokens.match(m[1]);
+      return t ? { kind: 'token', name: t.label, role: TOKEN_ROLE } : undefined;
+    }
+    if (sessionCookie === undefined || sessionCookie.length === 0 || sessionCookie.length > 128) return undefined;
+    const session = this.sessions.touch(sessionCookie);
+    if (!session) return undefined;
+    // the account may have been removed or demoted since login
+    const user = this.users.get(session.username);
+    if (!user || user.role !== session.role) {
+      this.sessions.destroy(sessionCookie);
+      return undefined;
+    }
+    return { kind: 'session', name: session.username, role: session.role, session, sessionId: sessionCookie };
+  }
+
+  /** The account's role when the password is right; same cost whether or not the username exists. */
+  async checkPassword(username: string, password: string): Promise<Role | undefined> {
+    const user = this.users.get(username);
+    if (!user) return burnPasswordCheck(password).then(() => undefined);
+    return (await verifyPassword(password, user.password)) ? user.role : undefined;
+  }
+}

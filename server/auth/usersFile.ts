@@ -1,0 +1,94 @@
+/**
+ * The accounts file (PUMPWATCH_USERS_FILE): JSON, written atomically with mode 0600 by `npm run users`
+ * and read by the server. Holds usernames, roles and scrypt hashes only.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import type { Role } from '../../protocol/api.ts';
+import { parsePasswordHash } from './passwords.ts';
+
+/** used when PUMPWATCH_USERS_FILE is not set (relative to the working directory) */
+export const DEFAULT_USERS_FILE = '.data/users.json';
+export const ROLES: readonly Role[] = ['nurse', 'billing', 'admin'];
+export const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export interface UserRecord {
+  role: Role;
+  /** scrypt$... (passwords.ts) */
+  password: string;
+  /** ISO, when this account was last written */
+  updatedAt: string;
+}
+
+export interface UsersFileContent {
+  version: 1;
+  users: Record<string, UserRecord>;
+}
+
+export class UsersFileError extends Error {
+  constructor(readonly code: 'USERS_FILE_UNREADABLE' | 'USERS_FILE_INVALID', message: string) {
+    super(message);
+  }
+}
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && (ROLES as readonly string[]).includes(v);
+}
+
+export function parseUsersFile(text: string): UsersFileContent {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsersFileError('USERS_FILE_INVALID', 'users file is not valid JSON');
+  }
+  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1) {
+    throw new UsersFileError('USERS_FILE_INVALID', 'users file has no "version": 1');
+  }
+  const rawUsers = (data as { users?: unknown }).users;
+  if (typeof rawUsers !== 'object' || rawUsers === null || Array.isArray(rawUsers)) {
+    throw new UsersFileError('USERS_FILE_INVALID', 'users file has no "users" object');
+  }
+  const users: Record<string, UserRecord> = Object.create(null) as Record<string, UserRecord>;
+  for (const [name, rec] of Object.entries(rawUsers as Record<string, unknown>)) {
+    const r = rec as Partial<UserRecord> | null;
+    if (!USERNAME_RE.test(name)) throw new UsersFileError('USERS_FILE_INVALID', `users file: bad username ${JSON.stringify(name.slice(0, 64))}`);
+    if (!r || !isRole(r.role)) throw new UsersFileError('USERS_FILE_INVALID', `users file: bad role for ${name}`);
+    if (typeof r.password !== 'string' || !parsePasswordHash(r.password)) throw new UsersFileError('USERS_FILE_INVALID', `users file: bad password hash for ${name}`);
+    users[name] = { role: r.role, password: r.password, updatedAt: typeof r.updatedAt === 'string' ? r.updatedAt : '' };
+  }
+  return { version: 1, users };
+}
+
+/** A missing file is an empty account list (the server starts, nobody can log in yet). */
+export function readUsersFile(path: string): UsersFileContent {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, users: {} };
+    throw new UsersFileError('USERS_FILE_UNREADABLE', `cannot read users file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return parseUsersFile(text);
+}
+
+/** Write to a temporary file beside it, fsync, then rename: readers see the old or the new file, never half. */
+export function writeUsersFile(path: string, content: UsersFileContent): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const sorted: Record<string, UserRecord> = {};
+  for (const name of Object.keys(content.users).sort()) sorted[name] = content.users[name] as UserRecord;
+  const text = `${JSON.stringify({ version: 1, users: sorted }, null, 2)}\n`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}

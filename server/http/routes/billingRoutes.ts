@@ -1,0 +1,74 @@
+/** Billing episodes, their CSV and their raw evidence (billing, admin; tokens). */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { AuditTrail } from '../auditTrail.ts';
+import type { ApiBackend, EpisodeQueryMs } from '../backend.ts';
+import { episodesToCsv } from '../episodesCsv.ts';
+import { notFound } from '../errors.ts';
+import { parseRange, rangeQueryProperties } from '../timeRange.ts';
+import { BILLING, ID_PARAM, PUMP_PARAM } from './params.ts';
+
+interface EpisodesQuery {
+  pump?: string;
+  from?: string;
+  to?: string;
+}
+
+const episodesQuerySchema = { type: 'object', properties: { pump: PUMP_PARAM, ...rangeQueryProperties } } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: ID_PARAM } } as const;
+
+async function* ndjson(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  for await (const line of lines) yield `${line}\n`;
+}
+
+export function registerBillingRoutes(app: FastifyInstance, backend: ApiBackend, audit: AuditTrail, clock: () => number): void {
+  const query = (q: EpisodesQuery): EpisodeQueryMs => {
+    const { fromMs, toMs } = parseRange(q, clock());
+    return q.pump !== undefined ? { fromMs, toMs, pump: q.pump } : { fromMs, toMs };
+  };
+  const exportDetail = (format: string, q: EpisodeQueryMs, rows: number): Record<string, string | number> => ({
+    format, from: new Date(q.fromMs).toISOString(), to: new Date(q.toMs).toISOString(), pump: q.pump ?? '*', rows,
+  });
+
+  app.get<{ Querystring: EpisodesQuery }>('/api/billing/episodes', {
+    schema: { querystring: episodesQuerySchema }, config: { access: BILLING },
+  }, async (request) => {
+    const q = query(request.query);
+    const episodes = await backend.episodes(q);
+    audit.record(request, 'billing_export', 'ok', { detail: exportDetail('json', q, episodes.length) });
+    return episodes;
+  });
+
+  app.get<{ Querystring: EpisodesQuery }>('/api/billing/episodes.csv', {
+    schema: { querystring: episodesQuerySchema }, config: { access: BILLING },
+  }, async (request, reply) => {
+    const q = query(request.query);
+    const episodes = await backend.episodes(q);
+    audit.record(request, 'billing_export', 'ok', { detail: exportDetail('csv', q, episodes.length) });
+    const day = new Date(clock()).toISOString().slice(0, 10);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="pumpwatch-episodes-${day}.csv"`)
+      .send(episodesToCsv(episodes));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/billing/episodes/:id', {
+    schema: { params: idParams }, config: { access: BILLING },
+  }, async (request) => {
+    const episode = await backend.episode(request.params.id);
+    if (!episode) throw notFound('episode');
+    return episode;
+  });
+
+  app.get<{ Params: { id: string } }>('/api/billing/episodes/:id/evidence', {
+    schema: { params: idParams }, config: { access: BILLING },
+  }, async (request, reply) => {
+    const lines = await backend.evidence(request.params.id);
+    if (!lines) throw notFound('episode');
+    audit.record(request, 'evidence_export', 'ok', { target: request.params.id });
+    return reply
+      .type('application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="evidence-${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.ndjson"`)
+      .send(Readable.from(ndjson(lines)));
+  });
+}

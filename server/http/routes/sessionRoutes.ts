@@ -1,0 +1,90 @@
+/** POST/DELETE /api/session (login, logout) and GET /api/me. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SESSION_COOKIE, type Authenticator } from '../../auth/authenticator.ts';
+import type { LoginThrottle } from '../../auth/loginThrottle.ts';
+import type { Session, SessionStore } from '../../auth/sessions.ts';
+import { checkOrigin, principalOf } from '../access.ts';
+import type { AuditTrail } from '../auditTrail.ts';
+import { ApiError } from '../errors.ts';
+import type { OriginPolicy } from '../origin.ts';
+
+export interface SessionRouteDeps {
+  auth: Authenticator;
+  sessions: SessionStore;
+  throttle: LoginThrottle;
+  audit: AuditTrail;
+  policy: OriginPolicy;
+  https: boolean;
+  sessionAbsoluteS: number;
+}
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+const loginSchema = {
+  body: {
+    type: 'object',
+    required: ['username', 'password'],
+    properties: {
+      username: { type: 'string', minLength: 1, maxLength: 64 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+} as const;
+
+function sessionView(s: Session, sessions: SessionStore): { csrfToken: string; expiresAt: string } {
+  return { csrfToken: s.csrfToken, expiresAt: new Date(sessions.expiresAtMs(s)).toISOString() };
+}
+
+export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps): void {
+  const clearCookie = (reply: FastifyReply): void => {
+    void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: d.https });
+  };
+
+  app.post<{ Body: LoginBody }>('/api/session', { schema: loginSchema, config: { access: 'public' } }, async (request, reply) => {
+    // login CSRF: a browser on another site must not log the victim into an attacker's account
+    checkOrigin(request, d.policy, false);
+    const { username, password } = request.body;
+    const ip = request.ip;
+    const verdict = d.throttle.check(ip, username);
+    if (!verdict.allowed) {
+      d.audit.record(request, 'login_failed', 'denied', { actor: username, role: null, detail: { reason: `locked_${verdict.by}` } });
+      throw new ApiError(429, 'too_many_attempts', 'too many failed logins; try again later', { 'retry-after': String(verdict.retryAfterS) });
+    }
+    const role = await d.auth.checkPassword(username, password);
+    if (!role) {
+      const locked = d.throttle.fail(ip, username);
+      d.audit.record(request, 'login_failed', 'failed', { actor: username, role: null, detail: { reason: 'bad_credentials' } });
+      if (locked.lockedIp || locked.lockedUser) {
+        d.audit.record(request, 'login_locked', 'denied', { actor: username, role: null, detail: { by: locked.lockedUser ? 'user' : 'ip' } });
+      }
+      throw new ApiError(401, 'unauthorized', 'invalid username or password');
+    }
+    d.throttle.succeed(username);
+    // a fresh id on every login (no session fixation); an old cookie is revoked
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) d.sessions.destroy(previous);
+    const { id, session } = d.sessions.create(username, role);
+    void reply.setCookie(SESSION_COOKIE, id, {
+      path: '/', httpOnly: true, sameSite: 'strict', secure: d.https, maxAge: d.sessionAbsoluteS,
+    });
+    d.audit.record(request, 'login', 'ok', { actor: username, role });
+    return { username, role, ...sessionView(session, d.sessions) };
+  });
+
+  app.delete('/api/session', { config: { access: 'authenticated' } }, async (request, reply) => {
+    const p = principalOf(request);
+    if (p.kind === 'session') d.sessions.destroy(p.sessionId);
+    clearCookie(reply);
+    d.audit.record(request, 'logout', 'ok');
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me', { config: { access: 'authenticated' } }, (request) => {
+    const p = principalOf(request);
+    if (p.kind === 'token') return { username: p.name, role: p.role, kind: p.kind };
+    return { username: p.name, role: p.role, kind: p.kind, ...sessionView(p.session, d.sessions) };
+  });
+}
