@@ -1,0 +1,167 @@
+/**
+ * buildServer(deps): the whole server wired together, without listening. main.ts listens;
+ * tests and benches build it in-process with their own clock, store or journal.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { topics } from '../protocol/topics.ts';
+import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { ServerConfig } from './config.ts';
+import { createApiBackend } from './core/apiBackend.ts';
+import { PumpwatchCore } from './core/pumpwatchCore.ts';
+import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
+import type { DetectionConfig, DetectionEngine } from './engine/types.ts';
+import type { ApiBackend } from './http/backend.ts';
+import type { HttpOptions } from './http/options.ts';
+import type { HttpLayer } from './http/registerHttp.ts';
+import { DurableJournal } from './ingest/durableJournal.ts';
+import type { IngestJournal } from './ingest/journalEntry.ts';
+import { MqttIngest } from './ingest/mqttIngest.ts';
+import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
+import { StorageWriter } from './storage/storageWriter.ts';
+
+export interface ServerDeps {
+  config: Readonly<ServerConfig>;
+  log: Logger;
+  clock?: Clock;
+  createEngine(config: DetectionConfig): DetectionEngine;
+  detectionDefaults: Readonly<DetectionConfig>;
+  createTracker(config: BillingConfig): EpisodeTracker;
+  /** the HTTP, auth and WebSocket layer */
+  registerHttp(app: FastifyInstance, backend: ApiBackend, options: HttpOptions): Promise<HttpLayer>;
+  /** test seams */
+  store?: PointStore;
+  journal?: IngestJournal & { epoch: string };
+  /** extra HTTP options (dashboard folder, TLS) */
+  http?: Partial<HttpOptions>;
+  /** fastify options (e.g. https) */
+  fastify?: Parameters<typeof Fastify>[0];
+  /** how long start() waits for InfluxDB to rebuild state before carrying on without it, ms */
+  restoreWaitMs?: number;
+}
+
+export interface PumpwatchServer {
+  app: FastifyInstance;
+  core: PumpwatchCore;
+  backend: ApiBackend;
+  writer: StorageWriter;
+  ingest: MqttIngest;
+  journal: IngestJournal;
+  /** rebuilds state, starts storage, ingest and timers (not the HTTP listener) */
+  start(): Promise<void>;
+  /** stops ingest, flushes journal and storage, closes everything */
+  stop(): Promise<void>;
+  /** scale-out handover: reload one pump from storage before judging its next sentence */
+  rebuildPump(serial: string): Promise<RestoreReport>;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
+  const { config: c, log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? createInfluxStore({
+    url: c.influxUrl, database: c.influxDatabase, retentionDays: c.influxRetentionDays,
+  });
+  const journal = deps.journal ?? new DurableJournal({
+    dir: c.journalDir, maxBytes: c.journalMaxBytes, fsyncMs: c.journalFsyncMs,
+    onFsyncError: (err) => log.error({ component: 'journal', err: err.message }, 'journal fsync failed'),
+  });
+  const engine = deps.createEngine({
+    ...deps.detectionDefaults,
+    stoppedGraceS: c.stoppedGraceS, signalLostS: c.signalLostS, escalateAfterS: c.escalateAfterS,
+  });
+  const tracker = deps.createTracker({
+    continuityToleranceMin: c.continuityToleranceMin, serviceDayRule: c.serviceDayRule, timeZone: c.billingTimeZone,
+  });
+  let writer: StorageWriter | null = null;
+  const core = new PumpwatchCore({
+    engine, billing: tracker, journal, journalEpoch: journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test'),
+    clock, log: log.child({ component: 'ingest' }), shard: c.shard, dedupeWindow: c.dedupeWindow,
+    store: (points) => writer?.enqueue(points),
+    journalled: () => writer?.notify(),
+  });
+  writer = new StorageWriter({
+    store, journal, clock, log: log.child({ component: 'storage' }),
+    batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
+    entryPoints: (data) => core.entryPoints(data),
+    checkpointPoints: (id) => core.checkpointPoints(id),
+  });
+  const storageWriter = writer;
+  const ingest = new MqttIngest({
+    url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,
+    subscriptions: [topics.allPumps, topics.allAvailability],
+    log: log.child({ component: 'mqtt' }),
+    accept: (topic, payload) => core.accept(topic, payload),
+    blocked: () => core.blocked(),
+  });
+  let http: HttpLayer | null = null;
+  const backend = createApiBackend({
+    core, store, writer: storageWriter, clock,
+    mqttUp: () => ingest.up,
+    heldBack: () => ingest.heldBack,
+    journalBytes: () => journal.pendingBytes(),
+    wsClients: () => http?.wsClients() ?? 0,
+  });
+  const app = Fastify({ logger: false, ...(deps.fastify ?? {}) });
+  http = await deps.registerHttp(app, backend, {
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), ...(deps.http ?? {}),
+  });
+  let ticker: NodeJS.Timeout | null = null;
+  const slog = log.child({ component: 'server' });
+
+  async function restore(): Promise<void> {
+    const deadline = Date.now() + (deps.restoreWaitMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.ensureSchema();
+        storageWriter.markUp();
+        const report = await restoreFromStorage(core, store, clock.now(), slog);
+        slog.info({ ...report }, 'state rebuilt from storage');
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          slog.error({ err: (err as Error).message }, 'InfluxDB unreachable: starting without stored state (alerts may repeat once)');
+          return;
+        }
+        if (attempt === 1) slog.warn({ err: (err as Error).message }, 'InfluxDB unreachable at start-up; waiting to rebuild state');
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
+      }
+    }
+  }
+
+  return {
+    app, core, backend, writer: storageWriter, ingest, journal,
+    async start() {
+      await journal.open();
+      await restore();
+      let replayed = 0;
+      for (let after = journal.ackedId(); ;) {
+        const chunk = journal.readAfter(after, 10_000);
+        if (chunk.length === 0) break;
+        replayed += core.replay(chunk);
+        after = (chunk[chunk.length - 1] as { id: number }).id;
+      }
+      if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
+      core.tick();
+      storageWriter.start();
+      ticker = setInterval(() => core.tick(), 1000);
+      ingest.start();
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      ticker = null;
+      await ingest.stop();
+      core.flushChanges();
+      await http?.stop();
+      await storageWriter.stop();
+      await journal.flush().catch(() => undefined);
+      await journal.close();
+      store.close();
+      await app.close();
+    },
+    async rebuildPump(serial) {
+      core.forgetPump(serial);
+      return restoreFromStorage(core, store, clock.now(), slog, serial);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/** The HTTP layer's backend: live state from the core, history from storage. */
+import type { Alert, Episode } from '../../protocol/api.ts';
+import type { Clock } from '../clock.ts';
+import type { ApiBackend, AuditEvent, HealthView } from '../http/backend.ts';
+import type { PointStore } from '../storage/influxStore.ts';
+import { auditPoint, ServerTimestamps } from '../storage/points.ts';
+import { alertHistory, auditRecords, sentences, telemetry } from '../storage/queries.ts';
+import type { StorageWriter } from '../storage/storageWriter.ts';
+import { metricsText } from './metrics.ts';
+import type { PumpwatchCore } from './pumpwatchCore.ts';
+
+export interface BackendDeps {
+  core: PumpwatchCore;
+  store: PointStore;
+  writer: StorageWriter;
+  clock: Clock;
+  mqttUp(): boolean;
+  heldBack(): number;
+  journalBytes(): number;
+  /** WebSocket clients, once the HTTP layer is registered */
+  wsClients(): number;
+}
+
+const newestFirst = (a: Alert, b: Alert): number => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : a.id < b.id ? 1 : -1);
+
+export function createApiBackend(d: BackendDeps): ApiBackend {
+  const { core } = d;
+  const auditStamps = new ServerTimestamps();
+  return {
+    pumps: () => Promise.resolve(core.engine.pumps()),
+    pump: (serial) => Promise.resolve(core.engine.pump(serial)),
+    telemetry: (pump, fromMs, toMs) => telemetry(d.store, pump, fromMs, toMs),
+    async alerts(q) {
+      const live = core.engine.openAlerts().filter((a) => q.pump === undefined || a.pump === q.pump);
+      if (q.status === 'active') return live.filter((a) => a.status === 'active').sort(newestFirst);
+      const merged = await alertHistory(d.store, q.fromMs, q.pump).catch(() => new Map<string, Alert>());
+      for (const a of live) merged.set(a.id, a);
+      return [...merged.values()]
+        .filter((a) => {
+          const t = Date.parse(a.raisedAt);
+          return t >= q.fromMs && t <= q.toMs;
+        })
+        .sort(newestFirst);
+    },
+    acknowledge: (alertId, by) => Promise.resolve(core.acknowledge(alertId, by)),
+    episodes: (q) => Promise.resolve(core.billing.episodes({ fromMs: q.fromMs, toMs: q.toMs, ...(q.pump !== undefined ? { pump: q.pump } : {}) })),
+    episode: (id) => Promise.resolve<Episode | undefined>(core.billing.episode(id)),
+    async evidence(id) {
+      const range = core.billing.evidenceRange(id);
+      if (!range) return undefined;
+      const rows = await sentences(d.store, range.pump, Date.parse(range.from), Date.parse(range.to));
+      function* lines(): Iterable<string> {
+        for (const r of rows) {
+          const time = new Date(Math.floor(r.timeUs / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
+          yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw });
+        }
+      }
+      const it = lines();
+      return (async function* (): AsyncIterable<string> {
+        yield* it;
+      })();
+    },
+    health(): Promise<HealthView> {
+      const mqtt = d.mqttUp() ? 'up' : 'down';
+      const influx = d.writer.influxUp ? 'up' : 'down';
+      return Promise.resolve({
+        status: mqtt === 'up' && influx === 'up' ? 'ok' : 'degraded',
+        mqtt, influx,
+        writeBacklog: d.writer.backlog(),
+        pumps: core.engine.pumps().length,
+      });
+    },
+    metricsText() {
+      const now = d.clock.now();
+      return Promise.resolve(metricsText({
+        ingestRatePerS: core.rate.perSecond(now),
+        accepted: core.accepted, duplicates: core.duplicates, notMine: core.notMine,
+        drops: core.drops.snapshot(),
+        writeBacklog: d.writer.backlog(), journalBytes: d.journalBytes(),
+        writtenPoints: d.writer.writtenPoints, writeFailures: d.writer.writeFailures,
+        heldBack: d.heldBack(), wsClients: d.wsClients(),
+        pumps: core.engine.pumps().length, openAlerts: core.engine.openAlerts().length,
+        mqttUp: d.mqttUp(), influxUp: d.writer.influxUp,
+      }));
+    },
+    snapshot: () => Promise.resolve({ pumps: core.engine.pumps(), alerts: core.engine.openAlerts() }),
+    subscribe: (listener) => core.subscribe(listener),
+    audit(event: AuditEvent) {
+      try {
+        d.writer.enqueue([auditPoint(event, auditStamps.next(d.clock.now()))]);
+      } catch {
+        /* never throws: the HTTP layer does not wait for it */
+      }
+    },
+    async auditLog(q) {
+      return (await auditRecords(d.store, q.fromMs, q.toMs, q.action, q.limit)) as AuditEvent[];
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * MQTT side of ingest: one persistent session (fixed client id, clean: false) subscribed at QoS 1.
+ * Each message is handed to `accept` synchronously inside mqtt.js's handleMessage, and the PUBACK
+ * goes out only after it returns, i.e. after the journal append. When the journal is full the
+ * callback is held back, so the broker keeps the rest of the session's queue.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+
+export interface MqttIngestOptions {
+  url: string;
+  clientId: string;
+  username: string | null;
+  password: string | null;
+  caFile: string | null;
+  subscriptions: string[];
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** processes one message synchronously; never throws on bad input */
+  accept(topic: string, payload: Buffer): void;
+  /** true while the journal cannot take more */
+  blocked(): boolean;
+  /** how often a blocked ingest looks again, ms */
+  blockedPollMs?: number;
+}
+
+export class MqttIngest {
+  private client: MqttClient | null = null;
+  private connected = false;
+  private stopping = false;
+  private waitTimer: NodeJS.Timeout | null = null;
+  /** messages whose PUBACK waited for journal space */
+  heldBack = 0;
+
+  constructor(private readonly o: MqttIngestOptions) {}
+
+  get up(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    const opts: IClientOptions = {
+      clientId: this.o.clientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      resubscribe: true,
+    };
+    if (this.o.username !== null) opts.username = this.o.username;
+    if (this.o.password !== null) opts.password = this.o.password;
+    if (this.o.caFile !== null) opts.ca = readFileSync(this.o.caFile);
+    const client = mqtt.connect(this.o.url, opts);
+    // attached before CONNACK: a persistent session's queue arrives right behind it
+    client.handleMessage = (packet, callback) => this.handle(packet.topic, packet.payload, callback);
+    client.on('connect', (connack) => {
+      if (!this.connected) this.o.log.info({ url: this.o.url, sessionPresent: connack.sessionPresent }, 'MQTT connected');
+      this.connected = true;
+      client.subscribe(this.o.subscriptions.map((t) => t), { qos: 1 }, (err, granted) => {
+        if (err) this.o.log.error({ err: err.message }, 'MQTT subscribe failed');
+        else if (granted?.some((g) => g.qos > 1)) this.o.log.error({ granted }, 'MQTT subscription refused');
+      });
+    });
+    client.on('close', () => {
+      if (this.connected && !this.stopping) this.o.log.warn({ url: this.o.url }, 'MQTT connection lost; reconnecting');
+      this.connected = false;
+    });
+    client.on('error', (err) => {
+      this.o.log.warn({ err: err.message }, 'MQTT error');
+    });
+    this.client = client;
+  }
+
+  private handle(topic: string, payload: Buffer | string, callback: (err?: Error) => void): void {
+    if (this.stopping) return; // no PUBACK: the broker delivers it again to the next session
+    if (this.o.blocked()) {
+      this.heldBack++;
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = null;
+        this.handle(topic, payload, callback);
+      }, this.o.blockedPollMs ?? 100);
+      return;
+    }
+    this.o.accept(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    callback();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    const c = this.client;
+    this.client = null;
+    if (c) await c.endAsync(false).catch(() => c.end(true));
+    this.connected = false;
+  }
+}

@@ -1,0 +1,99 @@
+/** Thin adapter over InfluxDB 1.x (`influx`): database set-up, batched writes and raw queries. */
+import { InfluxDB, escape, type IPoint } from 'influx';
+
+export const RETENTION_POLICY = 'pumpwatch';
+
+export interface InfluxSeriesRaw {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+export interface PointStore {
+  /** creates the database and retention policy when missing; throws when InfluxDB is unreachable */
+  ensureSchema(): Promise<void>;
+  write(points: IPoint[]): Promise<void>;
+  /** rows as objects; `time` in microseconds since the epoch (exact in a double) */
+  select(query: string): Promise<{ tags: Record<string, string>; rows: Record<string, unknown>[] }[]>;
+  /** true when InfluxDB answers /ping */
+  ping(): Promise<boolean>;
+  close(): void;
+}
+
+export interface InfluxStoreOptions {
+  url: string;
+  database: string;
+  /** 0 = keep forever */
+  retentionDays: number;
+  username?: string | null;
+  password?: string | null;
+}
+
+export function createInfluxStore(o: InfluxStoreOptions): PointStore {
+  const u = new URL(o.url);
+  const influx = new InfluxDB({
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+    protocol: u.protocol === 'https:' ? 'https' : 'http',
+    database: o.database,
+    username: o.username ?? (u.username ? decodeURIComponent(u.username) : undefined),
+    password: o.password ?? (u.password ? decodeURIComponent(u.password) : undefined),
+    // retries are ours (storage writer); the pool must not hide an outage for long
+    pool: { maxRetries: 0, requestTimeout: 15_000 },
+  });
+  let rp: string | undefined;
+  return {
+    async ensureSchema() {
+      const names = await influx.getDatabaseNames();
+      if (!names.includes(o.database)) await influx.createDatabase(o.database);
+      const policies = await influx.showRetentionPolicies(o.database);
+      if (!policies.some((p) => p.name === RETENTION_POLICY)) {
+        await influx.createRetentionPolicy(RETENTION_POLICY, {
+          database: o.database,
+          duration: o.retentionDays === 0 ? 'INF' : `${o.retentionDays}d`,
+          replication: 1,
+          isDefault: true,
+        });
+      }
+      rp = RETENTION_POLICY;
+    },
+    async write(points) {
+      if (points.length === 0) return;
+      await influx.writePoints(points, { database: o.database, precision: 'n', ...(rp ? { retentionPolicy: rp } : {}) });
+    },
+    async select(query) {
+      const raw = (await influx.queryRaw(query, { database: o.database, precision: 'u' })) as {
+        results?: { series?: InfluxSeriesRaw[]; error?: string }[];
+      };
+      const out: { tags: Record<string, string>; rows: Record<string, unknown>[] }[] = [];
+      for (const r of raw.results ?? []) {
+        if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
+        for (const s of r.series ?? []) {
+          out.push({
+            tags: s.tags ?? {},
+            rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
+          });
+        }
+      }
+      return out;
+    },
+    async ping() {
+      const hosts = await influx.ping(3000);
+      return hosts.some((h) => h.online);
+    },
+    close() {
+      /* the pool holds no open sockets between requests */
+    },
+  };
+}
+
+/** InfluxQL string literal, for values that are not placeholders */
+export function quote(value: string): string {
+  return escape.stringLit(value);
+}
+
+/** epoch ms to an InfluxQL time literal in ns */
+export function timeLiteral(ms: number): string {
+  return `${Math.round(ms)}000000`;
+}

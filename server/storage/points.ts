@@ -1,0 +1,128 @@
+/**
+ * How everything the server keeps maps to InfluxDB points. The only tag is `pump` (bounded by
+ * the fleet size); ids, programs and codes are fields. See docs/server.md for the schema.
+ */
+import type { IPoint } from 'influx';
+import type { Alert } from '../../protocol/api.ts';
+import { parsePumpTime } from '../../protocol/decode.ts';
+import type { PumpMessage } from '../../protocol/payloads.ts';
+
+export const MEASUREMENTS = {
+  status: 'status', program: 'program', event: 'event', alert: 'alert', availability: 'availability',
+  pumpState: 'pump_state', episode: 'episode', audit: 'audit',
+} as const;
+
+/** nanoseconds between two seqs of the same pump second: 65535 × 10 µs stays inside the second */
+const SEQ_STEP_NS = 10_000;
+
+/**
+ * Timestamp of a sentence, in ns since the epoch, as a decimal string: the pump's second plus
+ * seq × 10 µs. Different sentences of a pump never share a point; the same one always lands on
+ * the same point, so storing twice is harmless.
+ */
+export function sentenceTimestampNs(seq: number, time: string): string {
+  const sec = Math.floor(parsePumpTime(time) / 1000);
+  return `${sec}${String(seq * SEQ_STEP_NS).padStart(9, '0')}`;
+}
+
+/** (seq, pump-time seconds) back from a sentence timestamp */
+export function identityFromTimestampNs(ns: string): { seq: number; timeSec: number } {
+  const sec = Number(ns.slice(0, -9) || '0');
+  return { timeSec: sec, seq: Math.floor(Number(ns.slice(-9)) / SEQ_STEP_NS) };
+}
+
+export function messagePoint(msg: PumpMessage, gateway: string): IPoint {
+  const common = { seq: msg.seq, raw: msg.raw, gateway, received: msg.received };
+  const timestamp = sentenceTimestampNs(msg.seq, msg.time);
+  const tags = { pump: msg.pump };
+  switch (msg.type) {
+    case 'status': {
+      const fields: Record<string, string | number> = {
+        ...common, state: msg.state, rateMlH: msg.rateMlH, infusedMl: msg.infusedMl, vtbiMl: msg.vtbiMl,
+        batteryPct: msg.batteryPct, alarms: msg.alarms.join('+'),
+      };
+      if (msg.reservoirMl !== null) fields.reservoirMl = msg.reservoirMl;
+      if (msg.pressureMmHg !== null) fields.pressureMmHg = msg.pressureMmHg;
+      return { measurement: MEASUREMENTS.status, tags, fields, timestamp };
+    }
+    case 'program':
+      return {
+        measurement: MEASUREMENTS.program, tags, timestamp,
+        fields: { ...common, programId: msg.programId, drug: msg.drug, rateMlH: msg.rateMlH, volumeMl: msg.volumeMl, hours: msg.hours },
+      };
+    case 'event':
+      return { measurement: MEASUREMENTS.event, tags, timestamp, fields: { ...common, code: msg.code, detail: msg.detail } };
+  }
+}
+
+/** Server-clock timestamps for derived points: ms plus a counter so same-ms points never collide. */
+export class ServerTimestamps {
+  private lastMs = -1;
+  private n = 0;
+
+  next(ms: number): string {
+    if (ms === this.lastMs) this.n = (this.n + 1) % 1_000_000;
+    else {
+      this.lastMs = ms;
+      this.n = 0;
+    }
+    return `${ms}${String(this.n).padStart(6, '0')}`;
+  }
+}
+
+export function availabilityPoint(gateway: string, state: 'online' | 'offline', time: string, serverMs: number): IPoint {
+  // keyed by the gateway's own time so a retained message delivered again lands on the same point
+  const ms = Date.parse(time);
+  return {
+    measurement: MEASUREMENTS.availability, tags: { gateway },
+    fields: { state, serverTime: new Date(serverMs).toISOString() },
+    timestamp: `${Number.isNaN(ms) ? serverMs : ms}000000`,
+  };
+}
+
+export function alertPoint(alert: Alert, timestamp: string): IPoint {
+  return {
+    measurement: MEASUREMENTS.alert, tags: { pump: alert.pump || `@${alert.gateway}` }, timestamp,
+    fields: {
+      id: alert.id, type: alert.type, severity: alert.severity, status: alert.status,
+      acknowledged: alert.acknowledged, json: JSON.stringify(alert),
+    },
+  };
+}
+
+export interface PumpStateFields {
+  gateway: string;
+  /** engine snapshot, or null for a key that only holds alerts (gateway-level) */
+  engine: unknown;
+  alerts: Alert[];
+  /** recent identities, base64 of a Float64Array */
+  dedupe: string;
+  /** the journal entry this snapshot covers, so a replay after a crash skips what it already holds */
+  journalEpoch: string;
+  journalId: number;
+}
+
+export function pumpStatePoint(key: string, s: PumpStateFields, timestamp: string): IPoint {
+  return {
+    measurement: MEASUREMENTS.pumpState, tags: { pump: key }, timestamp,
+    fields: {
+      gateway: s.gateway,
+      engine: JSON.stringify(s.engine ?? null),
+      alerts: JSON.stringify(s.alerts),
+      dedupe: s.dedupe,
+      journalEpoch: s.journalEpoch,
+      journalId: s.journalId,
+    },
+  };
+}
+
+export function episodePoint(record: { id: string; pump: string }, journalEpoch: string, journalId: number, timestamp: string): IPoint {
+  return {
+    measurement: MEASUREMENTS.episode, tags: { pump: record.pump }, timestamp,
+    fields: { id: record.id, json: JSON.stringify(record), journalEpoch, journalId },
+  };
+}
+
+export function auditPoint(event: { action: string }, timestamp: string): IPoint {
+  return { measurement: MEASUREMENTS.audit, tags: { action: event.action }, timestamp, fields: { json: JSON.stringify(event) } };
+}

@@ -1,0 +1,138 @@
+/** Reads back what the server stored: telemetry, alert history, evidence, snapshots, episodes, audit. */
+import type { Alert, TelemetryPoint } from '../../protocol/api.ts';
+import type { PumpState } from '../../protocol/sentence.ts';
+import { quote, timeLiteral, type PointStore } from './influxStore.ts';
+import { MEASUREMENTS } from './points.ts';
+
+/** µs timestamp of a sentence point back to its pump time (whole seconds, ISO) */
+export function pumpTimeOf(timeUs: number): string {
+  return new Date(Math.floor(timeUs / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+function pumpClause(pump: string | undefined): string {
+  return pump === undefined ? '' : ` AND "pump" = ${quote(pump)}`;
+}
+
+export async function telemetry(store: PointStore, pump: string, fromMs: number, toMs: number, limit = 200_000): Promise<TelemetryPoint[]> {
+  const q = `SELECT * FROM "${MEASUREMENTS.status}" WHERE "pump" = ${quote(pump)} AND time >= ${timeLiteral(fromMs)} AND time <= ${timeLiteral(toMs + 999)} ORDER BY time ASC LIMIT ${limit}`;
+  const out: TelemetryPoint[] = [];
+  for (const s of await store.select(q)) {
+    for (const r of s.rows) {
+      const alarms = text(r.alarms);
+      out.push({
+        time: pumpTimeOf(r.time as number), seq: num(r.seq) ?? 0, state: text(r.state) as PumpState,
+        rateMlH: num(r.rateMlH) ?? 0, infusedMl: num(r.infusedMl) ?? 0, vtbiMl: num(r.vtbiMl) ?? 0,
+        reservoirMl: num(r.reservoirMl), pressureMmHg: num(r.pressureMmHg), batteryPct: num(r.batteryPct) ?? 0,
+        alarms: alarms === '' ? [] : alarms.split('+'),
+      });
+    }
+  }
+  return out;
+}
+
+/** Latest stored state of every alert that changed since `sinceMs` (server clock). */
+export async function alertHistory(store: PointStore, sinceMs: number, pump?: string): Promise<Map<string, Alert>> {
+  const q = `SELECT "json" FROM "${MEASUREMENTS.alert}" WHERE time >= ${timeLiteral(sinceMs)}${pumpClause(pump)} ORDER BY time ASC`;
+  const byId = new Map<string, Alert>();
+  for (const s of await store.select(q)) {
+    for (const r of s.rows) {
+      try {
+        const a = JSON.parse(text(r.json)) as Alert;
+        byId.set(a.id, a);
+      } catch {
+        /* a damaged row never hides the others */
+      }
+    }
+  }
+  return byId;
+}
+
+export interface EvidenceRow {
+  timeUs: number;
+  seq: number;
+  received: string;
+  raw: string;
+}
+
+/** Stored sentences of a pump between two pump times, in time order. */
+export async function sentences(store: PointStore, pump: string, fromMs: number, toMs: number): Promise<EvidenceRow[]> {
+  const q = `SELECT "seq", "raw", "received" FROM "${MEASUREMENTS.status}", "${MEASUREMENTS.program}", "${MEASUREMENTS.event}" WHERE "pump" = ${quote(pump)} AND time >= ${timeLiteral(fromMs)} AND time <= ${timeLiteral(toMs + 999)}`;
+  const out: EvidenceRow[] = [];
+  for (const s of await store.select(q)) {
+    for (const r of s.rows) out.push({ timeUs: r.time as number, seq: num(r.seq) ?? 0, received: text(r.received), raw: text(r.raw) });
+  }
+  return out.sort((a, b) => a.timeUs - b.timeUs);
+}
+
+export interface StoredPumpState {
+  key: string;
+  gateway: string;
+  engine: unknown;
+  alerts: Alert[];
+  dedupe: string;
+  journalEpoch: string;
+  journalId: number;
+}
+
+/** The newest checkpoint of each pump (or of one). */
+export async function latestPumpStates(store: PointStore, pump?: string): Promise<StoredPumpState[]> {
+  const where = pump === undefined ? '' : ` WHERE "pump" = ${quote(pump)}`;
+  const q = `SELECT * FROM "${MEASUREMENTS.pumpState}"${where} GROUP BY "pump" ORDER BY time DESC LIMIT 1`;
+  const out: StoredPumpState[] = [];
+  for (const s of await store.select(q)) {
+    const r = s.rows[0];
+    if (!r) continue;
+    try {
+      out.push({
+        key: s.tags.pump ?? '', gateway: text(r.gateway), engine: JSON.parse(text(r.engine) || 'null'),
+        alerts: JSON.parse(text(r.alerts) || '[]') as Alert[], dedupe: text(r.dedupe),
+        journalEpoch: text(r.journalEpoch), journalId: num(r.journalId) ?? 0,
+      });
+    } catch {
+      /* unreadable snapshot: the pump starts fresh */
+    }
+  }
+  return out;
+}
+
+export interface StoredEpisode {
+  record: { id: string; pump: string; version: 1; [k: string]: unknown };
+  journalEpoch: string;
+  journalId: number;
+}
+
+/** Latest stored version of every episode written since `sinceMs` (server clock). */
+export async function storedEpisodes(store: PointStore, sinceMs: number, pump?: string): Promise<StoredEpisode[]> {
+  const q = `SELECT * FROM "${MEASUREMENTS.episode}" WHERE time >= ${timeLiteral(sinceMs)}${pumpClause(pump)} ORDER BY time ASC`;
+  const byId = new Map<string, StoredEpisode>();
+  for (const s of await store.select(q)) {
+    for (const r of s.rows) {
+      try {
+        const record = JSON.parse(text(r.json)) as StoredEpisode['record'];
+        byId.set(record.id, { record, journalEpoch: text(r.journalEpoch), journalId: num(r.journalId) ?? 0 });
+      } catch {
+        /* skip a damaged row */
+      }
+    }
+  }
+  return [...byId.values()];
+}
+
+export async function auditRecords(store: PointStore, fromMs: number, toMs: number, action: string | undefined, limit: number): Promise<unknown[]> {
+  const filter = action === undefined ? '' : ` AND "action" = ${quote(action)}`;
+  const q = `SELECT "json" FROM "${MEASUREMENTS.audit}" WHERE time >= ${timeLiteral(fromMs)} AND time <= ${timeLiteral(toMs)}${filter} ORDER BY time DESC LIMIT ${Math.max(1, Math.floor(limit))}`;
+  const out: { t: number; v: unknown }[] = [];
+  for (const s of await store.select(q)) {
+    for (const r of s.rows) {
+      try {
+        out.push({ t: r.time as number, v: JSON.parse(text(r.json)) });
+      } catch {
+        /* skip */
+      }
+    }
+  }
+  return out.sort((a, b) => b.t - a.t).slice(0, limit).map((x) => x.v);
+}

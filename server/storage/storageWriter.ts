@@ -1,0 +1,191 @@
+/**
+ * Drains the ingest journal into InfluxDB in batches (by size and time), writes derived points
+ * (alert changes, audit) in order, and takes checkpoints: engine snapshots and billing records
+ * covering journal entry P are written after every entry up to P, and only then is P
+ * acknowledged to the journal. While InfluxDB is down everything waits in the journal (bounded on
+ * disk) and in a small derived queue; writes retry with backoff.
+ */
+import type { IPoint } from 'influx';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { IngestJournal } from '../ingest/journalEntry.ts';
+import type { PointStore } from './influxStore.ts';
+
+export interface StorageWriterOptions {
+  store: PointStore;
+  journal: IngestJournal;
+  clock: Clock;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  batchSize: number;
+  flushMs: number;
+  checkpointMs: number;
+  /** points for one journal entry; empty for entries that are not stored themselves */
+  entryPoints(data: Buffer): IPoint[];
+  /** snapshot points covering every journal entry up to `journalId`; called synchronously */
+  checkpointPoints(journalId: number): IPoint[];
+}
+
+const MAX_BACKOFF_MS = 10_000;
+/** how often an idle writer checks that InfluxDB is still there, ms */
+const PING_EVERY_MS = 2_000;
+
+export class StorageWriter {
+  private readonly derived: IPoint[] = [];
+  private derivedEnqueued = 0;
+  private derivedWritten = 0;
+  private readId: number;
+  private pending: { journalId: number; derivedMark: number } | null = null;
+  private lastCheckpointMs: number;
+  private lastPingMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private backoffMs = 0;
+  private up = false;
+  private everWritten = false;
+  /** points written since start */
+  writtenPoints = 0;
+  writeFailures = 0;
+
+  constructor(private readonly o: StorageWriterOptions) {
+    this.readId = o.journal.ackedId();
+    this.lastCheckpointMs = o.clock.now();
+  }
+
+  get influxUp(): boolean {
+    return this.up;
+  }
+
+  /** journal entries not yet stored, plus derived points waiting */
+  backlog(): number {
+    return Math.max(0, this.o.journal.lastId() - this.readId) + this.derived.length;
+  }
+
+  enqueue(points: IPoint[]): void {
+    for (const p of points) this.derived.push(p);
+    this.derivedEnqueued += points.length;
+    if (this.derived.length >= this.o.batchSize) this.kick();
+  }
+
+  /** new journal entries arrived; writes at once when a batch is full */
+  notify(): void {
+    if (this.o.journal.lastId() - this.readId >= this.o.batchSize) this.kick();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(this.o.flushMs);
+  }
+
+  /** writes everything, takes a last checkpoint; gives up after `timeoutMs` (data stays in the journal) */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+    const deadline = this.o.clock.now() + timeoutMs;
+    this.lastCheckpointMs = -Infinity;
+    for (;;) {
+      const ok = await this.cycle().then(() => true, () => false);
+      if ((ok && this.pending === null && this.backlog() === 0) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** forces a checkpoint on the next cycle and runs it (tests, shutdown) */
+  async flushNow(): Promise<void> {
+    this.lastCheckpointMs = -Infinity;
+    await this.running;
+    await this.cycle();
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.cycle().then(
+        () => {
+          this.backoffMs = 0;
+        },
+        (err: unknown) => {
+          this.writeFailures++;
+          this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2));
+          if (this.up || !this.everWritten) this.o.log.warn({ err: (err as Error).message, retryInMs: this.backoffMs }, 'InfluxDB write failed; holding data in the journal');
+          this.up = false;
+        },
+      ).finally(() => {
+        this.running = null;
+        const again = this.again;
+        this.again = false;
+        this.schedule(this.backoffMs > 0 ? this.backoffMs : again ? 0 : this.o.flushMs);
+      });
+    }, ms);
+  }
+
+  private async write(points: IPoint[]): Promise<void> {
+    await this.o.store.write(points);
+    this.writtenPoints += points.length;
+    if (!this.up) this.o.log.info({ points: points.length }, 'InfluxDB writes going through');
+    this.up = true;
+    this.everWritten = true;
+  }
+
+  /** InfluxDB answered (schema check at start, or a ping while idle) */
+  markUp(): void {
+    this.up = true;
+    this.everWritten = true;
+  }
+
+  private async cycle(): Promise<void> {
+    const j = this.o.journal;
+    const writtenBefore = this.writtenPoints;
+    if (this.pending === null && this.o.clock.now() - this.lastCheckpointMs >= this.o.checkpointMs) {
+      const journalId = j.lastId();
+      this.enqueueSilently(this.o.checkpointPoints(journalId));
+      this.pending = { journalId, derivedMark: this.derivedEnqueued };
+      this.lastCheckpointMs = this.o.clock.now();
+    }
+    for (;;) {
+      const batch = j.readAfter(this.readId, this.o.batchSize);
+      if (batch.length === 0) break;
+      const points: IPoint[] = [];
+      for (const e of batch) for (const p of this.o.entryPoints(e.data)) points.push(p);
+      await this.write(points);
+      this.readId = (batch[batch.length - 1] as { id: number }).id;
+      if (batch.length < this.o.batchSize) break;
+    }
+    while (this.derived.length > 0) {
+      const chunk = this.derived.slice(0, this.o.batchSize);
+      await this.write(chunk);
+      this.derived.splice(0, chunk.length);
+      this.derivedWritten += chunk.length;
+    }
+    if (this.writtenPoints === writtenBefore && this.o.clock.now() - this.lastPingMs >= PING_EVERY_MS) {
+      this.lastPingMs = this.o.clock.now();
+      if (!(await this.o.store.ping().catch(() => false))) throw new Error('InfluxDB does not answer /ping');
+      if (!this.up) this.o.log.info({}, 'InfluxDB answers again');
+      this.up = true;
+    }
+    const p = this.pending;
+    if (p && this.readId >= p.journalId && this.derivedWritten >= p.derivedMark) {
+      if (p.journalId > j.ackedId()) j.ack(p.journalId);
+      this.pending = null;
+    }
+  }
+
+  private enqueueSilently(points: IPoint[]): void {
+    for (const p of points) this.derived.push(p);
+    this.derivedEnqueued += points.length;
+  }
+}
