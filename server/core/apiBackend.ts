@@ -55,10 +55,12 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
           yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw });
         }
       }
-      const it = lines();
-      return (async function* (): AsyncIterable<string> {
-        yield* it;
-      })();
+      return {
+        [Symbol.asyncIterator]: () => {
+          const it = lines()[Symbol.iterator]();
+          return { next: () => Promise.resolve(it.next()) };
+        },
+      };
     },
     health(): Promise<HealthView> {
       const mqtt = d.mqttUp() ? 'up' : 'down';
