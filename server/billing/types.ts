@@ -9,6 +9,12 @@ export interface BillingConfig {
   serviceDayRule: 'calendar_day' | 'full_24h';
   /** IANA zone of the agency, for calendar days (DST-correct) */
   timeZone: string;
+  /**
+   * seconds; a sentence whose pump time is further ahead of its `received` time is kept as
+   * evidence but not used for durations (interfaces.md: clock_error). null disables the check.
+   * Default 600.
+   */
+  maxPumpClockAheadS?: number | null;
 }
 
 /** Stored form of an episode: everything needed to rebuild the tracker after a restart. */
@@ -16,6 +22,8 @@ export interface EpisodeRecord {
   id: string;
   pump: string;
   version: 1;
+  /** 'episode' (one episode) or 'pump' (the pump's cursor, id `pump:<serial>`) */
+  kind?: 'episode' | 'pump';
   [key: string]: unknown;
 }
 
@@ -34,16 +42,21 @@ export interface EpisodeQuery {
   fromMs?: number;
   toMs?: number;
   pump?: string;
+  /** epoch ms; "now" for episodes still open (silence up to now is reported). Default: the last sentence. */
+  nowMs?: number;
 }
 
 export interface EpisodeTracker {
   /** one validated, de-duplicated pump message, in arrival order */
   ingest(msg: PumpMessage): void;
   episodes(query: EpisodeQuery): Episode[];
-  episode(id: string): Episode | undefined;
+  /** nowMs as in EpisodeQuery */
+  episode(id: string, nowMs?: number): Episode | undefined;
   evidenceRange(id: string): EvidenceRange | undefined;
   /** records changed since the last call, to persist */
   takeChanged(): EpisodeRecord[];
   restore(records: EpisodeRecord[]): void;
   forgetPump(serial: string): void;
+  /** inputs not used, counted by reason (for diagnostics; the tracker itself never logs) */
+  dropped?(): Record<string, number>;
 }

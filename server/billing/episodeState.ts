@@ -1,0 +1,117 @@
+/**
+ * One episode's accounting: delivery seconds, the stretches without delivery (interruptions) and
+ * the evidence counters. Plain JSON data, so it is also the stored record.
+ */
+
+export type InterruptionReason = 'pause' | 'alarm' | 'power_cycle' | 'clock_change' | 'telemetry_gap' | 'rate_zero';
+
+/** A stretch without delivery; `seconds` is elapsed pump time (0 for a clock set). */
+export interface Stretch {
+  fromMs: number;
+  toMs: number;
+  seconds: number;
+  /** unique reasons in order of appearance */
+  reasons: InterruptionReason[];
+}
+
+export interface EpisodeState {
+  id: string;
+  pump: string;
+  programId: string;
+  drug: string;
+  /** false when the START was never seen (tracking began mid-infusion) */
+  startObserved: boolean;
+  startMs: number;
+  /** null while open */
+  endMs: number | null;
+  /** how it ended: 'END', 'STOP', 'IDLE', 'END_STATE', 'superseded' */
+  endedBy: string | null;
+  /** seconds of proven delivery */
+  deliverySec: number;
+  /** seconds that might have been delivery but nothing proves it */
+  unverifiedSec: number;
+  /** delivery stretches [fromMs, toMs) on the pump clock, in the order they happened */
+  segments: [number, number][];
+  /** stretches without delivery followed by more delivery */
+  interruptions: Stretch[];
+  /** the current stretch without delivery (delivery has not resumed yet) */
+  pending: Stretch | null;
+  /** a stretch without delivery after which the episode ended: listed, but no break in continuity */
+  trailing: Stretch | null;
+  firstSeq: number;
+  lastSeq: number;
+  sentences: number;
+  minTimeMs: number;
+  maxTimeMs: number;
+}
+
+export function newEpisode(id: string, pump: string, programId: string, drug: string, seq: number, timeMs: number, startObserved: boolean): EpisodeState {
+  return {
+    id, pump, programId, drug, startObserved, startMs: timeMs, endMs: null, endedBy: null,
+    deliverySec: 0, unverifiedSec: 0, segments: [], interruptions: [], pending: null, trailing: null,
+    firstSeq: seq, lastSeq: seq, sentences: 1, minTimeMs: timeMs, maxTimeMs: timeMs,
+  };
+}
+
+/** A sentence that belongs to the episode's evidence. */
+export function addEvidence(ep: EpisodeState, seq: number, timeMs: number): void {
+  ep.lastSeq = seq;
+  ep.sentences++;
+  if (timeMs < ep.minTimeMs) ep.minTimeMs = timeMs;
+  if (timeMs > ep.maxTimeMs) ep.maxTimeMs = timeMs;
+}
+
+/** Proven delivery over [fromMs, toMs). Ends the current interruption, if any. */
+export function addDelivery(ep: EpisodeState, fromMs: number, toMs: number): void {
+  const seconds = Math.round((toMs - fromMs) / 1000);
+  if (seconds < 0) return;
+  let merge = true;
+  if (ep.pending) {
+    ep.interruptions.push(ep.pending);
+    ep.pending = null;
+    merge = false;
+  }
+  const last = ep.segments.at(-1);
+  if (merge && last && last[1] === fromMs) last[1] = toMs;
+  else ep.segments.push([fromMs, toMs]);
+  ep.deliverySec += seconds;
+}
+
+/** Time without delivery; contiguous stretches (of any reason) form one interruption. */
+export function addStop(ep: EpisodeState, reason: InterruptionReason, fromMs: number, toMs: number, seconds: number, unverified = false): void {
+  const s = Math.max(0, Math.round(seconds));
+  if (unverified) ep.unverifiedSec += s;
+  const p = ep.pending;
+  if (!p) {
+    ep.pending = { fromMs, toMs, seconds: s, reasons: [reason] };
+    return;
+  }
+  p.toMs = toMs;
+  p.seconds += s;
+  if (!p.reasons.includes(reason)) p.reasons.push(reason);
+}
+
+/** Closes the episode; an interruption still open becomes its trailing stretch. */
+export function closeEpisode(ep: EpisodeState, endMs: number, endedBy: string): void {
+  ep.endMs = endMs;
+  ep.endedBy = endedBy;
+}
+
+export function finishEpisode(ep: EpisodeState): void {
+  if (ep.pending) {
+    ep.trailing = ep.pending;
+    ep.pending = null;
+  }
+}
+
+/** Deep copy, for records handed out and taken back. */
+export function copyEpisode(ep: EpisodeState): EpisodeState {
+  const copyStretch = (s: Stretch | null): Stretch | null => (s ? { ...s, reasons: [...s.reasons] } : null);
+  return {
+    ...ep,
+    segments: ep.segments.map(([a, b]) => [a, b]),
+    interruptions: ep.interruptions.map((s) => copyStretch(s) as Stretch),
+    pending: copyStretch(ep.pending),
+    trailing: copyStretch(ep.trailing),
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * Billing episodes maintained incrementally from pump messages (pure: no I/O, no wall clock).
+ * An episode runs from a program's EVT START to its END/STOP (or is still open).
+ */
+import { parsePumpTime } from '../../protocol/decode.ts';
+import type { PumpMessage } from '../../protocol/payloads.ts';
+import { seqDistance } from '../../protocol/sentence.ts';
+import {
+  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, type EpisodeState,
+} from './episodeState.ts';
+import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
+import { countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, newCursor, resolveGap, type Mode, type PumpCursor } from './pumpCursor.ts';
+import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
+import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
+
+/** Alarms that halt delivery; others (RES_LOW, BATT_LOW, unknown) leave the state to the next STS. */
+const HALTING_ALARMS: ReadonlySet<string> = new Set(['OCCL_DN', 'OCCL_UP', 'AIR', 'RES_EMPTY', 'BATT_DEPL', 'CASS', 'FAULT']);
+const HALF_SEQ = 32768;
+
+/** `CS7-004512_20261123T090000Z_9`: pump + START time + START seq, safe in a URL path. */
+export function episodeId(pump: string, time: string, seq: number): string {
+  return `${pump}_${time.replace(/[-:]/g, '')}_${seq}`;
+}
+
+function modeAfter(msg: PumpMessage, before: Mode): Mode {
+  if (msg.type === 'status') {
+    switch (msg.state) {
+      case 'RUN': return msg.rateMlH > 0 ? 'run' : 'rate_zero';
+      case 'PAUSE': return 'pause';
+      case 'ALARM': return 'alarm';
+      default: return 'idle';
+    }
+  }
+  if (msg.type !== 'event') return before;
+  switch (msg.code) {
+    case 'START': case 'RESUME': return 'run';
+    case 'PAUSE': return 'pause';
+    case 'ALARM_ON': return HALTING_ALARMS.has(msg.detail) ? 'alarm' : before;
+    case 'POWER_OFF': case 'POWER_ON': return 'off';
+    case 'STOP': case 'END': return 'idle';
+    default: return before;
+  }
+}
+
+export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
+  const cursors = new Map<string, PumpCursor>();
+  const byPump = new Map<string, EpisodeState[]>();
+  const byId = new Map<string, EpisodeState>();
+  const revs = new Map<string, number>();
+  const views = new Map<string, { rev: number; view: BillingEpisode }>();
+  const changedEpisodes = new Set<string>();
+  const changedPumps = new Set<string>();
+  const droppedCounts: Record<string, number> = {};
+  const aheadLimitMs = config.maxPumpClockAheadS === null ? null : (config.maxPumpClockAheadS ?? 600) * 1000;
+
+  const drop = (reason: string): void => {
+    droppedCounts[reason] = (droppedCounts[reason] ?? 0) + 1;
+  };
+  const touch = (ep: EpisodeState): void => {
+    revs.set(ep.id, (revs.get(ep.id) ?? 0) + 1);
+    changedEpisodes.add(ep.id);
+  };
+  const cursorOf = (pump: string): PumpCursor => {
+    let c = cursors.get(pump);
+    if (!c) {
+      c = newCursor(pump);
+      cursors.set(pump, c);
+    }
+    return c;
+  };
+  const addEpisode = (ep: EpisodeState): void => {
+    byId.set(ep.id, ep);
+    const list = byPump.get(ep.pump) ?? [];
+    list.push(ep);
+    byPump.set(ep.pump, list);
+  };
+  const finish = (c: PumpCursor, ep: EpisodeState): void => {
+    if (c.gap) resolveGap(ep, c.gap, null);
+    c.gap = null;
+    finishEpisode(ep);
+    c.openId = null;
+    c.closing = false;
+  };
+  const open = (c: PumpCursor, msg: PumpMessage, timeMs: number, programId: string, startObserved: boolean): void => {
+    const drug = c.program?.programId === programId ? c.program.drug : '';
+    const ep = newEpisode(episodeId(msg.pump, msg.time, msg.seq), msg.pump, programId, drug, msg.seq, timeMs, startObserved);
+    if (byId.has(ep.id)) return; // the same START again (replay after restore): already known
+    addEpisode(ep);
+    c.openId = ep.id;
+    touch(ep);
+  };
+
+  /** Counts the time from the last sentence to this one on the open episode. */
+  function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean): void {
+    const from = c.timeMs;
+    if (from === null) return;
+    if (reset || c.mode === 'off') {
+      addStop(ep, 'power_cycle', from, Math.max(from, timeMs), Math.max(0, timeMs - from) / 1000);
+      return;
+    }
+    if (msg.type === 'event' && msg.code === 'CLOCK') {
+      // detail: the pump time before the set; time up to it is real, the jump itself is no time
+      const oldMs = parsePumpTime(msg.detail);
+      if (!Number.isNaN(oldMs)) countSpan(ep, c, from, oldMs, step, null);
+      addStop(ep, 'clock_change', Number.isNaN(oldMs) ? from : oldMs, timeMs, 0);
+      return;
+    }
+    c.gap = countSpan(ep, c, from, timeMs, step, msg.type === 'status' ? msg.infusedMl : undefined);
+  }
+
+  function lifecycle(c: PumpCursor, ep: EpisodeState | undefined, msg: PumpMessage, timeMs: number): void {
+    if (msg.type === 'program') {
+      c.program = { programId: msg.programId, drug: msg.drug, rateMlH: msg.rateMlH, volumeMl: msg.volumeMl, hours: msg.hours };
+      if (ep && ep.programId === msg.programId) ep.drug = msg.drug;
+    }
+    if (msg.type === 'event' && msg.code === 'START') {
+      const programId = msg.detail || c.program?.programId || 'unknown';
+      if (ep && ep.programId === programId) {
+        addEvidence(ep, msg.seq, timeMs); // same program started again (after a power cycle): one episode
+        touch(ep);
+        return;
+      }
+      if (ep) {
+        closeEpisode(ep, timeMs, 'superseded');
+        finish(c, ep);
+        touch(ep);
+      }
+      open(c, msg, timeMs, programId, true);
+      return;
+    }
+    if (ep) {
+      addEvidence(ep, msg.seq, timeMs);
+      if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
+        closeEpisode(ep, timeMs, msg.code);
+        c.closing = true;
+      } else if (msg.type === 'status' && (msg.state === 'IDLE' || msg.state === 'END')) {
+        closeEpisode(ep, timeMs, msg.state === 'IDLE' ? 'IDLE' : 'END_STATE');
+        finish(c, ep);
+      }
+      touch(ep);
+    } else if (msg.type === 'status' && msg.state === 'RUN' && msg.rateMlH > 0) {
+      open(c, msg, timeMs, c.program?.programId ?? 'unknown', false); // tracking began mid-infusion
+    }
+  }
+
+  function ingest(msg: PumpMessage): void {
+    const timeMs = parsePumpTime(msg.time);
+    if (Number.isNaN(timeMs)) return drop('bad_time');
+    const c = cursorOf(msg.pump);
+    if (c.seq === msg.seq && c.timeMs === timeMs) return drop('duplicate');
+    let ep = c.openId !== null ? byId.get(c.openId) : undefined;
+    const evidenceOnly = (reason: string): void => {
+      if (ep) {
+        addEvidence(ep, msg.seq, timeMs);
+        touch(ep);
+      }
+      drop(reason);
+    };
+    if (aheadLimitMs !== null && timeMs - Date.parse(msg.received) > aheadLimitMs) return evidenceOnly('clock_ahead');
+    const step = c.seq === null ? 1 : seqDistance(c.seq, msg.seq);
+    const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
+    const behind = step === 0 || step > HALF_SEQ;
+    const reset = c.seq !== null && (powerOn || (msg.seq === 0 && step !== 1) || (behind && timeMs > (c.timeMs ?? 0)));
+    if (c.seq !== null && behind && !reset) return evidenceOnly('late'); // arrived after newer ones: evidence, not time
+
+    let skipInterval = false;
+    if (ep && c.closing) {
+      if (msg.type === 'status' && step === 1 && timeMs === ep.endMs) {
+        // the status right after END/STOP: evidence, and the counter that may prove a gap before it
+        if (c.gap) resolveGap(ep, c.gap, msg.infusedMl);
+        c.gap = null;
+        addEvidence(ep, msg.seq, timeMs);
+        finish(c, ep);
+        touch(ep);
+        ep = undefined;
+        skipInterval = true;
+      } else {
+        finish(c, ep);
+        touch(ep);
+        ep = undefined;
+      }
+    } else if (ep && c.gap) {
+      if (step === 1 && !reset && timeMs === c.gap.toMs) {
+        if (msg.type === 'status') {
+          resolveGap(ep, c.gap, msg.infusedMl);
+          c.gap = null;
+        } else {
+          skipInterval = true; // another sentence of the same second; the gap waits for the status
+        }
+      } else {
+        resolveGap(ep, c.gap, null);
+        c.gap = null;
+      }
+    }
+    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset);
+    c.mode = modeAfter(msg, reset ? 'off' : c.mode);
+    if (!skipInterval || ep) lifecycle(c, ep, msg, timeMs);
+    else if (msg.type === 'program') lifecycle(c, undefined, msg, timeMs);
+
+    if (msg.type === 'status') {
+      if (c.lastWasStatus && step === 1 && !reset && c.timeMs !== null) {
+        const dtS = (timeMs - c.timeMs) / 1000;
+        if (dtS > 0 && dtS <= MAX_STATUS_INTERVAL_S) c.intervalS = Math.max(c.intervalS ?? 0, dtS);
+      }
+      c.vi = msg.infusedMl;
+      c.rateMlH = msg.rateMlH;
+    }
+    c.lastWasStatus = msg.type === 'status';
+    c.seq = msg.seq;
+    c.timeMs = timeMs;
+    changedPumps.add(msg.pump);
+  }
+
+  /** The open episode's current stretch without delivery, extended to nowMs. */
+  function ongoing(ep: EpisodeState, nowMs: number | undefined): { stretch: EpisodeState['pending']; unverifiedSec: number } {
+    const c = cursors.get(ep.pump);
+    const base = ep.pending ? { ...ep.pending, reasons: [...ep.pending.reasons] } : null;
+    if (!c || c.openId !== ep.id || c.timeMs === null) return { stretch: base, unverifiedSec: 0 };
+    let stretch = base;
+    let unverifiedSec = 0;
+    const extend = (fromMs: number, toMs: number, seconds: number, reason: 'telemetry_gap' | 'pause' | 'alarm' | 'rate_zero' | 'power_cycle'): void => {
+      if (!stretch) stretch = { fromMs, toMs, seconds: 0, reasons: [] };
+      stretch.toMs = toMs;
+      stretch.seconds += Math.round(seconds);
+      if (!stretch.reasons.includes(reason)) stretch.reasons.push(reason);
+    };
+    if (c.gap) {
+      extend(c.gap.fromMs, c.gap.toMs, c.gap.seconds, 'telemetry_gap');
+      unverifiedSec += c.gap.seconds;
+    }
+    if (nowMs !== undefined && nowMs > c.timeMs) {
+      const silenceS = (nowMs - c.timeMs) / 1000;
+      if (c.mode === 'run' && silenceS > gapLimitS(c)) {
+        extend(c.timeMs, nowMs, silenceS, 'telemetry_gap');
+        unverifiedSec += silenceS;
+      } else if (c.mode !== 'run') {
+        extend(c.timeMs, nowMs, silenceS, c.mode === 'alarm' ? 'alarm' : c.mode === 'off' ? 'power_cycle' : c.mode === 'rate_zero' ? 'rate_zero' : 'pause');
+      }
+    }
+    return { stretch, unverifiedSec: Math.round(unverifiedSec) };
+  }
+
+  function view(ep: EpisodeState, nowMs: number | undefined): BillingEpisode {
+    const rev = revs.get(ep.id) ?? 0;
+    const live = ep.endMs === null && nowMs !== undefined;
+    if (!live) {
+      const cached = views.get(ep.id);
+      if (cached && cached.rev === rev) return cached.view;
+    }
+    let result: BillingEpisode;
+    if (ep.endMs !== null) {
+      const trailing = ep.trailing ?? ep.pending; // pending: END seen, its status may still come
+      result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null);
+    } else {
+      const o = ongoing(ep, nowMs);
+      result = episodeView(ep, config, o.stretch, o.unverifiedSec);
+    }
+    if (!live) views.set(ep.id, { rev, view: result });
+    return result;
+  }
+
+  function episodes(query: EpisodeQuery): BillingEpisode[] {
+    const from = query.fromMs ?? -Infinity;
+    const to = query.toMs ?? Infinity;
+    const lists = query.pump !== undefined ? [byPump.get(query.pump) ?? []] : byPump.values();
+    const out: BillingEpisode[] = [];
+    for (const list of lists) {
+      for (const ep of list) {
+        if (ep.startMs > to) continue;
+        if ((ep.endMs ?? Infinity) < from) continue;
+        out.push(view(ep, query.nowMs));
+      }
+    }
+    return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  function takeChanged(): EpisodeRecord[] {
+    const out: EpisodeRecord[] = [];
+    for (const id of changedEpisodes) {
+      const ep = byId.get(id);
+      if (ep) out.push(episodeRecord(copyEpisode(ep)));
+    }
+    for (const pump of changedPumps) {
+      const c = cursors.get(pump);
+      if (c) out.push(cursorRecord(c));
+    }
+    changedEpisodes.clear();
+    changedPumps.clear();
+    return out;
+  }
+
+  function restore(records: EpisodeRecord[]): void {
+    const touchedPumps = new Set<string>();
+    for (const r of records) {
+      const c = cursorFromRecord(r);
+      if (c) {
+        cursors.set(c.pump, c);
+        continue;
+      }
+      const ep = episodeFromRecord(r);
+      if (!ep) {
+        drop('bad_record');
+        continue;
+      }
+      const old = byId.get(ep.id);
+      if (old) {
+        const list = byPump.get(old.pump) ?? [];
+        list.splice(list.indexOf(old), 1);
+      }
+      addEpisode(ep);
+      revs.set(ep.id, (revs.get(ep.id) ?? 0) + 1);
+      touchedPumps.add(ep.pump);
+    }
+    for (const pump of touchedPumps) sortByStart(byPump.get(pump) ?? []);
+  }
+
+  function forgetPump(serial: string): void {
+    for (const ep of byPump.get(serial) ?? []) {
+      byId.delete(ep.id);
+      revs.delete(ep.id);
+      views.delete(ep.id);
+      changedEpisodes.delete(ep.id);
+    }
+    byPump.delete(serial);
+    cursors.delete(serial);
+    changedPumps.delete(serial);
+  }
+
+  function evidenceRange(id: string): EvidenceRange | undefined {
+    const ep = byId.get(id);
+    if (!ep) return undefined;
+    return { pump: ep.pump, from: isoTime(ep.minTimeMs), to: isoTime(ep.maxTimeMs), firstSeq: ep.firstSeq, lastSeq: ep.lastSeq };
+  }
+
+  return {
+    ingest,
+    episodes,
+    episode: (id, nowMs) => {
+      const ep = byId.get(id);
+      return ep ? view(ep, nowMs) : undefined;
+    },
+    evidenceRange,
+    takeChanged,
+    restore,
+    forgetPump,
+    dropped: () => ({ ...droppedCounts }),
+  };
+}

@@ -1,0 +1,8 @@
+/** Billing: continuous-infusion episodes backed by the pump's own record (docs/billing.md). */
+export { createEpisodeTracker, episodeId } from './episodeTracker.ts';
+export { DEFAULT_BILLING_CONFIG, billingConfigFromEnv, BillingConfigError } from './config.ts';
+export { episodesToCsv, csvCell, EPISODE_CSV_COLUMNS } from './csv.ts';
+export { serviceDays, localDate, isValidTimeZone, type DeliverySegment } from './serviceDays.ts';
+export type { BillingEpisode, BillingInterruption } from './episodeView.ts';
+export { GAP_INTERVALS, VOLUME_TOLERANCE_ML, VOLUME_TOLERANCE_S, VOLUME_TOLERANCE_FRACTION } from './pumpCursor.ts';
+export type * from './types.ts';

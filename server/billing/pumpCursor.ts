@@ -1,0 +1,146 @@
+/**
+ * Where a pump's record stands between two sentences, and how the time between them is counted.
+ * Rules (docs/billing.md): time in RUN between two consecutive sentences is delivery; a gap in the
+ * telemetry is delivery only when the volume counter proves it; everything else is an interruption
+ * with a reason. Durations use the pump clock; a clock set back never yields negative time.
+ */
+import { addDelivery, addStop, type EpisodeState, type InterruptionReason } from './episodeState.ts';
+
+/** What the pump was doing after the last sentence. */
+export type Mode = 'run' | 'pause' | 'alarm' | 'rate_zero' | 'off' | 'idle';
+
+export interface ProgramInfo {
+  programId: string;
+  drug: string;
+  rateMlH: number;
+  volumeMl: number;
+  hours: number;
+}
+
+/** A stretch with no telemetry, waiting for the status sentence that can prove it by volume. */
+export interface PendingGap {
+  fromMs: number;
+  toMs: number;
+  seconds: number;
+  mode: Mode;
+  /** mL, counter before the gap */
+  viBefore: number | null;
+  rateMlH: number | null;
+  /** no sentence is missing (seq contiguous): a long gap then means the clock jumped */
+  contiguous: boolean;
+  /** seconds; gap threshold at the time */
+  limitS: number;
+}
+
+export interface PumpCursor {
+  pump: string;
+  /** last in-order sentence */
+  seq: number | null;
+  timeMs: number | null;
+  mode: Mode;
+  /** mL and mL/h from the last status sentence */
+  vi: number | null;
+  rateMlH: number | null;
+  /** seconds; status interval seen (largest gap between consecutive status sentences, ≤ 300 s) */
+  intervalS: number | null;
+  lastWasStatus: boolean;
+  program: ProgramInfo | null;
+  openId: string | null;
+  /** END/STOP seen; a status sentence at the same second may still follow as evidence */
+  closing: boolean;
+  gap: PendingGap | null;
+}
+
+/** No sentence for longer than this many status intervals is a telemetry gap. */
+export const GAP_INTERVALS = 2.5;
+export const DEFAULT_STATUS_INTERVAL_S = 60;
+export const MAX_STATUS_INTERVAL_S = 300;
+/** mL: counter rounding (2 decimals) at both ends, with margin */
+export const VOLUME_TOLERANCE_ML = 0.015;
+/** seconds of rate: pump timestamps are whole seconds at both ends */
+export const VOLUME_TOLERANCE_S = 2;
+/** fraction of the expected volume */
+export const VOLUME_TOLERANCE_FRACTION = 0.01;
+
+export function newCursor(pump: string): PumpCursor {
+  return {
+    pump, seq: null, timeMs: null, mode: 'idle', vi: null, rateMlH: null, intervalS: null,
+    lastWasStatus: false, program: null, openId: null, closing: false, gap: null,
+  };
+}
+
+export function gapLimitS(c: PumpCursor): number {
+  return GAP_INTERVALS * (c.intervalS ?? DEFAULT_STATUS_INTERVAL_S);
+}
+
+/** Largest difference between the volume counter and rate × time still counted as proof. */
+export function volumeToleranceMl(rateMlH: number, expectedMl: number): number {
+  return VOLUME_TOLERANCE_ML + (rateMlH * VOLUME_TOLERANCE_S) / 3600 + VOLUME_TOLERANCE_FRACTION * expectedMl;
+}
+
+export function reasonOf(mode: Mode): InterruptionReason {
+  switch (mode) {
+    case 'alarm': return 'alarm';
+    case 'rate_zero': return 'rate_zero';
+    case 'off': return 'power_cycle';
+    default: return 'pause';
+  }
+}
+
+/** Decides a telemetry gap once the counter after it is known (null: not known, so unproven). */
+export function resolveGap(ep: EpisodeState, g: PendingGap, viAfter: number | null): void {
+  const delta = viAfter !== null && g.viBefore !== null ? viAfter - g.viBefore : null;
+  if (g.mode === 'run') {
+    const rate = g.rateMlH ?? 0;
+    if (delta !== null && rate > 0) {
+      const expected = (rate * g.seconds) / 3600;
+      if (Math.abs(delta - expected) <= volumeToleranceMl(rate, expected)) {
+        addDelivery(ep, g.fromMs, g.toMs);
+        return;
+      }
+      // nothing missing and about one interval's volume: the clock jumped forward; the jump is no time
+      if (g.contiguous && delta >= 0 && delta <= (rate * g.limitS) / 3600 + volumeToleranceMl(rate, 0)) {
+        addStop(ep, 'clock_change', g.fromMs, g.toMs, 0);
+        return;
+      }
+    }
+    addStop(ep, 'telemetry_gap', g.fromMs, g.toMs, g.seconds, true);
+    return;
+  }
+  if (delta !== null && delta > volumeToleranceMl(g.rateMlH ?? 0, 0)) {
+    // it ran for a while, but when is unknown
+    addStop(ep, 'telemetry_gap', g.fromMs, g.toMs, g.seconds, true);
+    return;
+  }
+  addStop(ep, reasonOf(g.mode), g.fromMs, g.toMs, g.seconds);
+}
+
+/**
+ * Counts [fromMs, toMs) on the pump clock, in the mode the cursor is in. Returns a gap that must
+ * wait for the next status sentence, or null when the span is settled.
+ */
+export function countSpan(
+  ep: EpisodeState, c: PumpCursor, fromMs: number, toMs: number, seqStep: number, viAfter: number | null | undefined,
+): PendingGap | null {
+  const seconds = (toMs - fromMs) / 1000;
+  if (seconds < 0) {
+    // clock went back without an EVT CLOCK: no time, just a marker
+    addStop(ep, 'clock_change', fromMs, toMs, 0);
+    return null;
+  }
+  const limitS = gapLimitS(c);
+  if (seqStep <= 1 && seconds <= limitS) {
+    if (c.mode === 'run') {
+      if (seconds > 0) addDelivery(ep, fromMs, toMs);
+    } else {
+      addStop(ep, reasonOf(c.mode), fromMs, toMs, seconds);
+    }
+    return null;
+  }
+  const gap: PendingGap = {
+    fromMs, toMs, seconds, mode: c.mode, viBefore: c.vi, rateMlH: c.rateMlH, contiguous: seqStep <= 1, limitS,
+  };
+  if (viAfter === undefined) return gap;
+  resolveGap(ep, gap, viAfter);
+  return null;
+}
