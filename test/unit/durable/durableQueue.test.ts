@@ -102,7 +102,7 @@ describe('DurableQueue', () => {
     q2.append('next');
     await q2.stop();
     const bytes = readFileSync(seg);
-    bytes[bytes.length - 1] ^= 0xff; // flip a payload bit: CRC must catch it
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff; // flip a payload bit: CRC must catch it
     writeFileSync(seg, bytes);
     const q3 = new DurableQueue({ dir });
     q3.start();

@@ -1,0 +1,37 @@
+import { pino } from 'pino';
+import { ConfigError, parseConfig, USAGE } from './config.ts';
+import { Gateway } from './gateway.ts';
+
+let cfg;
+try {
+  cfg = parseConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`gateway: ${err.message} (${USAGE.split(' ').slice(0, 4).join(' ')} ...)\n`);
+  process.exit(2);
+}
+
+const log = pino({ base: { gateway: cfg.id } });
+const gateway = new Gateway(cfg, log);
+const mainLog = log.child({ component: 'gateway' });
+
+process.on('uncaughtException', (err) => {
+  // last resort: log it; the durable queue keeps what was accepted and a restart picks it up
+  mainLog.fatal({ event: 'crash', err: err.message, stack: err.stack }, 'uncaught exception');
+  process.exit(1);
+});
+
+let stopping = false;
+const shutdown = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  mainLog.info({ event: 'shutdown', signal }, 'shutting down');
+  gateway.stop().then(() => process.exit(0), (err: unknown) => {
+    mainLog.error({ event: 'shutdown_failed', err: (err as Error).message }, 'shutdown failed');
+    process.exit(1);
+  });
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+gateway.start();
