@@ -15,8 +15,20 @@ export interface DetectionConfig {
   escalateAfterS: number;
   /** a pump time more than this ahead of the server clock is a clock_error, not used for durations */
   clockAheadToleranceS: number;
-  /** further thresholds (occlusion inference, reservoir, battery, flap window...) with defaults */
+  /** further thresholds (occlusion inference, reservoir, battery, flap window...): see DEFAULT_DETECTION_CONFIG and docs/detection.md */
   [key: string]: number;
+}
+
+/** Counters for /metrics: inputs kept as evidence but not used to move pump state. */
+export interface EngineStats {
+  /** sentences older than the pump's newest (pump time and sequence both behind) */
+  staleSentences: number;
+  /** sentences whose pump time was too far ahead of the server clock */
+  clockAheadSentences: number;
+  /** sentences recognised as replayed history (backlog or ?HIST) */
+  historicSentences: number;
+  pumps: number;
+  openAlerts: number;
 }
 
 export interface IngestContext {
@@ -59,4 +71,5 @@ export interface DetectionEngine {
   restoreAlert(alert: Alert): void;
   /** drops a pump this instance no longer owns (scale-out handover) */
   forgetPump(serial: string): void;
+  stats(): EngineStats;
 }

@@ -1,0 +1,32 @@
+/**
+ * clock_error (low): the pump's clock is more than clockAheadToleranceS ahead of the server clock
+ * (its sentences are kept but not used for durations), or the clock was changed by more than that
+ * during a program (EVT CLOCK or a jump back): durations are re-anchored across the change, and the
+ * alert is raised already cleared so somebody reviews the timings once.
+ */
+import type { Stamp } from '../alerts/alertStore.ts';
+import { durationText } from './messageText.ts';
+import { sentenceEvidence, type SentenceInput } from './types.ts';
+
+export function detectClockError(d: SentenceInput): void {
+  const { rec, t, store, cfg } = d;
+  const active = store.isActive(rec.pump, 'clock_error');
+  // Timestamps of an untrusted sentence are the server's (its pump time is wrong by definition).
+  const at: Stamp = t.trusted ? d.at : { ...d.at, iso: new Date(t.serverMs).toISOString() };
+  if (!t.trusted) {
+    if (active) return;
+    store.raise(rec.pump, rec.gateway, 'clock_error', at,
+      `Pump ${rec.pump}: its clock is ${durationText(rec.clockAheadS * 1000)} ahead of real time, so its timings are not used. Set the pump's date and time at the next visit.`,
+      { ...sentenceEvidence(d), aheadS: rec.clockAheadS, toleranceS: cfg.clockAheadToleranceS });
+    return;
+  }
+  if (active) store.clear(rec.pump, 'clock_error', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
+  if (t.clockJumpMs !== 0 && Math.abs(t.clockJumpMs) > cfg.clockAheadToleranceS * 1000 && rec.programActive) {
+    const dir = t.clockJumpMs > 0 ? 'forward' : 'back';
+    const detail = { ...sentenceEvidence(d), clockChangeS: Math.round(t.clockJumpMs / 1000), event: d.msg.type === 'event' ? d.msg.code : null };
+    store.raise(rec.pump, rec.gateway, 'clock_error', at,
+      `Pump ${rec.pump}: its clock was set ${dir} by ${durationText(Math.abs(t.clockJumpMs))} during the infusion. Check the infusion times for this course.`,
+      detail);
+    store.clear(rec.pump, 'clock_error', at);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * delivery_below_24h (medium): the episode's delivery ended before deliveryMinHours, or is projected
+ * to (volume or reservoir left ÷ rate) when a program starts or its rate changes. Programs planned
+ * shorter than deliveryMinPlannedHours are short on purpose and never raise it.
+ */
+import { deliveredHours, volumeLeftMl } from '../pumps/pumpRecord.ts';
+import { hoursText, mlText, round2 } from './messageText.ts';
+import { sentenceEvidence, type SentenceInput } from './types.ts';
+
+const plannedText = (h: number | null): string => (h === null ? '' : ` (planned ${hoursText(h)})`);
+
+export function detectDeliveryBelow24h(d: SentenceInput): void {
+  const { rec, msg, fx, store, at, cfg } = d;
+  const current = store.current(rec.pump, 'delivery_below_24h');
+  const active = current?.alert.status === 'active';
+  if (active && (fx.started || fx.newProgram)) {
+    store.clear(rec.pump, 'delivery_below_24h', at, { clearedBecause: 'a new program started', clearedSeq: msg.seq });
+  }
+  const plannedOk = rec.programHours === null || rec.programHours >= cfg.deliveryMinPlannedHours;
+
+  if (fx.ended !== null) {
+    rec.projectionDue = false;
+    const hours = deliveredHours(rec);
+    const nowActive = store.isActive(rec.pump, 'delivery_below_24h');
+    if (!plannedOk || hours >= cfg.deliveryMinHours) {
+      if (nowActive) store.clear(rec.pump, 'delivery_below_24h', at, { deliveredHours: round2(hours), projected: false });
+      return;
+    }
+    const how = fx.ended === 'end' ? 'finished' : 'was stopped';
+    const message = `Pump ${rec.pump}: infusion ${how} after ${hoursText(hours)} of delivery, less than ${cfg.deliveryMinHours} h${plannedText(rec.programHours)}. Check the prescription and the patient; the full course was not given over ${cfg.deliveryMinHours} h.`;
+    const detail = {
+      projected: false, ...sentenceEvidence(d), how: fx.ended, deliveredHours: round2(hours), programId: rec.programId,
+      programHours: rec.programHours, programVolumeMl: rec.programVolumeMl, infusedMl: rec.infusedMl, volumeLeftMl: rec.stoppedLeftMl,
+      projection: nowActive ? current?.alert.detail : undefined,
+    };
+    if (nowActive) store.update(rec.pump, 'delivery_below_24h', message, detail, at.historic);
+    else store.raise(rec.pump, rec.gateway, 'delivery_below_24h', at, message, detail);
+    return;
+  }
+
+  if (!rec.projectionDue || !rec.programActive) return;
+  if (msg.type === 'status') rec.projectionDue = false; // the status after START/RATE has the freshest volumes
+  const rate = rec.rateMlH ?? 0;
+  if (rate <= 0 || !plannedOk) return;
+  let left = volumeLeftMl(rec);
+  let basis = 'volume';
+  if (rec.reservoirMl !== null && rec.reservoirMl < left) {
+    left = rec.reservoirMl;
+    basis = 'reservoir';
+  }
+  const soFar = deliveredHours(rec);
+  const projectedH = soFar + left / rate;
+  const nowActive = store.isActive(rec.pump, 'delivery_below_24h');
+  if (projectedH >= cfg.deliveryMinHours) {
+    if (nowActive) store.clear(rec.pump, 'delivery_below_24h', at, { clearedBecause: 'projection now reaches 24 h', projectedHours: round2(projectedH) });
+    return;
+  }
+  if (nowActive) return;
+  const leftWhat = basis === 'reservoir' ? 'the reservoir' : 'the program';
+  store.raise(rec.pump, rec.gateway, 'delivery_below_24h', at,
+    `Pump ${rec.pump}: at ${rate} mL/h ${leftWhat} will run out after about ${hoursText(projectedH)} of delivery, less than ${cfg.deliveryMinHours} h${plannedText(rec.programHours)}. Check the rate and volume against the prescription.`,
+    {
+      projected: true, ...sentenceEvidence(d), basis, rateMlH: rate, volumeLeftMl: round2(left), deliveredHours: round2(soFar),
+      projectedHours: round2(projectedH), programId: rec.programId, programHours: rec.programHours, programVolumeMl: rec.programVolumeMl,
+      programRateMlH: rec.programRateMlH, reservoirMl: rec.reservoirMl, volumeText: mlText(left),
+    });
+}

@@ -1,0 +1,24 @@
+/** Sentence-driven detectors in the order they must run: causes of a halt before infusion_stopped. */
+import { detectAirInLine } from './airInLine.ts';
+import { detectClockError } from './clockError.ts';
+import { detectDeliveryBelow24h } from './deliveryBelow24h.ts';
+import { detectInfusionStopped } from './infusionStopped.ts';
+import { detectLowBattery } from './lowBattery.ts';
+import { detectLowReservoir } from './lowReservoir.ts';
+import { detectOcclusion } from './occlusion.ts';
+import { detectPumpFault } from './pumpFault.ts';
+import type { SentenceInput } from './types.ts';
+
+export { detectSignalLost, clearSignalLost, serverStamp } from './signalLost.ts';
+export { raiseGatewayOffline, clearGatewayOffline } from './gatewayOffline.ts';
+
+export function runSentenceDetectors(d: SentenceInput): void {
+  detectClockError(d);
+  detectOcclusion(d);
+  detectAirInLine(d);
+  detectPumpFault(d);
+  detectInfusionStopped(d);
+  detectDeliveryBelow24h(d);
+  detectLowReservoir(d);
+  detectLowBattery(d);
+}

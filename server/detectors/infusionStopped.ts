@@ -1,0 +1,61 @@
+/**
+ * infusion_stopped (high): a program with volume left is not delivering (PAUSE, ALARM, IDLE after
+ * STOP, RUN at rate 0) for longer than stoppedGraceS of pump time. While an occlusion, air-in-line
+ * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
+ * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
+ */
+import type { PumpRecord } from '../pumps/pumpRecord.ts';
+import { hasUnfinishedProgram, volumeLeftMl } from '../pumps/pumpRecord.ts';
+import { clockText, durationText, mlText } from './messageText.ts';
+import { sentenceEvidence, type SentenceInput } from './types.ts';
+
+function reasonOf(rec: PumpRecord): string {
+  if (!rec.programActive) return 'stopped';
+  if (rec.state === 'PAUSE') return 'paused';
+  if (rec.state === 'ALARM') return 'alarm';
+  if (rec.state === 'RUN') return 'rate 0';
+  return rec.state === null ? 'unknown' : rec.state.toLowerCase();
+}
+
+function reasonText(reason: string, alarms: readonly string[]): string {
+  switch (reason) {
+    case 'paused': return 'paused on the pump';
+    case 'alarm': return alarms.length > 0 ? `halted by a pump alarm (${alarms.join(', ')})` : 'halted by a pump alarm';
+    case 'stopped': return 'stopped and cleared on the pump';
+    case 'rate 0': return 'running at a rate of 0 mL/h';
+    default: return `not running (${reason})`;
+  }
+}
+
+export function detectInfusionStopped(d: SentenceInput): void {
+  const { rec, store, at, cfg } = d;
+  const halted = hasUnfinishedProgram(rec, cfg.volumeEpsilonMl) && !rec.running;
+  const active = store.isActive(rec.pump, 'infusion_stopped');
+  if (!halted) {
+    rec.stoppedSinceEffMs = null;
+    rec.stoppedSincePumpTime = null;
+    rec.stoppedSinceSeq = null;
+    rec.stoppedReason = null;
+    if (active) store.clear(rec.pump, 'infusion_stopped', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
+    return;
+  }
+  if (rec.stoppedSinceEffMs === null) {
+    rec.stoppedSinceEffMs = d.t.effMs;
+    rec.stoppedSincePumpTime = d.msg.time;
+    rec.stoppedSinceSeq = d.msg.seq;
+    rec.stoppedReason = reasonOf(rec);
+  }
+  if (active) return;
+  const stoppedMs = d.t.effMs - rec.stoppedSinceEffMs;
+  if (stoppedMs <= cfg.stoppedGraceS * 1000) return;
+  if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')) return;
+  const reason = reasonOf(rec);
+  const left = volumeLeftMl(rec);
+  store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
+    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} since ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
+    {
+      ...sentenceEvidence(d), reason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
+      stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,
+      infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, graceS: cfg.stoppedGraceS,
+    });
+}

@@ -1,0 +1,35 @@
+/**
+ * signal_lost (medium): no sentence for signalLostS of server-clock time from a pump with an
+ * unfinished program. Cleared by the next sentence from the pump. Not raised while the pump's
+ * gateway is known to be offline: gateway_offline already says why, for the same pumps.
+ */
+import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
+import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import { hasUnfinishedProgram, type PumpRecord } from '../pumps/pumpRecord.ts';
+import { clockText, durationText } from './messageText.ts';
+
+export function serverStamp(serverMs: number, idMs: number): Stamp {
+  return { ms: serverMs, clock: 'server', iso: new Date(serverMs).toISOString(), idMs, serverMs, historic: false };
+}
+
+/** Called from tick(). */
+export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: ResolvedDetectionConfig, store: AlertStore): void {
+  if (rec.lastSeenServerMs === null) return;
+  const silentMs = serverMs - rec.lastSeenServerMs;
+  if (silentMs < cfg.signalLostS * 1000) return;
+  if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl)) return;
+  if (store.isActive(rec.pump, 'signal_lost') || store.isActive(rec.pump, 'gateway_offline')) return;
+  const lastSeenIso = new Date(rec.lastSeenServerMs).toISOString();
+  store.raise(rec.pump, rec.gateway, 'signal_lost', serverStamp(serverMs, rec.lastPumpMs ?? rec.lastSeenServerMs),
+    `Pump ${rec.pump}: no data for ${durationText(silentMs)} (last heard ${clockText(lastSeenIso)}) during an infusion. Check the pump is on and near its home gateway ${rec.gateway}.`,
+    {
+      lastSeen: lastSeenIso, lastSeq: rec.lastSeq, lastPumpTime: rec.pumpTime, lastState: rec.state, silentS: Math.round(silentMs / 1000),
+      thresholdS: cfg.signalLostS, gateway: rec.gateway,
+    });
+}
+
+/** Called on every sentence from the pump, even a stale one: the pump is heard again. */
+export function clearSignalLost(rec: PumpRecord, serverMs: number, seq: number, store: AlertStore): void {
+  if (!store.isActive(rec.pump, 'signal_lost')) return;
+  store.clear(rec.pump, 'signal_lost', serverStamp(serverMs, serverMs), { clearedSeq: seq, clearedServerTime: new Date(serverMs).toISOString() });
+}

@@ -1,0 +1,28 @@
+/** What a sentence-driven detector sees: the pump after the sentence, the sentence, and where alerts go. */
+import type { PumpMessage } from '../../protocol/payloads.ts';
+import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
+import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { MessageEffects } from '../pumps/applyMessage.ts';
+import type { TimeVerdict } from '../pumps/pumpClock.ts';
+import type { PumpRecord } from '../pumps/pumpRecord.ts';
+
+export interface SentenceInput {
+  rec: PumpRecord;
+  msg: PumpMessage;
+  t: TimeVerdict;
+  fx: MessageEffects;
+  cfg: ResolvedDetectionConfig;
+  store: AlertStore;
+  /** this sentence on the pump (duration) clock */
+  at: Stamp;
+}
+
+/** The evidence every sentence-driven alert carries about the sentence that raised or changed it. */
+export function sentenceEvidence(d: SentenceInput): Record<string, unknown> {
+  return { seq: d.msg.seq, pumpTime: d.msg.time, serverTime: new Date(d.t.serverMs).toISOString(), sentence: d.msg.raw };
+}
+
+export function hasAlarm(alarms: readonly string[], code: string): boolean {
+  for (const a of alarms) if (a === code) return true;
+  return false;
+}

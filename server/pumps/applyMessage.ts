@@ -1,0 +1,129 @@
+/** Folds one accepted sentence into the pump record: status, program, episode and delivery time. */
+import type { PumpMessage } from '../../protocol/payloads.ts';
+import type { TimeVerdict } from './pumpClock.ts';
+import type { PumpRecord } from './pumpRecord.ts';
+
+/** What this sentence changed that detectors react to once. Filled in place. */
+export interface MessageEffects {
+  /** a program started (EVT START, or a RUN seen mid-program for the first time) */
+  started: boolean;
+  /** the program ended on this sentence: 'end' complete, 'stop' cleared with STOP */
+  ended: 'end' | 'stop' | null;
+  /** a PRG sentence loaded a different program */
+  newProgram: boolean;
+  /** the pump went into RUN from another state (after a pause or an alarm) */
+  resumed: boolean;
+}
+
+export function newMessageEffects(): MessageEffects {
+  return { started: false, ended: null, newProgram: false, resumed: false };
+}
+
+function endProgram(rec: PumpRecord, how: 'end' | 'stop', leftMl: number | null, epsilonMl: number, fx: MessageEffects): void {
+  if (!rec.programActive) return;
+  rec.programActive = false;
+  const left = leftMl ?? 0;
+  rec.stoppedLeftMl = how === 'stop' && left > epsilonMl ? left : 0;
+  fx.ended = how;
+}
+
+function startEpisode(rec: PumpRecord, t: TimeVerdict, fx: MessageEffects, seenStart: boolean): void {
+  rec.programActive = true;
+  rec.startSeen = seenStart;
+  rec.stoppedLeftMl = 0;
+  rec.runMs = 0;
+  rec.priorDeliveryH = 0;
+  rec.episodeStartEffMs = t.effMs;
+  rec.projectionDue = true;
+  rec.baselineMmHg = null;
+  rec.lastAdvanceEffMs = null;
+  fx.started = true;
+}
+
+export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, epsilonMl: number, fx: MessageEffects): void {
+  fx.started = false;
+  fx.ended = null;
+  fx.newProgram = false;
+  fx.resumed = false;
+  if (rec.running && rec.programActive) rec.runMs += t.elapsedMs;
+  const before = rec.state;
+
+  switch (msg.type) {
+    case 'status': {
+      const leftBefore = rec.vtbiMl;
+      rec.state = msg.state;
+      rec.rateMlH = msg.rateMlH;
+      rec.infusedMl = msg.infusedMl;
+      rec.vtbiMl = msg.vtbiMl;
+      rec.reservoirMl = msg.reservoirMl;
+      rec.pressureMmHg = msg.pressureMmHg;
+      rec.batteryPct = msg.batteryPct;
+      rec.alarms = msg.alarms;
+      if (!rec.programActive && msg.vtbiMl > epsilonMl && (msg.state === 'RUN' || msg.state === 'PAUSE' || msg.state === 'ALARM')
+        && rec.stoppedLeftMl <= epsilonMl) {
+        // Joined mid-program (engine started late, or START was lost): count what was already given.
+        startEpisode(rec, t, fx, false);
+        rec.priorDeliveryH = msg.rateMlH > 0 ? msg.infusedMl / msg.rateMlH : 0;
+      }
+      if (msg.state === 'END') endProgram(rec, 'end', 0, epsilonMl, fx);
+      else if (msg.state === 'IDLE') endProgram(rec, 'stop', leftBefore, epsilonMl, fx);
+      break;
+    }
+    case 'program':
+      if (msg.programId !== rec.programId) fx.newProgram = true;
+      rec.programId = msg.programId;
+      rec.drug = msg.drug;
+      rec.programRateMlH = msg.rateMlH;
+      rec.programVolumeMl = msg.volumeMl;
+      rec.programHours = msg.hours;
+      if (fx.newProgram) rec.stoppedLeftMl = 0;
+      break;
+    case 'event':
+      switch (msg.code) {
+        case 'START':
+          if (msg.detail !== '' && msg.detail !== rec.programId) {
+            rec.programId = msg.detail;
+            fx.newProgram = true;
+          }
+          startEpisode(rec, t, fx, true);
+          rec.state = 'RUN';
+          if (rec.programRateMlH !== null) rec.rateMlH = rec.programRateMlH;
+          rec.infusedMl = 0;
+          if (rec.programVolumeMl !== null) rec.vtbiMl = rec.programVolumeMl;
+          break;
+        case 'PAUSE':
+          if (rec.programActive) rec.state = 'PAUSE';
+          break;
+        case 'RESUME':
+          if (rec.programActive) rec.state = 'RUN';
+          break;
+        case 'STOP':
+          endProgram(rec, 'stop', rec.vtbiMl, epsilonMl, fx);
+          rec.state = 'IDLE';
+          break;
+        case 'END':
+          endProgram(rec, 'end', 0, epsilonMl, fx);
+          rec.state = 'END';
+          break;
+        case 'ALARM_ON':
+          if (msg.detail !== '' && !rec.alarms.includes(msg.detail)) rec.alarms = [...rec.alarms, msg.detail];
+          break;
+        case 'ALARM_OFF':
+          if (rec.alarms.includes(msg.detail)) rec.alarms = rec.alarms.filter((a) => a !== msg.detail);
+          break;
+        case 'RATE': {
+          const rate = Number(msg.detail);
+          if (msg.detail !== '' && Number.isFinite(rate) && rate >= 0) {
+            rec.rateMlH = rate;
+            rec.projectionDue = true;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+      break;
+  }
+  rec.running = rec.programActive && rec.state === 'RUN' && (rec.rateMlH ?? 0) > 0;
+  if (rec.state === 'RUN' && before !== 'RUN' && before !== null) fx.resumed = true;
+}

@@ -1,0 +1,116 @@
+/**
+ * Everything detection remembers about one pump. Plain JSON data only, so a snapshot is the record
+ * itself. Fields ending in `EffMs` are on the duration clock (see pumpClock.ts).
+ */
+import type { PumpState } from '../../protocol/sentence.ts';
+
+export interface PumpRecord {
+  pump: string;
+  gateway: string;
+
+  // latest status (from STS, adjusted by events in between)
+  state: PumpState | null;
+  rateMlH: number | null;
+  infusedMl: number | null;
+  vtbiMl: number | null;
+  reservoirMl: number | null;
+  /** mmHg */
+  pressureMmHg: number | null;
+  batteryPct: number | null;
+  alarms: string[];
+
+  // clocks
+  lastSeq: number | null;
+  /** pump time of the newest accepted sentence, epoch ms */
+  lastPumpMs: number | null;
+  /** pump time text of the newest accepted sentence */
+  pumpTime: string | null;
+  /** server time the last sentence of any kind arrived */
+  lastSeenServerMs: number | null;
+  /** server time of the newest accepted sentence */
+  lastAcceptedServerMs: number | null;
+  /** duration clock: pump time when trusted, carried on by server time when not */
+  effMs: number | null;
+  clockUntrusted: boolean;
+  /** how far the last sentence's pump time was ahead of the server clock, seconds */
+  clockAheadS: number;
+  /** server minus pump time of a live sentence (transport delay plus clock offset), ms */
+  liveLagMs: number | null;
+  lastLagMs: number | null;
+
+  // program
+  programId: string | null;
+  drug: string | null;
+  programRateMlH: number | null;
+  programVolumeMl: number | null;
+  programHours: number | null;
+  /** started and neither ended nor stopped */
+  programActive: boolean;
+  /** START seen for this episode (else the engine joined mid-program) */
+  startSeen: boolean;
+  /** hours delivered before the engine first saw this program (joined mid-program) */
+  priorDeliveryH: number;
+  /** mL still to give when STOP cleared the program; 0 when nothing was left */
+  stoppedLeftMl: number;
+  episodeStartEffMs: number | null;
+  /** ms spent in RUN at a rate above 0 this episode */
+  runMs: number;
+  /** RUN at a rate above 0 at the newest accepted sentence */
+  running: boolean;
+  /** re-check delivery_below_24h projection on the next sentence with data */
+  projectionDue: boolean;
+
+  // infusion_stopped
+  stoppedSinceEffMs: number | null;
+  stoppedSincePumpTime: string | null;
+  stoppedSinceSeq: number | null;
+  stoppedReason: string | null;
+
+  // occlusion inference
+  /** mmHg, running baseline while delivering */
+  baselineMmHg: number | null;
+  lastAdvanceEffMs: number | null;
+  lastAdvanceViMl: number | null;
+  lastAdvanceSeq: number | null;
+  lastAdvancePumpTime: string | null;
+  /** vi when the occlusion alert was raised, to see delivery resume */
+  occlusionViMl: number | null;
+}
+
+export function createPumpRecord(pump: string, gateway: string): PumpRecord {
+  return {
+    pump, gateway,
+    state: null, rateMlH: null, infusedMl: null, vtbiMl: null, reservoirMl: null, pressureMmHg: null, batteryPct: null, alarms: [],
+    lastSeq: null, lastPumpMs: null, pumpTime: null, lastSeenServerMs: null, lastAcceptedServerMs: null,
+    effMs: null, clockUntrusted: false, clockAheadS: 0, liveLagMs: null, lastLagMs: null,
+    programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
+    programActive: false, startSeen: false, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
+    projectionDue: false,
+    stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,
+    baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
+  };
+}
+
+/** Moves every duration anchor by deltaMs, so a clock change neither adds nor removes elapsed time. */
+export function rebaseAnchors(rec: PumpRecord, deltaMs: number): void {
+  if (rec.effMs !== null) rec.effMs += deltaMs;
+  if (rec.episodeStartEffMs !== null) rec.episodeStartEffMs += deltaMs;
+  if (rec.stoppedSinceEffMs !== null) rec.stoppedSinceEffMs += deltaMs;
+  if (rec.lastAdvanceEffMs !== null) rec.lastAdvanceEffMs += deltaMs;
+}
+
+/** mL the current program still has to give (after STOP: what was left when it was stopped). */
+export function volumeLeftMl(rec: PumpRecord): number {
+  if (rec.programActive) return rec.vtbiMl ?? rec.programVolumeMl ?? 0;
+  return rec.stoppedLeftMl;
+}
+
+/** A program with volume left that has not finished: the pump is worth watching. */
+export function hasUnfinishedProgram(rec: PumpRecord, epsilonMl: number): boolean {
+  return (rec.programActive || rec.stoppedLeftMl > epsilonMl) && volumeLeftMl(rec) > epsilonMl;
+}
+
+/** Hours of delivery this episode, including what happened before the engine joined. */
+export function deliveredHours(rec: PumpRecord): number {
+  return rec.priorDeliveryH + rec.runMs / 3_600_000;
+}
