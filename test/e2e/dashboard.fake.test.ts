@@ -30,8 +30,8 @@ before(async () => {
   pumps[5] = fakePump(5, NOW, { state: 'ALARM', alarms: ['OCCL_DN'], pressureMmHg: 790 });
   server = new FakeServer({
     pumps,
-    alerts: [fakeAlert('al-5', pumps[5]!.pump, NOW - 60_000)],
-    telemetry: { [pumps[5]!.pump]: fakeTelemetry(NOW - 20 * 3_600_000, 20) },
+    alerts: [fakeAlert('al-5', pumps[5].pump, NOW - 60_000)],
+    telemetry: { [pumps[5].pump]: fakeTelemetry(NOW - 20 * 3_600_000, 20) },
     episodes: fakeEpisodes(NOW),
   });
   await server.start();
@@ -145,7 +145,7 @@ describe('dashboard against the fake server', () => {
     const link = page.getByRole('link', { name: 'Download CSV' });
     assert.equal(await link.getAttribute('href'), '/api/billing/episodes.csv?pump=CS7-004501');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync((await download.path()), 'utf8');
     assert.match(csv, /^pump,programId/);
     assert.match(csv, /CS7-004501,FOLFOX-C2/);
     assert.doesNotMatch(csv, /CS7-004500/);

@@ -153,8 +153,8 @@ export class FakeServer {
       const u = typeof b?.username === 'string' ? this.users[b.username] : undefined;
       if (!u || b?.password !== u.password) return this.send(res, 401, { error: 'bad credentials' });
       const id = randomBytes(16).toString('hex');
-      this.sessions.set(id, { username: b!.username as string, role: u.role, csrf: randomBytes(16).toString('hex') });
-      return this.send(res, 200, { username: b!.username, role: u.role }, { 'set-cookie': `pw_session=${id}; HttpOnly; SameSite=Strict; Path=/` });
+      this.sessions.set(id, { username: b.username as string, role: u.role, csrf: randomBytes(16).toString('hex') });
+      return this.send(res, 200, { username: b.username, role: u.role }, { 'set-cookie': `pw_session=${id}; HttpOnly; SameSite=Strict; Path=/` });
     }
     const s = this.session(req);
     if (!s) return this.send(res, 401, { error: 'login required' });
@@ -209,7 +209,7 @@ export class FakeServer {
     }
     m = /^\/api\/billing\/episodes\/([^/]+)\/evidence$/.exec(path);
     if (m) {
-      const e = this.episodes.find((x) => x.id === decodeURIComponent(m![1]!));
+      const e = this.episodes.find((x) => x.id === decodeURIComponent(m[1]!));
       if (!e) return this.send(res, 404, { error: 'unknown episode' });
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.end(`{"seq":${e.evidence.firstSeq},"time":"${e.start}","received":"${e.start}","raw":"$EVT,..."}\n`);
