@@ -45,7 +45,10 @@ export interface Emitted {
   seq: number;
 }
 
-const round2 = (n: number): number => Math.round((n + 1e-9) * 100) / 100;
+/** 2 decimals as the pump shows them (toFixed: ties on the exact binary value round up). */
+export function round2(n: number): number {
+  return Number(n.toFixed(2));
+}
 const HOUR_MS = 3_600_000;
 /** alarms that halt delivery (state ALARM); the others are warnings shown while running */
 const HALTING = new Set(['OCCL_DN', 'OCCL_UP', 'AIR', 'RES_EMPTY', 'BATT_DEPL', 'CASS', 'FAULT']);
@@ -75,6 +78,9 @@ export class PumpModel {
   /** delivery and battery are piecewise linear: values at the start of the current segment */
   private segStartMs: number;
   private deliveredBaseMl = 0;
+  /** integrated separately, as the firmware does (its float rounding shows in the captures) */
+  private vtbiLeftMl = 0;
+  private reservoirLeftMl: number | null = null;
   private runBaseH = 0;
   private occludedSinceMs: number | null = null;
   private occlusionRampMmHgMin = 0;
@@ -161,6 +167,8 @@ export class PumpModel {
     this.state = 'IDLE';
     this.alarms = [];
     this.deliveredBaseMl = 0;
+    this.vtbiLeftMl = program.volumeMl;
+    this.reservoirLeftMl = this.program.reservoirMl ?? null;
     this.segStartMs = t;
     this.emit(out, {
       type: 'program', programId: program.programId, drug: program.drug, rateMlH: program.rateMlH,
@@ -197,6 +205,8 @@ export class PumpModel {
     this.state = 'IDLE';
     this.alarms = [];
     this.deliveredBaseMl = 0;
+    this.vtbiLeftMl = 0;
+    this.reservoirLeftMl = null;
     this.occludedSinceMs = null;
     this.event(out, 'STOP', '');
     this.status(out);
@@ -296,9 +306,9 @@ export class PumpModel {
       const minutes = (this.o.occlusionThresholdMmHg - this.o.baselinePressureMmHg) / Math.max(this.occlusionRampMmHgMin, 1e-6);
       candidates.push({ atMs: ceilS(this.occludedSinceMs + minutes * 60_000), fire: (out) => this.raise(out, 'OCCL_DN') });
     } else if (p.rateMlH > 0) {
-      const endMl = Math.min(p.volumeMl, p.reservoirMl ?? Infinity);
-      const atMs = ceilS(this.segStartMs + ((endMl - this.deliveredBaseMl) / p.rateMlH) * HOUR_MS);
-      const emptyFirst = (p.reservoirMl ?? Infinity) < p.volumeMl;
+      const leftMl = Math.min(this.vtbiLeftMl, this.reservoirLeftMl ?? Infinity);
+      const atMs = ceilS(this.segStartMs + (leftMl / p.rateMlH) * HOUR_MS);
+      const emptyFirst = (this.reservoirLeftMl ?? Infinity) < this.vtbiLeftMl;
       candidates.push({ atMs: Math.max(atMs, this.nowMs), fire: (out) => (emptyFirst ? this.raise(out, 'RES_EMPTY') : this.complete(out)) });
     }
     candidates.sort((a, b) => a.atMs - b.atMs);
@@ -314,17 +324,24 @@ export class PumpModel {
 
   /** Closes the current linear segment at `now` (before any change of state or rate). */
   private newSegment(): void {
-    this.deliveredBaseMl = this.deliveredAt(this.nowMs);
+    const inc = this.incrementAt(this.nowMs);
+    this.deliveredBaseMl += inc;
+    this.vtbiLeftMl -= inc;
+    if (this.reservoirLeftMl !== null) this.reservoirLeftMl -= inc;
     this.runBaseH = this.runHoursAt(this.nowMs);
     this.segStartMs = this.nowMs;
   }
 
   private deliveredAt(t: number): number {
+    return this.deliveredBaseMl + this.incrementAt(t);
+  }
+
+  /** mL delivered since the segment started, never beyond what is left */
+  private incrementAt(t: number): number {
     const p = this.program;
-    if (!p) return 0;
-    if (this.state !== 'RUN' || this.occludedSinceMs !== null || !this.powered) return this.deliveredBaseMl;
-    const v = this.deliveredBaseMl + (p.rateMlH * (t - this.segStartMs)) / HOUR_MS;
-    return Math.min(v, p.volumeMl, p.reservoirMl ?? Infinity);
+    if (!p || this.state !== 'RUN' || this.occludedSinceMs !== null || !this.powered) return 0;
+    const inc = p.rateMlH * ((t - this.segStartMs) / 1000 / 3600);
+    return Math.max(0, Math.min(inc, this.vtbiLeftMl, this.reservoirLeftMl ?? Infinity));
   }
 
   private runHoursAt(t: number): number {
@@ -346,12 +363,14 @@ export class PumpModel {
   }
 
   private status(out: Emitted[]): void {
+    // the firmware integrates delivery at each status: the captures carry its float rounding
+    this.newSegment();
     const p = this.program;
-    const infused = round2(this.deliveredAt(this.nowMs));
-    const reservoir = p ? (p.reservoirMl === null || p.reservoirMl === undefined ? null : round2(p.reservoirMl - infused)) : null;
+    const infused = round2(this.deliveredBaseMl);
+    const reservoir = p && this.reservoirLeftMl !== null ? round2(this.reservoirLeftMl) : null;
     this.emit(out, {
       type: 'status', ...this.common(), state: this.state,
-      rateMlH: p?.rateMlH ?? 0, infusedMl: infused, vtbiMl: p ? round2(p.volumeMl - infused) : 0,
+      rateMlH: p?.rateMlH ?? 0, infusedMl: infused, vtbiMl: p ? round2(this.vtbiLeftMl) : 0,
       reservoirMl: reservoir === null ? null : Math.max(0, reservoir), pressureMmHg: this.pressureAt(this.nowMs),
       batteryPct: this.batteryAt(this.nowMs), alarms: [...this.alarms],
     });
