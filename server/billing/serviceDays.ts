@@ -33,8 +33,32 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/**
+ * Local dates by 15-minute UTC bucket: every zone offset in use is a multiple of 15 min, so local
+ * midnights and DST changes fall on bucket edges and one lookup serves the whole bucket.
+ */
+const BUCKET_MS = 15 * 60_000;
+const MAX_CACHED = 200_000;
+const dateCache = new Map<string, Map<number, string>>();
+
 /** The agency-local calendar date of an instant, `YYYY-MM-DD`. */
 export function localDate(ms: number, timeZone: string): string {
+  let cache = dateCache.get(timeZone);
+  if (!cache) {
+    cache = new Map();
+    dateCache.set(timeZone, cache);
+  }
+  const bucket = Math.floor(ms / BUCKET_MS);
+  let date = cache.get(bucket);
+  if (date === undefined) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    date = formatDate(bucket * BUCKET_MS, timeZone);
+    cache.set(bucket, date);
+  }
+  return date;
+}
+
+function formatDate(ms: number, timeZone: string): string {
   let y = '';
   let m = '';
   let d = '';
