@@ -6,12 +6,14 @@ import { hasAlarm, sentenceEvidence, type SentenceInput } from './types.ts';
 export function detectAirInLine(d: SentenceInput): void {
   const { rec, store, at, cfg } = d;
   const active = store.isActive(rec.pump, 'air_in_line');
-  const air = hasAlarm(rec.alarms, 'AIR') && hasUnfinishedProgram(rec, cfg.volumeEpsilonMl);
-  if (!air) {
+  const unfinished = hasUnfinishedProgram(rec, cfg.volumeEpsilonMl);
+  const air = hasAlarm(rec.alarms, 'AIR') && unfinished;
+  // The alarm going off while the pump still says ALARM is not the end yet: the next status tells.
+  if (!air && !(active && unfinished && rec.state === 'ALARM')) {
     if (active) store.clear(rec.pump, 'air_in_line', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
     return;
   }
-  if (active) return;
+  if (active || !air) return;
   store.raise(rec.pump, rec.gateway, 'air_in_line', at,
     `Pump ${rec.pump}: air in the line, pump alarm since ${clockText(d.msg.time)}; delivery is halted. Call the patient: the line needs checking and the air removing before restarting.`,
     { ...sentenceEvidence(d), alarms: rec.alarms, state: rec.state, infusedMl: rec.infusedMl });

@@ -83,7 +83,13 @@ export function detectOcclusion(d: SentenceInput): void {
     return;
   }
   if (active) {
-    if (msg.type !== 'status' || !rec.running) return;
+    if (msg.type !== 'status') return;
+    if (current.alert.detail.pumpAlarm !== undefined && rec.state !== 'ALARM' && !rec.running) {
+      // The pump's alarm is over but it was left paused: the halt is now infusion_stopped's to report.
+      store.clear(rec.pump, 'occlusion', at, { clearedSeq: msg.seq, clearedPumpTime: msg.time, clearedBecause: 'pump alarm over, not running' });
+      return;
+    }
+    if (!rec.running) return;
     const advanced = rec.infusedMl !== null && rec.occlusionViMl !== null && rec.infusedMl > rec.occlusionViMl + VI_STEP_ML;
     const relieved = rec.pressureMmHg === null || rec.pressureMmHg < (rec.baselineMmHg ?? 0) + cfg.occlusionRiseMmHg / 2;
     if (advanced || relieved) {

@@ -11,11 +11,13 @@ export function detectPumpFault(d: SentenceInput): void {
   const active = store.isActive(rec.pump, 'pump_fault');
   const fault = hasAlarm(rec.alarms, 'FAULT');
   const cassette = hasAlarm(rec.alarms, 'CASS');
-  if (!(fault || cassette) || !hasUnfinishedProgram(rec, cfg.volumeEpsilonMl)) {
+  const unfinished = hasUnfinishedProgram(rec, cfg.volumeEpsilonMl);
+  // The alarm going off while the pump still says ALARM is not the end yet: the next status tells.
+  if (!((fault || cassette) && unfinished) && !(active && unfinished && rec.state === 'ALARM')) {
     if (active) store.clear(rec.pump, 'pump_fault', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
     return;
   }
-  if (active) return;
+  if (active || !(fault || cassette)) return;
   const what = fault ? 'reports an internal fault' : 'reports the medicine cassette detached';
   store.raise(rec.pump, rec.gateway, 'pump_fault', at,
     `Pump ${rec.pump} ${what} since ${clockText(d.msg.time)}; delivery may have stopped. Call the patient; replace the pump if the fault does not clear.`,
