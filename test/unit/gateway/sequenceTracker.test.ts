@@ -8,7 +8,7 @@ const s = (seq: number, opts: { powerOn?: boolean; base?: number; pump?: string 
   pump: opts.pump ?? P, seq, time: t(seq, opts.base ?? 0), powerOn: opts.powerOn ?? false,
 });
 
-function released(r: AcceptResult<number>): number[] {
+function released<T>(r: AcceptResult<T>): T[] {
   return r.kind === 'accepted' ? r.release : [];
 }
 
