@@ -84,7 +84,12 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   const open = (c: PumpCursor, msg: PumpMessage, timeMs: number, programId: string, startObserved: boolean): void => {
     const drug = c.program?.programId === programId ? c.program.drug : '';
     const ep = newEpisode(episodeId(msg.pump, msg.time, msg.seq), msg.pump, programId, drug, msg.seq, timeMs, startObserved);
-    if (byId.has(ep.id)) return; // the same START again (replay after restore): already known
+    const known = byId.get(ep.id);
+    if (known) {
+      // the same START again (a replay after restore): already known
+      if (known.endMs === null) c.openId = known.id;
+      return;
+    }
     addEpisode(ep);
     c.openId = ep.id;
     touch(ep);
@@ -160,7 +165,9 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     const step = c.seq === null ? 1 : seqDistance(c.seq, msg.seq);
     const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
     const behind = step === 0 || step > HALF_SEQ;
-    const reset = c.seq !== null && (powerOn || (msg.seq === 0 && step !== 1) || (behind && timeMs > (c.timeMs ?? 0)));
+    // a restart of the counter: only forward in time (an old POWER_ON replayed is just late)
+    const later = c.timeMs !== null && timeMs >= c.timeMs;
+    const reset = c.seq !== null && later && (powerOn || (msg.seq === 0 && step !== 1) || (behind && timeMs > (c.timeMs ?? 0)));
     if (c.seq !== null && behind && !reset) return evidenceOnly('late'); // arrived after newer ones: evidence, not time
 
     let skipInterval = false;

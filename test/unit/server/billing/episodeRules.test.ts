@@ -269,3 +269,37 @@ describe('episode boundaries and input hygiene', () => {
     for (const m of s.out) assert.equal(message(m.raw).raw, encodeSentence(m));
   });
 });
+
+describe('more power and silence cases', () => {
+  test('POWER_ON lost: a seq behind with a later time is still a power cycle', () => {
+    const s = new PumpScript('PW-30', T0).start().run(12 * H);
+    s.advance(30 * 60_000);
+    s.seq = 1; // the POWER_ON (seq 0) never arrived
+    s.set('RUN').event('START', 'P1').status().run(13 * H).event('END', 'P1');
+    const e = one(s);
+    assert.equal(e.deliveryHours, 25);
+    assert.deepEqual(e.interruptions.map((i) => [i.reason, i.minutes]), [['power_cycle', 30]]);
+  });
+  test('an open episode paused until now: the pause grows with now and counts for continuity', () => {
+    const s = new PumpScript('PW-31', T0).start().run(25 * H).event('PAUSE').set('PAUSE').status();
+    const t = feed(tracker(), s.out);
+    const [e] = t.episodes({ nowMs: s.nowMs + 45 * 60_000 }) as BillingEpisode[];
+    assert.deepEqual(e?.interruptions.map((i) => [i.reason, i.minutes, i.ongoing]), [['pause', 45, true]]);
+    assert.equal(e?.code, 'S9331');
+    assert.equal(e?.unverifiedHours, 0);
+  });
+  test('replaying the record (old POWER_ON included) after a restore adds no time', () => {
+    const s = new PumpScript('PW-32', T0).event('POWER_ON', '4.2.1').start().run(120);
+    const t = feed(tracker(), s.out);
+    const [before] = t.episodes({});
+    const again = tracker();
+    again.restore(t.takeChanged());
+    feed(again, s.out);
+    const [after] = again.episodes({});
+    assert.equal(after?.deliveryHours, before?.deliveryHours);
+    assert.deepEqual(after?.interruptions, before?.interruptions);
+    assert.equal(after?.id, before?.id);
+    assert.equal(again.dropped?.().duplicate, 1);
+    assert.equal(again.dropped?.().late, s.out.length - 1);
+  });
+});
