@@ -68,9 +68,10 @@ export class AlertStore {
       && at.ms - prev.clearedMs <= this.cfg.flapWindowS * 1000;
     const revive = flapping ? prev : sameId; // same id: the same alert replayed after a restart
     if (revive) {
-      revive.flaps += 1;
+      if (flapping) revive.flaps += 1;
       revive.clearedMs = null;
-      revive.alert = { ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: { ...detail, flaps: revive.flaps } };
+      const shown = revive.flaps > 0 ? { ...detail, flaps: revive.flaps } : detail;
+      revive.alert = { ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: shown };
       slot[type] = revive;
       this.track(revive);
       this.touch(revive, at.historic);
