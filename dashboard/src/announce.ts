@@ -20,14 +20,22 @@ export class Announcer {
     requestAnimationFrame(() => { region.textContent = text; });
   }
 
-  /** Must run inside a user gesture once (browsers block audio until then). */
-  enableSound(): void {
+  /**
+   * Must run inside a user gesture once (browsers block audio and permission prompts until then).
+   * `deferAudioMs`: create the audio context a little later, on the page's sticky activation, so the
+   * gesture's own handler stays short (creating it takes tens of ms).
+   */
+  enableSound(deferAudioMs = 0): void {
     this.soundOn = true;
-    try {
-      this.audio ??= new AudioContext();
-      void this.audio.resume();
-    } catch { /* no audio device: the visual and notification cues remain */ }
     if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission();
+    const startAudio = (): void => {
+      try {
+        this.audio ??= new AudioContext();
+        void this.audio.resume();
+      } catch { /* no audio device: the visual and notification cues remain */ }
+    };
+    if (deferAudioMs > 0) setTimeout(startAudio, deferAudioMs);
+    else startAudio();
   }
 
   get soundBlocked(): boolean {

@@ -10,6 +10,8 @@ import type { Changes, LiveStore } from './store.ts';
 const COLUMNS = [
   'Pump', 'State', 'Rate', 'Infused / to go', 'Projected end', 'Reservoir', 'Battery', 'Pressure', 'Last seen', 'Link', 'Alerts',
 ] as const;
+/** rows built per animation frame after a snapshot */
+const ROWS_PER_FRAME = 100;
 
 interface Row {
   el: HTMLElement;
@@ -24,6 +26,8 @@ export class Board {
   private readonly summary: HTMLElement;
   private readonly rows = new Map<string, Row>();
   private alertSummary = new Map<string, PumpAlertSummary>();
+  /** pumps of the last snapshot whose rows are not built yet, most urgent first */
+  private pending: string[] = [];
 
   constructor(private readonly store: LiveStore) {
     this.summary = el('p', { class: 'board-summary', 'aria-live': 'off' });
@@ -36,20 +40,38 @@ export class Board {
         el('div', { role: 'rowgroup' }, head), this.body));
   }
 
-  render(changes: Changes, nowMs: number): void {
+  /**
+   * Applies a batch of changes. A snapshot's new rows are built at most ROWS_PER_FRAME at a time,
+   * most urgent first, so no frame becomes a long task; returns true while rows are still pending.
+   */
+  render(changes: Changes, nowMs: number): boolean {
     if (changes.alerts || changes.all) this.alertSummary = summarizeAlerts(this.store.alerts.values());
     const moved = new Set<string>();
     if (changes.all) {
       for (const [id, row] of this.rows) if (!this.store.pumps.has(id)) { row.el.remove(); this.rows.delete(id); }
-      for (const p of this.store.pumps.values()) if (this.update(p, nowMs)) moved.add(p.pump);
+      const fresh: BoardKey[] = [];
+      for (const p of this.store.pumps.values()) {
+        if (this.rows.has(p.pump)) {
+          if (this.update(p, nowMs)) moved.add(p.pump);
+        } else {
+          fresh.push({ rank: attentionRank(p, this.alertSummary.get(p.pump)), name: pumpName(p), pump: p.pump });
+        }
+      }
+      this.pending = fresh.sort(compareBoardKeys).map((k) => k.pump);
     } else {
+      const pending = new Set(this.pending);
       for (const id of changes.pumps) {
         const p = this.store.pumps.get(id);
-        if (p && this.update(p, nowMs)) moved.add(id);
+        if (p && !pending.has(id) && this.update(p, nowMs)) moved.add(id);
       }
     }
-    if (moved.size > 0) this.reorder(moved, changes.all);
-    if (changes.all || changes.alerts || changes.pumps.size > 0) this.renderSummary();
+    for (const id of this.pending.splice(0, ROWS_PER_FRAME)) {
+      const p = this.store.pumps.get(id);
+      if (p && this.update(p, nowMs)) moved.add(id);
+    }
+    if (moved.size > 0) this.reorder(moved, this.body.childElementCount === 0);
+    if (changes.all || changes.alerts || moved.size > 0 || changes.pumps.size > 0) this.renderSummary();
+    return this.pending.length > 0;
   }
 
   /** Updates one row; true when its place in the order may have changed. */
@@ -121,7 +143,8 @@ export class Board {
       if (r.key.rank <= 1) attention++;
       if (r.key.rank === 0) alarm++;
     }
-    setText(this.summary, `${this.rows.size} pumps · ${alarm} urgent · ${attention} need attention`);
+    const loading = this.pending.length ? ` · showing ${this.rows.size} so far…` : '';
+    setText(this.summary, `${this.rows.size + this.pending.length} pumps · ${alarm} urgent · ${attention} need attention${loading}`);
   }
 
   /** Row order as shown, for tests and the bench. */

@@ -32,7 +32,7 @@ function showLogin(): void {
   session = null;
   document.body.classList.remove('stale');
   banner.hidden = true;
-  app.replaceChildren(loginView(startSession, () => announcer.enableSound()));
+  app.replaceChildren(loginView(startSession, () => announcer.enableSound(1000)));
 }
 
 function setBanner(status: LiveStatus): void {
@@ -64,7 +64,7 @@ function startSession(me: Me): void {
   const panel = new AlertsPanel(store, ack);
   const loop = new RenderLoop(() => {
     const changes = store.takeChanges();
-    board.render(changes, Date.now());
+    if (board.render(changes, Date.now())) loop.request();
     if (changes.alerts || changes.all) panel.render();
     if (detail && (changes.all || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
   });
