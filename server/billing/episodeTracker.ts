@@ -215,6 +215,8 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     c.lastWasStatus = msg.type === 'status';
     c.seq = msg.seq;
     c.timeMs = timeMs;
+    const receivedMs = Date.parse(msg.received);
+    c.receivedMs = Number.isNaN(receivedMs) ? null : receivedMs;
     changedPumps.add(msg.pump);
   }
 
@@ -235,13 +237,16 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       extend(c.gap.fromMs, c.gap.toMs, c.gap.seconds, 'telemetry_gap');
       unverifiedSec += c.gap.seconds;
     }
-    if (nowMs !== undefined && nowMs > c.timeMs) {
-      const silenceS = (nowMs - c.timeMs) / 1000;
+    // silence is measured on the gateway/server clocks (a drifting pump clock would fake one),
+    // then laid on the pump clock after the last sentence
+    const silenceS = nowMs === undefined ? 0 : (nowMs - (c.receivedMs ?? c.timeMs)) / 1000;
+    if (silenceS > 0) {
+      const toMs = c.timeMs + silenceS * 1000;
       if (c.mode === 'run' && silenceS > gapLimitS(c)) {
-        extend(c.timeMs, nowMs, silenceS, 'telemetry_gap');
+        extend(c.timeMs, toMs, silenceS, 'telemetry_gap');
         unverifiedSec += silenceS;
       } else if (c.mode !== 'run') {
-        extend(c.timeMs, nowMs, silenceS, c.mode === 'alarm' ? 'alarm' : c.mode === 'off' ? 'power_cycle' : c.mode === 'rate_zero' ? 'rate_zero' : 'pause');
+        extend(c.timeMs, toMs, silenceS, c.mode === 'alarm' ? 'alarm' : c.mode === 'off' ? 'power_cycle' : c.mode === 'rate_zero' ? 'rate_zero' : 'pause');
       }
     }
     return { stretch, unverifiedSec: Math.round(unverifiedSec) };

@@ -37,6 +37,8 @@ export interface PumpCursor {
   /** last in-order sentence */
   seq: number | null;
   timeMs: number | null;
+  /** gateway clock of that sentence (epoch ms), to measure silence against a server "now" */
+  receivedMs: number | null;
   mode: Mode;
   /** mL and mL/h from the last status sentence */
   vi: number | null;
@@ -64,7 +66,7 @@ export const VOLUME_TOLERANCE_FRACTION = 0.01;
 
 export function newCursor(pump: string): PumpCursor {
   return {
-    pump, seq: null, timeMs: null, mode: 'idle', vi: null, rateMlH: null, intervalS: null,
+    pump, seq: null, timeMs: null, receivedMs: null, mode: 'idle', vi: null, rateMlH: null, intervalS: null,
     lastWasStatus: false, program: null, openId: null, closing: false, gap: null,
   };
 }

@@ -42,7 +42,7 @@ export interface EpisodeQuery {
   fromMs?: number;
   toMs?: number;
   pump?: string;
-  /** epoch ms; "now" for episodes still open (silence up to now is reported). Default: the last sentence. */
+  /** epoch ms, server clock; "now" for episodes still open: silence since the last sentence arrived is reported. Default: no silence. */
   nowMs?: number;
 }
 

@@ -303,3 +303,16 @@ describe('more power and silence cases', () => {
     assert.equal(again.dropped?.().late, s.out.length - 1);
   });
 });
+
+describe('silence is measured on the arrival clock', () => {
+  test('a pump clock 20 min behind does not fake a gap; real silence still shows', () => {
+    const s = new PumpScript('PW-40', T0).start().run(60);
+    const lag = 20 * 60_000;
+    const t = tracker();
+    for (const m of s.out) t.ingest({ ...m, received: new Date(Date.parse(m.time) + lag).toISOString() });
+    const lastArrival = Date.parse(s.out.at(-1)!.time) + lag;
+    assert.deepEqual(t.episodes({ nowMs: lastArrival + 30_000 })[0]?.interruptions, []);
+    const [e] = t.episodes({ nowMs: lastArrival + 3_600_000 }) as BillingEpisode[];
+    assert.deepEqual(e?.interruptions.map((i) => [i.reason, i.minutes, i.to]), [['telemetry_gap', 60, '2026-11-23T11:00:00Z']]);
+  });
+});
