@@ -17,11 +17,12 @@ try {
   throw err;
 }
 
-const log = pino({ level: config.logLevel, base: { component: 'server' } });
+const root = pino({ level: config.logLevel, base: { pid: process.pid } });
+const log = root.child({ component: 'server' });
 
 async function main(): Promise<void> {
   const server = await buildServer({
-    config, log,
+    config, log: root,
     createEngine: createDetectionEngine,
     detectionDefaults: DEFAULT_DETECTION_CONFIG,
     createTracker: createEpisodeTracker,

@@ -80,7 +80,7 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         drops: core.drops.snapshot(),
         writeBacklog: d.writer.backlog(), journalBytes: d.journalBytes(),
         writtenPoints: d.writer.writtenPoints, writeFailures: d.writer.writeFailures,
-        heldBack: d.heldBack(), wsClients: d.wsClients(),
+        heldBack: d.heldBack(),
         pumps: core.engine.pumps().length, openAlerts: core.engine.openAlerts().length,
         mqttUp: d.mqttUp(), influxUp: d.writer.influxUp,
       }));

@@ -10,7 +10,6 @@ export interface MetricsInput {
   writtenPoints: number;
   writeFailures: number;
   heldBack: number;
-  wsClients: number;
   pumps: number;
   openAlerts: number;
   mqttUp: boolean;
@@ -33,10 +32,9 @@ export function metricsText(m: MetricsInput): string {
   for (const [reason, n] of Object.entries(m.drops).sort()) out += `pumpwatch_ingest_dropped_total{reason="${escapeLabel(reason)}"} ${n}\n`;
   out += line('pumpwatch_ingest_held_back_total', 'times a PUBACK waited because the journal was full', 'counter', m.heldBack);
   out += line('pumpwatch_storage_backlog', 'journal entries and derived points not yet in InfluxDB', 'gauge', m.writeBacklog);
-  out += line('pumpwatch_journal_bytes', 'bytes in the ingest journal not yet acknowledged', 'gauge', m.journalBytes);
+  out += line('pumpwatch_journal_bytes', 'bytes of ingest journal segment files on disk', 'gauge', m.journalBytes);
   out += line('pumpwatch_storage_points_written_total', 'points written to InfluxDB', 'counter', m.writtenPoints);
   out += line('pumpwatch_storage_write_failures_total', 'failed InfluxDB writes (retried)', 'counter', m.writeFailures);
-  out += line('pumpwatch_ws_clients', 'WebSocket clients connected', 'gauge', m.wsClients);
   out += line('pumpwatch_pumps', 'pumps known to this instance', 'gauge', m.pumps);
   out += line('pumpwatch_alerts_open', 'active or unacknowledged alerts', 'gauge', m.openAlerts);
   out += line('pumpwatch_mqtt_up', '1 when connected to the broker', 'gauge', m.mqttUp ? 1 : 0);
