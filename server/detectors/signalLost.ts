@@ -15,8 +15,14 @@ export function serverStamp(serverMs: number, idMs: number): Stamp {
 /** Called from tick(). */
 export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: ResolvedDetectionConfig, store: AlertStore): void {
   if (rec.lastSeenServerMs === null) return;
+  if (rec.restored) {
+    // The server was down: give the backlog signalLostS to arrive before calling the pump silent.
+    rec.restored = false;
+    rec.watchFromServerMs = serverMs;
+  }
   const silentMs = serverMs - rec.lastSeenServerMs;
   if (silentMs < cfg.signalLostS * 1000) return;
+  if (rec.watchFromServerMs !== null && serverMs - rec.watchFromServerMs < cfg.signalLostS * 1000) return;
   if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl)) return;
   if (store.isActive(rec.pump, 'signal_lost') || store.isActive(rec.pump, 'gateway_offline')) return;
   const lastSeenIso = new Date(rec.lastSeenServerMs).toISOString();

@@ -149,7 +149,7 @@ export class Engine implements DetectionEngine {
   restorePump(snapshot: PumpSnapshot): void {
     if (!isSnapshotV1(snapshot)) return;
     const copy = structuredClone(snapshot);
-    const rec: PumpRecord = { ...createPumpRecord(copy.pump, copy.record.gateway), ...copy.record };
+    const rec: PumpRecord = { ...createPumpRecord(copy.pump, copy.record.gateway), ...copy.record, restored: true };
     this.forgetIndex(rec.pump);
     this.records.set(rec.pump, rec);
     this.index(rec.pump, rec.gateway);

@@ -27,6 +27,10 @@ export interface PumpRecord {
   pumpTime: string | null;
   /** server time the last sentence of any kind arrived */
   lastSeenServerMs: number | null;
+  /** restored from a snapshot: silence is counted from the first tick after the restore, not from before the restart */
+  restored: boolean;
+  /** server time silence is counted from when later than lastSeenServerMs (set after a restore) */
+  watchFromServerMs: number | null;
   /** server time of the newest accepted sentence */
   lastAcceptedServerMs: number | null;
   /** duration clock: pump time when trusted, carried on by server time when not */
@@ -81,7 +85,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
   return {
     pump, gateway,
     state: null, rateMlH: null, infusedMl: null, vtbiMl: null, reservoirMl: null, pressureMmHg: null, batteryPct: null, alarms: [],
-    lastSeq: null, lastPumpMs: null, pumpTime: null, lastSeenServerMs: null, lastAcceptedServerMs: null,
+    lastSeq: null, lastPumpMs: null, pumpTime: null, lastSeenServerMs: null, restored: false, watchFromServerMs: null, lastAcceptedServerMs: null,
     effMs: null, clockUntrusted: false, clockAheadS: 0, liveLagMs: null, lastLagMs: null,
     programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
     programActive: false, startSeen: false, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,

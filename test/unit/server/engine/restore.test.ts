@@ -54,6 +54,21 @@ describe('restore', () => {
     assert.equal(again.openAlerts()[0]!.status, 'cleared');
   });
 
+  test('after a restart the backlog gets signalLostS to arrive before a pump is called silent', () => {
+    const msgs = captureMessages('folfox-46h-normal').slice(0, 100);
+    const original = createDetectionEngine();
+    replay(original, msgs);
+    const restored = handover(original, 'CS7-004512');
+    const lastServer = Date.parse(msgs.at(-1)!.time) + 200;
+    const restart = lastServer + 10 * 60_000; // the server was down for 10 min
+    restored.tick(restart);
+    assert.deepEqual(restored.takeChanges().alerts, []);
+    restored.tick(restart + 299_000);
+    assert.deepEqual(restored.takeChanges().alerts, []);
+    restored.tick(restart + 300_000);
+    assert.deepEqual(restored.takeChanges().alerts.map((a) => a.type), ['signal_lost']);
+  });
+
   test('unknown pumps and malformed snapshots are ignored', () => {
     const engine = createDetectionEngine();
     assert.equal(engine.exportPump('NOPE'), undefined);
