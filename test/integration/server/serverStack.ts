@@ -99,3 +99,29 @@ export async function storedCount(influx: InfluxServer, measurement = 'status", 
 export function alertKinds(alerts: Alert[]): string[] {
   return alerts.map((a) => `${a.pump}:${a.type}`).sort();
 }
+
+export async function alertsAll(stack: ServerStack, pump?: string): Promise<Alert[]> {
+  return stack.api<Alert[]>(`/api/alerts?status=all&from=2026-11-01T00:00:00Z${pump ? `&pump=${pump}` : ''}`);
+}
+
+/** distinct alert ids of each type ever written to the alert measurement */
+export async function storedAlertIds(influx: InfluxServer): Promise<Map<string, Set<string>>> {
+  const r = await influx.query(DB, 'SELECT "id", "type" FROM "alert"');
+  const out = new Map<string, Set<string>>();
+  for (const s of r.results[0]?.series ?? []) {
+    for (const v of s.values) {
+      const type = String(v[2]);
+      const set = out.get(type) ?? new Set<string>();
+      set.add(String(v[1]));
+      out.set(type, set);
+    }
+  }
+  return out;
+}
+
+export async function metricValue(stack: ServerStack, name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${stack.port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : NaN;
+}
