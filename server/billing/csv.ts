@@ -7,7 +7,7 @@
 import type { Episode } from '../../protocol/api.ts';
 
 export const EPISODE_CSV_COLUMNS = [
-  'id', 'pump', 'programId', 'drug', 'start', 'end', 'deliveryHours', 'unverifiedHours', 'interruptions',
+  'id', 'pump', 'programId', 'drug', 'start', 'end', 'deliveryHours', 'unverifiedHours', 'stalledMinutes', 'interruptions',
   'longestInterruptionMin', 'continuous24h', 'code', 'serviceDays', 'serviceDayCount', 'interruptionDetail',
   'firstSeq', 'lastSeq', 'sentences',
 ] as const;
@@ -33,6 +33,7 @@ function interruptionDetail(e: Episode): string {
 function row(e: Episode): string {
   const cells: (string | number | boolean | null | undefined)[] = [
     e.id, e.pump, e.programId, e.drug, e.start, e.end, floor3(e.deliveryHours), floor3(e.unverifiedHours ?? 0),
+    (e as { stalledMinutes?: number }).stalledMinutes ?? 0,
     e.interruptions.length, e.longestInterruptionMin, e.continuous24h, e.code, e.serviceDays.join(' '),
     e.serviceDays.length, interruptionDetail(e), e.evidence.firstSeq, e.evidence.lastSeq, e.evidence.sentences,
   ];

@@ -30,6 +30,8 @@ export interface EpisodeState {
   deliverySec: number;
   /** seconds that might have been delivery but nothing proves it */
   unverifiedSec: number;
+  /** seconds in RUN while the volume counter stood still (informational, still counted as RUN) */
+  stalledSec: number;
   /** delivery stretches [fromMs, toMs) on the pump clock, in the order they happened */
   segments: [number, number][];
   /** stretches without delivery followed by more delivery */
@@ -48,7 +50,7 @@ export interface EpisodeState {
 export function newEpisode(id: string, pump: string, programId: string, drug: string, seq: number, timeMs: number, startObserved: boolean): EpisodeState {
   return {
     id, pump, programId, drug, startObserved, startMs: timeMs, endMs: null, endedBy: null,
-    deliverySec: 0, unverifiedSec: 0, segments: [], interruptions: [], pending: null, trailing: null,
+    deliverySec: 0, unverifiedSec: 0, stalledSec: 0, segments: [], interruptions: [], pending: null, trailing: null,
     firstSeq: seq, lastSeq: seq, sentences: 1, minTimeMs: timeMs, maxTimeMs: timeMs,
   };
 }

@@ -9,7 +9,9 @@ import {
   addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
-import { countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, newCursor, resolveGap, type Mode, type PumpCursor } from './pumpCursor.ts';
+import {
+  countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, newCursor, resolveGap, trackStall, type Mode, type PumpCursor,
+} from './pumpCursor.ts';
 import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
 import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
 
@@ -205,6 +207,8 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     else if (msg.type === 'program') lifecycle(c, undefined, msg, timeMs);
 
     if (msg.type === 'status') {
+      const open = c.openId !== null ? byId.get(c.openId) : undefined;
+      trackStall(open, c, msg.state, msg.rateMlH, msg.infusedMl, timeMs, step === 1 && !reset && c.gap === null && timeMs - (c.timeMs ?? timeMs) <= gapLimitS(c) * 1000);
       if (c.lastWasStatus && step === 1 && !reset && c.timeMs !== null) {
         const dtS = (timeMs - c.timeMs) / 1000;
         if (dtS > 0 && dtS <= MAX_STATUS_INTERVAL_S) c.intervalS = Math.max(c.intervalS ?? 0, dtS);

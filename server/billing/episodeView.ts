@@ -18,6 +18,8 @@ export interface BillingEpisode extends Episode {
   interruptions: BillingInterruption[];
   /** extension: false when tracking began after the START (the episode may be longer) */
   startObserved: boolean;
+  /** extension: minutes in RUN with the volume counter standing still (counted in deliveryHours) */
+  stalledMinutes: number;
   /** extension: what ended it (END, STOP, IDLE, END_STATE, superseded) or null */
   endedBy: string | null;
 }
@@ -61,6 +63,7 @@ export function episodeView(ep: EpisodeState, config: BillingConfig, ongoing: St
     serviceDays: serviceDays(ep.segments, config.serviceDayRule, config.timeZone),
     evidence: { firstSeq: ep.firstSeq, lastSeq: ep.lastSeq, sentences: ep.sentences },
     unverifiedHours: hours(ep.unverifiedSec + extraUnverifiedSec),
+    stalledMinutes: minutes(ep.stalledSec ?? 0),
     startObserved: ep.startObserved,
     endedBy: ep.endedBy,
   };

@@ -46,6 +46,9 @@ export interface PumpCursor {
   /** seconds; status interval seen (largest gap between consecutive status sentences, ≤ 300 s) */
   intervalS: number | null;
   lastWasStatus: boolean;
+  /** pump time since when the counter has stood still in RUN, and how much of that is already counted as stalled (s) */
+  stillSinceMs: number | null;
+  stillCountedS: number;
   program: ProgramInfo | null;
   openId: string | null;
   /** END/STOP seen; a status sentence at the same second may still follow as evidence */
@@ -64,10 +67,13 @@ export const VOLUME_TOLERANCE_S = 2;
 /** fraction of the expected volume */
 export const VOLUME_TOLERANCE_FRACTION = 0.01;
 
+/** mL: a counter standing still in RUN while the rate should have moved it this much is a stall */
+export const STALL_MIN_ML = 0.1;
+
 export function newCursor(pump: string): PumpCursor {
   return {
     pump, seq: null, timeMs: null, receivedMs: null, mode: 'idle', vi: null, rateMlH: null, intervalS: null,
-    lastWasStatus: false, program: null, openId: null, closing: false, gap: null,
+    lastWasStatus: false, stillSinceMs: null, stillCountedS: 0, program: null, openId: null, closing: false, gap: null,
   };
 }
 
@@ -145,4 +151,22 @@ export function countSpan(
   if (viAfter === undefined) return gap;
   resolveGap(ep, gap, viAfter);
   return null;
+}
+
+/**
+ * Tracks RUN time with the counter standing still (the early sign of an occlusion). Informational:
+ * the contract counts time in RUN as delivery; this shows an auditor where flow was not proven.
+ */
+export function trackStall(ep: EpisodeState | undefined, c: PumpCursor, state: string, rateMlH: number, vi: number, timeMs: number, contiguous: boolean): void {
+  const running = state === 'RUN' && rateMlH > 0;
+  if (!running || !contiguous || c.vi === null || vi !== c.vi || c.stillSinceMs === null) {
+    c.stillSinceMs = running ? timeMs : null;
+    c.stillCountedS = 0;
+    return;
+  }
+  const stillS = Math.round((timeMs - c.stillSinceMs) / 1000);
+  if (ep && stillS > c.stillCountedS && (rateMlH * stillS) / 3600 >= STALL_MIN_ML) {
+    ep.stalledSec += stillS - c.stillCountedS;
+    c.stillCountedS = stillS;
+  }
 }

@@ -19,6 +19,7 @@ describe('billing on the shared captures', () => {
     assert.equal(e.end, '2026-11-25T07:00:00Z');
     assert.equal(e.deliveryHours, 46);
     assert.equal(e.unverifiedHours, 0);
+    assert.equal(e.stalledMinutes, 0);
     assert.deepEqual(e.interruptions, []);
     assert.equal(e.continuous24h, true);
     assert.equal(e.code, 'S9330');
@@ -44,6 +45,8 @@ describe('billing on the shared captures', () => {
     assert.equal(at30.longestInterruptionMin, 35);
     assert.ok(at30.deliveryHours >= 24);
     assert.equal(at30.code, 'S9331');
+    // the 40 min of rising pressure before the alarm: RUN, counter still at 100.00 mL
+    assert.equal(at30.stalledMinutes, 40);
     const at45 = only(feed(tracker({ continuityToleranceMin: 45 }), msgs));
     assert.equal(at45.code, 'S9330');
     assert.equal(at45.continuous24h, true);

@@ -316,3 +316,24 @@ describe('silence is measured on the arrival clock', () => {
     assert.deepEqual(e?.interruptions.map((i) => [i.reason, i.minutes, i.to]), [['telemetry_gap', 60, '2026-11-23T11:00:00Z']]);
   });
 });
+
+describe('stalls (RUN with the counter standing still)', () => {
+  test('a slow pump whose counter moves every few minutes is not stalled', () => {
+    const s = new PumpScript('PW-50', T0, 0.5).start().run(10 * H);
+    assert.equal(one(s).stalledMinutes, 0);
+  });
+  test('RUN with the counter frozen for 45 min at 5 mL/h: 45 stalled minutes, still counted as RUN', () => {
+    const s = new PumpScript('PW-51', T0).start().run(60);
+    s.rateMlH = 5;
+    const frozen = s.vi;
+    for (let i = 0; i < 45; i++) {
+      s.advance(60_000);
+      s.vi = frozen;
+      s.status();
+    }
+    s.run(60);
+    const e = one(s);
+    assert.equal(e.stalledMinutes, 45);
+    assert.equal(e.deliveryHours, 2.75);
+  });
+});
