@@ -44,7 +44,10 @@ export function classifyTime(rec: PumpRecord, msg: PumpMessage, serverMs: number
   const isPowerOn = msg.type === 'event' && msg.code === 'POWER_ON';
   const successor = rec.lastSeq !== null && seqDistance(rec.lastSeq, msg.seq) > 0 && seqDistance(rec.lastSeq, msg.seq) <= SEQ_SUCCESSOR_WINDOW;
   const wentBack = rec.lastPumpMs !== null && pumpMs < rec.lastPumpMs;
-  out.stale = wentBack && !isClockEvent && !isPowerOn && !successor;
+  // same second (the pump clock has 1-s resolution) but a sequence number just behind the newest
+  const seqBehind = rec.lastSeq !== null && pumpMs === rec.lastPumpMs && seqDistance(msg.seq, rec.lastSeq) > 0
+    && seqDistance(msg.seq, rec.lastSeq) <= SEQ_SUCCESSOR_WINDOW;
+  out.stale = (wentBack || seqBehind) && !isClockEvent && !isPowerOn && !successor;
   const aheadMs = pumpMs - serverMs;
   out.trusted = aheadMs <= cfg.clockAheadToleranceS * 1000;
   if (out.stale) {

@@ -52,6 +52,12 @@ describe('clock_error', () => {
     assert.equal(after?.infusedMl, before?.infusedMl);
     assert.equal(after?.pumpTime, before?.pumpTime);
     assert.equal(engine.stats().staleSentences, 1);
+    // same pump second, sequence number behind: also older
+    const g = new PumpFeed('CS7-400002', f.iso);
+    g.seq = f.seq - 2;
+    engine.ingest(g.sts({ state: 'RUN', rateMlH: 5, infusedMl: 0.1, vtbiMl: 229.9, reservoirMl: 229.9 }), { gateway: 'gw-1', serverTimeMs: f.timeMs + 40_000 });
+    assert.equal(engine.pump('CS7-400002')?.infusedMl, before?.infusedMl);
+    assert.equal(engine.stats().staleSentences, 2);
   });
 
   test('EVT CLOCK setting the clock forward by an hour neither raises infusion_stopped nor loses the pause time', () => {
