@@ -83,7 +83,9 @@ export function testBrokerConfig(shipped: string, p: {
   }
   const missing = REPLACED.filter((k) => !seen.has(k));
   if (missing.length > 0) throw new Error(`shipped mosquitto.conf lacks: ${missing.join(', ')}`);
-  return out.join('\n');
+  // logging only: reload() waits for "Reloading config.", an information-level line
+  out.push('log_type information');
+  return out.join('\n') + '\n';
 }
 
 function portOpen(port: number): Promise<boolean> {
