@@ -9,39 +9,18 @@ import {
   addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
+import { ongoingStretch } from './ongoingStretch.ts';
 import {
-  countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, newCursor, resolveGap, trackStall, type Mode, type PumpCursor,
+  countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, modeAfter, newCursor, resolveGap, trackStall, type PumpCursor,
 } from './pumpCursor.ts';
 import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
 import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
 
-/** Alarms that halt delivery; others (RES_LOW, BATT_LOW, unknown) leave the state to the next STS. */
-const HALTING_ALARMS: ReadonlySet<string> = new Set(['OCCL_DN', 'OCCL_UP', 'AIR', 'RES_EMPTY', 'BATT_DEPL', 'CASS', 'FAULT']);
 const HALF_SEQ = 32768;
 
 /** `CS7-004512_20261123T090000Z_9`: pump + START time + START seq, safe in a URL path. */
 export function episodeId(pump: string, time: string, seq: number): string {
   return `${pump}_${time.replace(/[-:]/g, '')}_${seq}`;
-}
-
-function modeAfter(msg: PumpMessage, before: Mode): Mode {
-  if (msg.type === 'status') {
-    switch (msg.state) {
-      case 'RUN': return msg.rateMlH > 0 ? 'run' : 'rate_zero';
-      case 'PAUSE': return 'pause';
-      case 'ALARM': return 'alarm';
-      default: return 'idle';
-    }
-  }
-  if (msg.type !== 'event') return before;
-  switch (msg.code) {
-    case 'START': case 'RESUME': return 'run';
-    case 'PAUSE': return 'pause';
-    case 'ALARM_ON': return HALTING_ALARMS.has(msg.detail) ? 'alarm' : before;
-    case 'POWER_OFF': case 'POWER_ON': return 'off';
-    case 'STOP': case 'END': return 'idle';
-    default: return before;
-  }
 }
 
 export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
@@ -224,38 +203,6 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     changedPumps.add(msg.pump);
   }
 
-  /** The open episode's current stretch without delivery, extended to nowMs. */
-  function ongoing(ep: EpisodeState, nowMs: number | undefined): { stretch: EpisodeState['pending']; unverifiedSec: number } {
-    const c = cursors.get(ep.pump);
-    const base = ep.pending ? { ...ep.pending, reasons: [...ep.pending.reasons] } : null;
-    if (!c || c.openId !== ep.id || c.timeMs === null) return { stretch: base, unverifiedSec: 0 };
-    let stretch = base;
-    let unverifiedSec = 0;
-    const extend = (fromMs: number, toMs: number, seconds: number, reason: 'telemetry_gap' | 'pause' | 'alarm' | 'rate_zero' | 'power_cycle'): void => {
-      if (!stretch) stretch = { fromMs, toMs, seconds: 0, reasons: [] };
-      stretch.toMs = toMs;
-      stretch.seconds += Math.round(seconds);
-      if (!stretch.reasons.includes(reason)) stretch.reasons.push(reason);
-    };
-    if (c.gap) {
-      extend(c.gap.fromMs, c.gap.toMs, c.gap.seconds, 'telemetry_gap');
-      unverifiedSec += c.gap.seconds;
-    }
-    // silence is measured on the gateway/server clocks (a drifting pump clock would fake one),
-    // then laid on the pump clock after the last sentence
-    const silenceS = nowMs === undefined ? 0 : (nowMs - (c.receivedMs ?? c.timeMs)) / 1000;
-    if (silenceS > 0) {
-      const toMs = c.timeMs + silenceS * 1000;
-      if (c.mode === 'run' && silenceS > gapLimitS(c)) {
-        extend(c.timeMs, toMs, silenceS, 'telemetry_gap');
-        unverifiedSec += silenceS;
-      } else if (c.mode !== 'run') {
-        extend(c.timeMs, toMs, silenceS, c.mode === 'alarm' ? 'alarm' : c.mode === 'off' ? 'power_cycle' : c.mode === 'rate_zero' ? 'rate_zero' : 'pause');
-      }
-    }
-    return { stretch, unverifiedSec: Math.round(unverifiedSec) };
-  }
-
   function view(ep: EpisodeState, nowMs: number | undefined): BillingEpisode {
     const rev = revs.get(ep.id) ?? 0;
     const live = ep.endMs === null && nowMs !== undefined;
@@ -268,7 +215,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       const trailing = ep.trailing ?? ep.pending; // pending: END seen, its status may still come
       result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null);
     } else {
-      const o = ongoing(ep, nowMs);
+      const o = ongoingStretch(ep, cursors.get(ep.pump), nowMs);
       result = episodeView(ep, config, o.stretch, o.unverifiedSec);
     }
     if (!live) views.set(ep.id, { rev, view: result });

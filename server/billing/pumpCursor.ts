@@ -4,6 +4,7 @@
  * telemetry is delivery only when the volume counter proves it; everything else is an interruption
  * with a reason. Durations use the pump clock; a clock set back never yields negative time.
  */
+import type { PumpMessage } from '../../protocol/payloads.ts';
 import { addDelivery, addStop, type EpisodeState, type InterruptionReason } from './episodeState.ts';
 
 /** What the pump was doing after the last sentence. */
@@ -168,5 +169,28 @@ export function trackStall(ep: EpisodeState | undefined, c: PumpCursor, state: s
   if (ep && stillS > c.stillCountedS && (rateMlH * stillS) / 3600 >= STALL_MIN_ML) {
     ep.stalledSec += stillS - c.stillCountedS;
     c.stillCountedS = stillS;
+  }
+}
+
+/** Alarms that halt delivery; others (RES_LOW, BATT_LOW, unknown) leave the state to the next STS. */
+const HALTING_ALARMS: ReadonlySet<string> = new Set(['OCCL_DN', 'OCCL_UP', 'AIR', 'RES_EMPTY', 'BATT_DEPL', 'CASS', 'FAULT']);
+/** What the pump is doing after this sentence. */
+export function modeAfter(msg: PumpMessage, before: Mode): Mode {
+  if (msg.type === 'status') {
+    switch (msg.state) {
+      case 'RUN': return msg.rateMlH > 0 ? 'run' : 'rate_zero';
+      case 'PAUSE': return 'pause';
+      case 'ALARM': return 'alarm';
+      default: return 'idle';
+    }
+  }
+  if (msg.type !== 'event') return before;
+  switch (msg.code) {
+    case 'START': case 'RESUME': return 'run';
+    case 'PAUSE': return 'pause';
+    case 'ALARM_ON': return HALTING_ALARMS.has(msg.detail) ? 'alarm' : before;
+    case 'POWER_OFF': case 'POWER_ON': return 'off';
+    case 'STOP': case 'END': return 'idle';
+    default: return before;
   }
 }
