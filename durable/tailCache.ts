@@ -22,7 +22,10 @@ export class TailCache {
   push(no: number, data: Buffer): void {
     const last = this.items.at(-1);
     if (last && last.no + 1 !== no) this.clear();
-    this.items.push({ no, data });
+    // an exact-size copy: a slice of a shared 8 kB pool slab would keep the whole slab alive
+    const own = Buffer.allocUnsafeSlow(data.length);
+    data.copy(own);
+    this.items.push({ no, data: own });
     this.bytes += data.length;
     while (this.bytes > this.maxBytes && this.head < this.items.length) this.dropHead();
     this.compact();

@@ -20,6 +20,8 @@ export interface DiagnosticsSnapshot {
   queue: { depth: number; bytes: number; maxBytes: number; full: boolean };
   links: Record<string, LinkStatus>;
   mqtt: { state: 'up' | 'down'; connects: number; inFlight: number };
+  /** process memory, MB */
+  memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
 
 /** The gateway's counters. Each drop reason is logged once, at its first occurrence. */
@@ -68,5 +70,12 @@ export function diagnosticsSnapshot(src: DiagnosticsSources): DiagnosticsSnapsho
     queue: src.queue(),
     links: src.links(),
     mqtt: src.mqtt(),
+    memory: memoryMb(),
   };
+}
+
+function memoryMb(): DiagnosticsSnapshot['memory'] {
+  const m = process.memoryUsage();
+  const mb = (n: number): number => Math.round(n / 104857.6) / 10;
+  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) };
 }

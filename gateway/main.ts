@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { ConfigError, parseConfig, USAGE } from './config.ts';
 import { Gateway } from './gateway.ts';
+import { MemoryGovernor } from './memoryGovernor.ts';
 
 let cfg;
 try {
@@ -26,6 +27,7 @@ const shutdown = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   mainLog.info({ event: 'shutdown', signal }, 'shutting down');
+  memory.stop();
   gateway.stop().then(() => process.exit(0), (err: unknown) => {
     mainLog.error({ event: 'shutdown_failed', err: (err as Error).message }, 'shutdown failed');
     process.exit(1);
@@ -34,4 +36,6 @@ const shutdown = (signal: string): void => {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
+const memory = new MemoryGovernor();
+memory.start();
 gateway.start();

@@ -27,7 +27,8 @@ export class Outbox implements RecordSource {
   private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: OutboxOptions) {
-    this.queue = new DurableQueue({ dir: opts.dir, maxBytes: opts.maxBytes });
+    // the publisher window (1,000 × ~0.5 kB) fits the cache; a backlog is read back from disk
+    this.queue = new DurableQueue({ dir: opts.dir, maxBytes: opts.maxBytes, cacheBytes: 1024 * 1024 });
   }
 
   get maxBytes(): number {

@@ -99,6 +99,7 @@ export class PumpLink {
     this.state = 'opening';
     const port = new SerialPort({
       path: this.opts.path, baudRate: this.opts.baud, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false,
+      highWaterMark: 16 * 1024, // read pool; the 64 kB default only adds memory at 115200 baud
     });
     this.port = port;
     port.on('data', (chunk: Buffer) => {
