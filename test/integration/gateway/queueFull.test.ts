@@ -1,0 +1,64 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { PtyPair } from '../../../simulators/ptyPair.ts';
+import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
+import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
+import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import { waitFor } from '../../helpers/wait.ts';
+import type { RunningProcess } from '../../helpers/childProcess.ts';
+import { sendLines, startGateway, startPump, startRecorder, waitForIdentities, type Recorder } from './gatewayHarness.ts';
+import { syntheticSentences } from './syntheticPump.ts';
+
+const PUMP = 'CS7-FULL01';
+const N = 900;
+const lines = syntheticSentences(PUMP, N);
+let broker: Broker;
+let tmp: TempDir;
+let rec: Recorder;
+let gw: RunningProcess;
+let pty: PtyPair;
+let pump: SerialPumpPort;
+
+before(async () => {
+  broker = await startMosquitto();
+  tmp = tempDir('pumpwatch-gw-full-');
+  ({ pty, pump } = await startPump(tmp.path, 'full'));
+  rec = await startRecorder(broker.url, 'home7');
+  // 256 kB of queue holds ~550 sentences; the pump remembers 1,000
+  gw = startGateway({
+    id: 'home7', serial: [pty.gatewayPath], mqtt: broker.url, queueDir: join(tmp.path, 'queue'),
+    extra: ['--max-queue-mb', '0.25', '--diagnostics-s', '1'],
+  });
+  await gw.waitForLine(/"event":"broker_up"/, 30_000);
+  await gw.waitForLine(/"event":"link_up"/, 30_000);
+});
+
+after(async () => {
+  await gw?.stop();
+  await rec?.close();
+  await pump?.close();
+  await pty?.stop();
+  await broker?.dispose();
+  tmp?.remove();
+});
+
+test('a full queue refuses new sentences (logged once), then recovers them through ?HIST when space returns', async () => {
+  await broker.stop();
+  await gw.waitForLine(/"event":"broker_down"/, 10_000);
+  await sendLines(pump, lines);
+  await gw.waitForLine(/"event":"queue_full"/, 15_000);
+  assert.equal(gw.lines.filter((l) => l.includes('"event":"queue_full"')).length, 1, 'logged once per episode');
+  assert.equal(gw.child.exitCode, null, 'a full queue is not a crash');
+  await broker.start();
+  await waitForIdentities(rec, N, 45_000);
+  const ids = rec.identities();
+  for (let i = 0; i < N; i++) assert.ok(ids.has(`${PUMP}|${i}|${lines[i]?.split(',')[3]}`), `seq ${i} arrived`);
+  assert.ok(gw.lines.some((l) => l.includes('"event":"refused_recovery"')));
+  const d = await waitFor(() => {
+    const x = rec.diagnostics as { dropped?: Record<string, number>; queue?: { depth: number } } | null;
+    return x && x.queue?.depth === 0 && (x.dropped?.QUEUE_FULL ?? 0) > 0 ? x : null;
+  }, 10_000, 'diagnostics counting QUEUE_FULL');
+  assert.ok((d.dropped?.QUEUE_FULL ?? 0) >= 100, `refused: ${JSON.stringify(d.dropped)}`);
+  assert.equal(rec.messages.length, N, "recovered without duplicates");
+});
