@@ -26,8 +26,9 @@ export function detectDeliveryBelow24h(d: SentenceInput): void {
       if (nowActive) store.clear(rec.pump, 'delivery_below_24h', at, { deliveredHours: round2(hours), projected: false });
       return;
     }
-    const how = fx.ended === 'end' ? 'finished' : 'was stopped';
-    const message = `Pump ${rec.pump}: infusion ${how} after ${hoursText(hours)} of delivery, less than ${cfg.deliveryMinHours} h${plannedText(rec.programHours)}. Check the prescription and the patient; the full course was not given over ${cfg.deliveryMinHours} h.`;
+    const message = fx.ended === 'end'
+      ? `Pump ${rec.pump}: infusion finished after ${hoursText(hours)} of delivery, less than ${cfg.deliveryMinHours} h${plannedText(rec.programHours)}; it ran faster than planned. Check the prescription and how the patient is.`
+      : `Pump ${rec.pump}: infusion was stopped after ${hoursText(hours)} of delivery, less than ${cfg.deliveryMinHours} h${plannedText(rec.programHours)}, with ${mlText(rec.stoppedLeftMl)} not given. Check with the patient and the prescriber.`;
     const detail = {
       projected: false, ...sentenceEvidence(d), how: fx.ended, deliveredHours: round2(hours), programId: rec.programId,
       programHours: rec.programHours, programVolumeMl: rec.programVolumeMl, infusedMl: rec.infusedMl, volumeLeftMl: rec.stoppedLeftMl,
@@ -62,6 +63,6 @@ export function detectDeliveryBelow24h(d: SentenceInput): void {
     {
       projected: true, ...sentenceEvidence(d), basis, rateMlH: rate, volumeLeftMl: round2(left), deliveredHours: round2(soFar),
       projectedHours: round2(projectedH), programId: rec.programId, programHours: rec.programHours, programVolumeMl: rec.programVolumeMl,
-      programRateMlH: rec.programRateMlH, reservoirMl: rec.reservoirMl, volumeText: mlText(left),
+      programRateMlH: rec.programRateMlH, reservoirMl: rec.reservoirMl,
     });
 }
