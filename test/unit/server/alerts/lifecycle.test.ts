@@ -97,6 +97,31 @@ describe('alert lifecycle', () => {
     assert.deepEqual(out.map((a) => [a.type, a.status]), [['air_in_line', 'active']]);
   });
 
+  test('a link drop recovered by ?HIST: signal_lost live, the pause inside the gap arrives already cleared', () => {
+    const f = new PumpFeed('CS7-500005', '2026-12-05T08:00:00Z');
+    const engine = createDetectionEngine();
+    replay(engine, [...f.start('P1', 5, 230, 46), ...f.run(30)]);
+    const dropServer = f.timeMs + 200;
+    // 15 min the gateway does not hear: the pump pauses for 7 min in that time
+    const gap = [f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(7), f.evt('RESUME'), f.sts({ state: 'RUN' }), ...f.run(7)];
+    const seen: Alert[] = [];
+    for (let t = dropServer + 10_000; t <= dropServer + 15 * 60_000; t += 10_000) {
+      engine.tick(t);
+      seen.push(...engine.takeChanges().alerts);
+    }
+    assert.deepEqual(seen.map((a) => [a.type, a.status]), [['signal_lost', 'active']]);
+    const back = dropServer + 15 * 60_000 + 500;
+    gap.forEach((m, i) => {
+      engine.ingest(m, { gateway: 'gw-1', serverTimeMs: back + i * 5 });
+      seen.push(...engine.takeChanges().alerts);
+    });
+    for (const m of f.run(1)) engine.ingest(m, { gateway: 'gw-1', serverTimeMs: f.timeMs + 200 });
+    seen.push(...engine.takeChanges().alerts);
+    assert.deepEqual(seen.map((a) => [a.type, a.status]), [
+      ['signal_lost', 'active'], ['signal_lost', 'cleared'], ['infusion_stopped', 'cleared'],
+    ]);
+  });
+
   test('takeChanges reports each alert once in its latest state', () => {
     const engine = createDetectionEngine();
     const msgs = captureMessages('pause-20min');
