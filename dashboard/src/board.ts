@@ -102,7 +102,7 @@ export class Board {
     setText(c[9]!, linkText(link) + (p.gateway ? ` · ${p.gateway}` : ''));
     setClass(c[9]!, link === 'ok' ? '' : 'warn');
     const n = s?.unacknowledged ?? 0;
-    setText(c[10]!, s?.worst ? `${n} unacknowledged · worst ${s.worst}` : 'none');
+    setText(c[10]!, !s?.worst ? 'none' : n > 0 ? `${n} to acknowledge (${s.worst})` : `${s.worst}, acknowledged`);
     setClass(row.el, `board-row rank-${key.rank}`);
     const moved = isNew || row.key.rank !== key.rank || row.key.name !== key.name;
     row.key = key;
@@ -144,7 +144,8 @@ export class Board {
       if (r.key.rank === 0) alarm++;
     }
     const loading = this.pending.length ? ` · showing ${this.rows.size} so far…` : '';
-    setText(this.summary, `${this.rows.size + this.pending.length} pumps · ${alarm} urgent · ${attention} need attention${loading}`);
+    const total = this.rows.size + this.pending.length;
+    setText(this.summary, `${total} pump${total === 1 ? '' : 's'} · ${alarm} urgent · ${attention} need attention${loading}`);
   }
 
   /** Row order as shown, for tests and the bench. */

@@ -12,8 +12,10 @@ export interface LiveOptions {
   url: string;
   onMessage(msg: ServerMessage): void;
   onStatus(status: LiveStatus): void;
-  /** asked after a failed connection; false = the session is gone, stop retrying */
+  /** asked after failed connections; false = the session is gone (expired, server restarted) */
   stillAuthorised(): Promise<boolean>;
+  /** the session is gone: retrying stopped, the page must ask to log in again */
+  onUnauthorised(): void;
   now?: () => number;
 }
 
@@ -89,6 +91,9 @@ export class LiveConnection {
       if (!this.stopped) this.connect();
     }, delay);
     // a dead session never comes back by retrying: let the page show the login instead
-    if (this.attempt >= 2 && !(await this.opts.stillAuthorised().catch(() => true)) && !this.stopped) this.stop();
+    if (this.attempt >= 2 && !(await this.opts.stillAuthorised().catch(() => true)) && !this.stopped) {
+      this.stop();
+      this.opts.onUnauthorised();
+    }
   }
 }

@@ -2,13 +2,15 @@
 import { ApiError, login, type Me } from './api.ts';
 import { el } from './element.ts';
 
-export function loginView(onLoggedIn: (me: Me) => void, onGesture: () => void): HTMLElement {
+/** `notice`: why the nurse must log in again (e.g. the session ended while the page was open). */
+export function loginView(onLoggedIn: (me: Me) => void, onGesture: () => void, notice?: string): HTMLElement {
   const user = el('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true });
   const pass = el('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = el('p', { class: 'login-error', role: 'alert' });
   const button = el('button', { type: 'submit' }, 'Log in');
   const form = el('form', { class: 'login', 'aria-labelledby': 'login-title' },
     el('h2', { id: 'login-title' }, 'Log in'),
+    notice ? el('p', { class: 'login-notice', role: 'alert' }, notice) : null,
     el('label', { for: 'login-user' }, 'User name'), user,
     el('label', { for: 'login-pass' }, 'Password'), pass,
     button, error,

@@ -27,12 +27,12 @@ interface Session {
 }
 let session: Session | null = null;
 
-function showLogin(): void {
+function showLogin(notice?: string): void {
   session?.stop();
   session = null;
   document.body.classList.remove('stale');
   banner.hidden = true;
-  app.replaceChildren(loginView(startSession, () => announcer.enableSound(1000)));
+  app.replaceChildren(loginView(startSession, () => announcer.enableSound(1000), notice));
 }
 
 function setBanner(status: LiveStatus): void {
@@ -40,7 +40,7 @@ function setBanner(status: LiveStatus): void {
   document.body.classList.toggle('stale', stale);
   banner.hidden = !stale;
   if (status.state === 'lost') {
-    banner.replaceChildren(el('strong', {}, staleBannerText(status.sinceMs)), el('span', {}, ` Reconnecting in ${Math.ceil(status.retryInMs / 1000)} s…`));
+    banner.replaceChildren(el('strong', {}, staleBannerText(status.sinceMs)), el('span', {}, ' Trying to reconnect…'));
   } else if (status.state === 'connecting') {
     banner.replaceChildren(el('strong', {}, 'Connecting to live updates — nothing shown here is live yet.'));
   }
@@ -89,6 +89,7 @@ function startSession(me: Me): void {
     onMessage,
     onStatus: setBanner,
     stillAuthorised: async () => (await fetchMe()) !== null,
+    onUnauthorised: () => showLogin('Your session has ended (the server may have restarted). Log in again to see live data.'),
   }) : null;
 
   const soundButton = el('button', { type: 'button', class: 'sound' });
@@ -96,7 +97,7 @@ function startSession(me: Me): void {
   soundButton.addEventListener('click', () => { announcer.enableSound(); setTimeout(updateSoundButton, 100); });
   updateSoundButton();
   const logoutButton = el('button', { type: 'button' }, 'Log out');
-  logoutButton.addEventListener('click', () => { void logout().catch(() => undefined).finally(showLogin); });
+  logoutButton.addEventListener('click', () => { void logout().catch(() => undefined).finally(() => showLogin()); });
   const nav = el('nav', { 'aria-label': 'Views' },
     canSeePumps && el('a', { href: '#/board' }, 'Pumps'),
     canBill && el('a', { href: '#/billing' }, 'Billing'));
