@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   try {
     cfg = parse(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`simulate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`simulate: ${(err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''}\n`);
     process.exit(2);
   }
   if (cfg.help) { process.stdout.write(HELP); return; }
@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   await pump.done;
   log.info({ serial: pump.serial, ...pump.counts }, 'scenario done');
   if (stopping || cfg.pty === undefined) {
-    if (!stopping) process.exit(0);
+    // exit once stdout has taken every line (a pipe may still be holding some)
+    if (!stopping) process.stdout.write('', () => process.exit(0));
     return;
   }
   // the pty stays: a gateway may still ask for ?HIST until we are stopped

@@ -292,7 +292,8 @@ export class PumpModel {
   private nextInternal(): { atMs: number; fire: (out: Emitted[]) => void } | null {
     if (!this.powered || !this.program || this.state !== 'RUN') return null;
     const p = this.program;
-    const ceilS = (ms: number): number => Math.ceil(ms / 1000) * 1000;
+    // whole seconds, with 1 ms of slack so float noise never pushes an event a second late
+    const ceilS = (ms: number): number => Math.ceil((ms - 1) / 1000) * 1000;
     const candidates: { atMs: number; fire: (out: Emitted[]) => void }[] = [];
     const runH = this.runBaseH;
     const battAt = (pct: number): number => this.segStartMs + ((this.o.batteryPct - pct - runH * this.o.batteryDrainPctH) / this.o.batteryDrainPctH) * HOUR_MS;

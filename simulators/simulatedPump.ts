@@ -54,7 +54,7 @@ export async function startSimulatedPump(opts: SimulatedPumpOptions): Promise<Si
     const span = runScenario(opts.scenario, runOpts).spanMs;
     const liveMs = opts.liveFromH === undefined ? 0 : Math.max(0, span - opts.liveFromH * 3_600_000);
     run = runScenario(opts.scenario, { ...runOpts, endingAtMs: t0 + liveMs / speed });
-    liveFromMs = run.startMs + span - liveMs;
+    liveFromMs = opts.liveFromH === undefined ? Infinity : run.startMs + span - liveMs;
   } else {
     run = runScenario(opts.scenario, { ...runOpts, startMs: t0 });
     liveFromMs = run.startMs;

@@ -137,6 +137,14 @@ describe('scenarios', () => {
     }
   });
 
+  test('timing does not depend on the absolute start (float noise never shifts an event)', () => {
+    for (const name of SCENARIO_NAMES) {
+      const rel = (startMs: number): number[] => [...runScenario(name, { startMs }).items].map((i) => i.atMs - startMs);
+      const base = rel(0);
+      for (const startMs of [1000, Date.parse('2026-11-27T15:04:05Z'), Date.parse('2031-02-03T04:05:06Z')]) assert.deepEqual(rel(startMs), base, `${name} at ${startMs}`);
+    }
+  });
+
   test('capture:<file> replays the file verbatim, noise included, ending now if asked', () => {
     const file = join(CAPTURES, 'noisy-link.log');
     const items = [...runScenario(`capture:${file}`, { endingAtMs: Date.parse('2026-12-01T00:00:00Z') }).items];
