@@ -47,7 +47,8 @@ export function classifyTime(rec: PumpRecord, msg: PumpMessage, serverMs: number
   // same second (the pump clock has 1-s resolution) but a sequence number just behind the newest
   const seqBehind = rec.lastSeq !== null && pumpMs === rec.lastPumpMs && seqDistance(msg.seq, rec.lastSeq) > 0
     && seqDistance(msg.seq, rec.lastSeq) <= SEQ_SUCCESSOR_WINDOW;
-  out.stale = (wentBack || seqBehind) && !isClockEvent && !isPowerOn && !successor;
+  // An unreadable time (validated upstream, so never expected) must not poison the clocks.
+  out.stale = !Number.isFinite(pumpMs) || ((wentBack || seqBehind) && !isClockEvent && !isPowerOn && !successor);
   const aheadMs = pumpMs - serverMs;
   out.trusted = aheadMs <= cfg.clockAheadToleranceS * 1000;
   if (out.stale) {
