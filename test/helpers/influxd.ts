@@ -4,6 +4,7 @@ import { freePort } from './ports.ts';
 import { startProcess, type RunningProcess } from './childProcess.ts';
 import { tempDir } from './tempDir.ts';
 import { waitFor } from './wait.ts';
+import { influxdConfig } from '../../scripts/services/influxd.ts';
 
 export interface InfluxServer {
   port: number;
@@ -26,26 +27,7 @@ export async function startInfluxd(): Promise<InfluxServer> {
   const rpcPort = await freePort();
   const tmp = tempDir('pumpwatch-influxd-');
   const conf = join(tmp.path, 'influxdb.conf');
-  writeFileSync(conf, `
-reporting-disabled = true
-bind-address = "127.0.0.1:${rpcPort}"
-[meta]
-  dir = "${tmp.path}/meta"
-[data]
-  dir = "${tmp.path}/data"
-  wal-dir = "${tmp.path}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:${port}"
-  log-enabled = false
-  auth-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-[logging]
-  level = "warn"
-`);
+  writeFileSync(conf, influxdConfig({ port, rpcPort, dir: tmp.path }));
   let proc: RunningProcess | null = null;
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: InfluxServer = {

@@ -5,6 +5,7 @@ import { startProcess, type RunningProcess } from './childProcess.ts';
 import { tempDir, type TempDir } from './tempDir.ts';
 import { waitFor } from './wait.ts';
 import { connect } from 'node:net';
+import { mosquittoConfig } from '../../scripts/services/mosquitto.ts';
 
 export interface Broker {
   port: number;
@@ -26,29 +27,12 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/**
- * A real Mosquitto on a free port in a temp folder. It stays root (`user root`: otherwise it drops
- * to user mosquitto and cannot write the temp folder) and queues without limit for offline
- * persistent sessions (the default max_queued_messages of 1000 silently drops).
- */
+/** A real Mosquitto on a free port in a temp folder (configuration: scripts/services/mosquitto.ts). */
 export async function startMosquitto(extraConfig = ''): Promise<Broker> {
   const port = await freePort();
   const tmp: TempDir = tempDir('pumpwatch-mosquitto-');
   const conf = join(tmp.path, 'mosquitto.conf');
-  writeFileSync(conf, [
-    'user root',
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    'persistence true',
-    `persistence_location ${tmp.path}/`,
-    'autosave_interval 1',
-    'max_queued_messages 0',
-    'max_inflight_messages 0',
-    'log_dest stdout',
-    'log_type error',
-    'log_type warning',
-    extraConfig,
-  ].join('\n'));
+  writeFileSync(conf, mosquittoConfig({ port, dir: tmp.path, extraConfig }));
   let proc: RunningProcess | null = null;
   const broker: Broker = {
     port, url: `mqtt://127.0.0.1:${port}`, dir: tmp.path,
