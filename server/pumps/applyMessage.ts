@@ -51,6 +51,8 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
   switch (msg.type) {
     case 'status': {
       const leftBefore = rec.vtbiMl;
+      // a rate changed on the pump without a RATE event reaching us still needs a fresh projection
+      if (rec.programActive && rec.rateMlH !== null && msg.rateMlH !== rec.rateMlH) rec.projectionDue = true;
       rec.state = msg.state;
       rec.rateMlH = msg.rateMlH;
       rec.infusedMl = msg.infusedMl;
@@ -59,8 +61,7 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
       rec.pressureMmHg = msg.pressureMmHg;
       rec.batteryPct = msg.batteryPct;
       rec.alarms = msg.alarms;
-      if (!rec.programActive && msg.vtbiMl > epsilonMl && (msg.state === 'RUN' || msg.state === 'PAUSE' || msg.state === 'ALARM')
-        && rec.stoppedLeftMl <= epsilonMl) {
+      if (!rec.programActive && msg.vtbiMl > epsilonMl && (msg.state === 'RUN' || msg.state === 'PAUSE' || msg.state === 'ALARM')) {
         // Joined mid-program (engine started late, or START was lost): count what was already given.
         startEpisode(rec, t, fx, false);
         rec.priorDeliveryH = msg.rateMlH > 0 ? msg.infusedMl / msg.rateMlH : 0;

@@ -17,6 +17,13 @@ describe('captures', () => {
     assert.equal(view?.activeAlerts, 0);
   });
 
+  test('an engine that joins folfox-46h-normal half way counts the hours before it and raises nothing', () => {
+    const engine = createDetectionEngine(DEFAULT_DETECTION_CONFIG);
+    const changes = replay(engine, captureMessages('folfox-46h-normal').slice(1400));
+    assert.deepEqual(changes, []);
+    assert.equal(engine.pump('CS7-004512')?.state, 'END');
+  });
+
   test('occlusion-at-20h: one occlusion alert, inferred well before the pump alarm, cleared when it runs again', () => {
     const engine = createDetectionEngine(DEFAULT_DETECTION_CONFIG);
     const changes = replay(engine, captureMessages('occlusion-at-20h'));
