@@ -1,5 +1,5 @@
 /** HTTP calls to the server (same origin, session cookie, CSRF header on state changes). */
-import type { Alert, Episode, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 
 export interface Me {
   username: string;
@@ -68,6 +68,11 @@ export async function logout(): Promise<void> {
 
 export function acknowledgeAlert(id: string): Promise<Alert> {
   return request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/ack`);
+}
+
+/** The nurse-facing label of a pump (null removes it); the server pushes the change to everyone. */
+export function setPumpLabel(pump: string, label: string | null): Promise<PumpView> {
+  return request<PumpView>('PUT', `/api/pumps/${encodeURIComponent(pump)}/label`, { label });
 }
 
 export function fetchTelemetry(pump: string, fromIso: string, toIso: string): Promise<TelemetryPoint[]> {

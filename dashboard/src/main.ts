@@ -65,7 +65,8 @@ function startSession(me: Me): void {
   const loop = new RenderLoop(() => {
     const changes = store.takeChanges();
     if (board.render(changes, Date.now())) loop.request();
-    if (changes.alerts || changes.all) panel.render();
+    // alert titles carry the pump's label, so pump changes can touch the panel too (it is small)
+    if (changes.alerts || changes.all || changes.pumps.size > 0) panel.render();
     if (detail && (changes.all || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
   });
 
@@ -114,7 +115,7 @@ function startSession(me: Me): void {
     const hash = location.hash;
     const pumpMatch = /^#\/pump\/(.+)$/.exec(hash);
     if (pumpMatch && canSeePumps) {
-      detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!));
+      detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!), (p) => onMessage({ type: 'pump', pump: p }));
       view.replaceChildren(detail.root);
       detail.showPump(store.pumps.get(detail.pump));
       void detail.load();
@@ -147,6 +148,11 @@ function startSession(me: Me): void {
   (window as unknown as { pumpwatch: unknown }).pumpwatch = { store, board, live };
 }
 
-fetchMe().then((me) => (me ? startSession(me) : showLogin()), () => {
-  app.replaceChildren(el('p', { role: 'alert' }, 'Cannot reach the pumpwatch server. Reload the page to try again.'));
-});
+/** Until the server answers, say so and keep trying: never an empty page that looks fine. */
+function boot(attempt = 0): void {
+  fetchMe().then((me) => (me ? startSession(me) : showLogin()), () => {
+    app.replaceChildren(el('p', { role: 'alert', class: 'loading' }, 'Cannot reach the pumpwatch server — retrying…'));
+    setTimeout(() => boot(attempt + 1), Math.min(10_000, 1000 * 2 ** attempt));
+  });
+}
+boot();

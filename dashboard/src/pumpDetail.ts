@@ -2,7 +2,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Alert, PumpView } from '../../protocol/api.ts';
-import { fetchPumpAlerts, fetchTelemetry } from './api.ts';
+import { fetchPumpAlerts, fetchTelemetry, setPumpLabel } from './api.ts';
 import { el, setText } from './element.ts';
 import {
   ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
@@ -39,8 +39,26 @@ export class PumpDetail {
   private lastLoadMs = 0;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private readonly labelInput: HTMLInputElement;
 
-  constructor(readonly pump: string, private readonly now: () => number = Date.now) {
+  /** `onPump`: a pump view the server returned (after a label change) */
+  constructor(readonly pump: string, private readonly onPump: (p: PumpView) => void, private readonly now: () => number = Date.now) {
+    this.labelInput = el('input', { id: 'pump-label', maxlength: '60', autocomplete: 'off', placeholder: 'e.g. Home visit round 3, bed 2' });
+    const labelStatus = el('span', { role: 'status', class: 'label-status' });
+    const labelForm = el('form', { class: 'label-form' },
+      el('label', { for: 'pump-label' }, 'Label shown on the board (no patient names)'), this.labelInput,
+      el('button', { type: 'submit' }, 'Save label'), labelStatus);
+    labelForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const label = this.labelInput.value.trim() || null;
+      labelStatus.textContent = 'Saving…';
+      setPumpLabel(this.pump, label).then((p) => {
+        labelStatus.textContent = 'Saved.';
+        this.onPump(p);
+      }, (err: unknown) => {
+        labelStatus.textContent = `Could not save: ${err instanceof Error ? err.message : 'error'}`;
+      });
+    });
     this.facts = el('dl', { class: 'facts' });
     this.status = el('p', { class: 'detail-status', role: 'status' }, 'Loading telemetry…');
     this.charts = el('div', { class: 'charts' });
@@ -48,7 +66,7 @@ export class PumpDetail {
     this.root = el('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
       el('p', {}, el('a', { href: '#/board', class: 'back' }, '← Back to all pumps')),
       el('h2', { id: 'detail-title', tabindex: '-1' }, `Pump ${pump}`),
-      this.facts, this.status,
+      this.facts, labelForm, this.status,
       el('h3', {}, 'Over the infusion'),
       el('p', { class: 'hint' }, 'Red dashed lines mark alerts raised; grey lines mark state changes.'),
       this.charts,
@@ -61,6 +79,7 @@ export class PumpDetail {
     const h2 = this.root.querySelector('h2');
     if (h2) setText(h2, p ? `Pump ${pumpName(p)}${p.label ? ` (serial ${p.pump})` : ''}` : `Pump ${this.pump}`);
     if (!p) return;
+    if (document.activeElement !== this.labelInput) this.labelInput.value = p.label ?? '';
     const nowMs = this.now();
     const facts: [string, string][] = [
       ['State', stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '')],

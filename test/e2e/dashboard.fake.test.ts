@@ -7,6 +7,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard, launchChromium, SCREENSHOTS } from './browser.ts';
 import { fakeAlert, fakeEpisodes, fakePump, fakeTelemetry } from './fakeData.ts';
 import { FakeServer } from './fakeServer.ts';
+import { attentionRank, compareBoardKeys, summarizeAlerts } from '../../dashboard/src/sort.ts';
+import { pumpName } from '../../dashboard/src/format.ts';
+import type { PumpState } from '../../protocol/sentence.ts';
 
 const NOW = Date.now();
 let server: FakeServer;
@@ -99,6 +102,25 @@ describe('dashboard against the fake server', () => {
     assert.equal(await page.locator('.alerts-list > li').first().getAttribute('data-alert'), 'al-9');
   });
 
+  test('under a burst of 500 updates the keyed board stays exactly in attention-first order', async () => {
+    const page = await loggedIn('nurse', 'nurse-pass');
+    await page.locator('.board-body .board-row').nth(11).waitFor();
+    const states: PumpState[] = ['RUN', 'PAUSE', 'ALARM', 'END', 'IDLE', 'RUN'];
+    for (let n = 0; n < 500; n++) {
+      const i = (n * 5) % 12;
+      const p = fakePump(i, NOW, { state: states[(n * 7) % states.length]!, label: n % 4 === 0 ? `L${n % 9}` : server.pumps.get(fakePump(i, NOW).pump)?.label ?? null });
+      server.upsertPump(p);
+      if (n % 50 === 0) server.upsertAlert(fakeAlert(`burst-${n}`, p.pump, Date.now(), { severity: n % 100 === 0 ? 'medium' : 'low', type: 'low_battery' }));
+    }
+    const summary = summarizeAlerts(server.alerts.values());
+    const expected = [...server.pumps.values()]
+      .map((p) => ({ rank: attentionRank(p, summary.get(p.pump)), name: pumpName(p), pump: p.pump }))
+      .sort(compareBoardKeys).map((k) => k.pump);
+    const shown = (): Promise<string[]> => page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.board-body .board-row')].map((e) => e.dataset.pump ?? ''));
+    for (let i = 0; i < 50 && JSON.stringify(await shown()) !== JSON.stringify(expected); i++) await page.waitForTimeout(100);
+    assert.deepEqual(await shown(), expected);
+  });
+
   test('a lost connection shows the stale banner with the time, and it goes once resynchronised', async () => {
     const page = await loggedIn('nurse', 'nurse-pass');
     await page.locator('.board-body .board-row').first().waitFor();
@@ -112,7 +134,7 @@ describe('dashboard against the fake server', () => {
     server.pumps.set('CS7-004500', fakePump(0, NOW, { state: 'PAUSE', label: 'Changed while offline' }));
     await server.start();
     await banner.waitFor({ state: 'hidden', timeout: 15_000 });
-    await page.getByText('Changed while offline').waitFor({ timeout: 2000 });
+    await page.locator('[data-pump="CS7-004500"] a.pump-name', { hasText: 'Changed while offline' }).waitFor({ timeout: 2000 });
   });
 
   test('pump detail: program, four charts, timeline with the alarm', async () => {
@@ -128,6 +150,13 @@ describe('dashboard against the fake server', () => {
     assert.match(await page.locator('.timeline').innerText(), /pump alarm OCCL_DN on/);
     assert.match(await page.locator('.timeline').innerText(), /RUN → ALARM/);
     await page.screenshot({ path: join(SCREENSHOTS, 'pump-detail-fake.png'), fullPage: true });
+    // a label given here is what every board shows
+    await page.getByLabel(/Label shown on the board/).fill('Round B, visit 4');
+    await page.getByRole('button', { name: 'Save label' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.equal(server.pumps.get('CS7-004505')?.label, 'Round B, visit 4');
+    await page.getByRole('link', { name: /Back to all pumps/ }).click();
+    await page.locator('[data-pump="CS7-004505"] a.pump-name', { hasText: 'Round B, visit 4' }).waitFor();
   });
 
   test('billing: episodes with codes and interruptions, CSV download and evidence link; nurse has no billing', async () => {

@@ -178,6 +178,17 @@ export class FakeServer {
       if (!this.pumps.has(pump)) return this.send(res, 404, { error: 'unknown pump' });
       return this.send(res, 200, this.telemetry[pump] ?? []);
     }
+    const labelRoute = /^\/api\/pumps\/([^/]+)\/label$/.exec(path);
+    if (labelRoute && method === 'PUT') {
+      if (!nurse) return this.send(res, 403, { error: 'forbidden' });
+      const p = this.pumps.get(decodeURIComponent(labelRoute[1]!));
+      const b = (await this.body(req)) as { label?: unknown } | null;
+      if (!p) return this.send(res, 404, { error: 'unknown pump' });
+      if (b === null || (b.label !== null && (typeof b.label !== 'string' || b.label.length === 0 || b.label.length > 60))) return this.send(res, 400, { error: 'bad label' });
+      const next = { ...p, label: b.label };
+      this.upsertPump(next);
+      return this.send(res, 200, next);
+    }
     if (path === '/api/alerts') {
       if (!nurse) return this.send(res, 403, { error: 'forbidden' });
       const status = url.searchParams.get('status') ?? 'active';
