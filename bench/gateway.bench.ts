@@ -12,7 +12,7 @@ import { SerialPumpPort } from '../simulators/serialPumpPort.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { tempDir } from '../test/helpers/tempDir.ts';
 import { waitFor } from '../test/helpers/wait.ts';
-import { gatewayNodePid, rssMb, startGateway } from '../test/integration/gateway/gatewayHarness.ts';
+import { gatewayNodePid, rssMb, startGateway, stopGateway } from '../test/integration/gateway/gatewayHarness.ts';
 import { syntheticSentences } from '../test/integration/gateway/syntheticPump.ts';
 import type { BenchRow } from './types.ts';
 
@@ -98,7 +98,7 @@ export async function run(): Promise<BenchRow[]> {
     ];
   } finally {
     if (sampler) clearInterval(sampler);
-    await gw.stop();
+    await stopGateway(gw);
     await sub.endAsync(true).catch(() => undefined);
     await pump.close();
     await pty.stop();

@@ -54,6 +54,7 @@ export class Publisher {
   private connects = 0;
   private up = false;
   private stopping = false;
+  private lastError: string | null = null;
   published = 0;
   private readonly now: () => number;
 
@@ -97,6 +98,7 @@ export class Publisher {
     client.on('connect', () => {
       this.up = true;
       this.connects++;
+      this.lastError = null;
       o.log.info({ event: 'broker_up', url: o.url }, 'broker connected');
       client.publish(topics.availability(o.gatewayId), this.availability('online'), { qos: 1, retain: true });
       o.onConnect?.();
@@ -109,7 +111,11 @@ export class Publisher {
       if (client.options.will) client.options.will.payload = Buffer.from(this.availability('offline'));
     });
     client.on('error', (err) => {
-      o.log.debug({ event: 'broker_error', err: err.message }, 'broker error');
+      // logged once per distinct reason (a refused certificate would otherwise repeat every second)
+      if (err.message === this.lastError) return;
+      this.lastError = err.message;
+      const code = (err as NodeJS.ErrnoException).code;
+      o.log.warn({ event: 'broker_error', err: err.message, code }, 'broker connection failed');
     });
   }
 

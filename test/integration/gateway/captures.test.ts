@@ -10,7 +10,7 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { sendLines, startGateway, startPump, startRecorder, waitForIdentities, type Recorder } from './gatewayHarness.ts';
+import { sendLines, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
 
 const CAPTURES = join(import.meta.dirname, '../../fixtures/captures');
 const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.log')).sort();
@@ -35,7 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-  await gw?.stop();
+  await stopGateway(gw);
   await rec?.close();
   for (const p of pumps) {
     await p.pump.close();

@@ -7,7 +7,7 @@ import { startNpmScript } from '../../helpers/childProcess.ts';
 import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { gatewayNodePid, sendLines, startGateway, startPump, startRecorder, waitForIdentities } from './gatewayHarness.ts';
+import { gatewayNodePid, sendLines, startGateway, startPump, startRecorder, stopGateway, waitForIdentities } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 let broker: Broker;
@@ -64,7 +64,7 @@ test('broker down at start is not an exit reason; retained online at connect; SI
       await rec.close();
     }
   } finally {
-    await gw.stop();
+    await stopGateway(gw);
   }
 });
 
@@ -78,6 +78,6 @@ test('a gateway killed with kill -9 leaves its last will: retained offline', asy
     await waitFor(() => rec.availability?.state === 'offline', 60_000, 'last will offline (after keepalive)');
   } finally {
     await rec.close();
-    await gw.stop();
+    await stopGateway(gw);
   }
 });

@@ -6,6 +6,7 @@ import { PtyPair } from '../../../simulators/ptyPair.ts';
 import { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
 import { startNpmScript, type RunningProcess } from '../../helpers/childProcess.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** A subscriber that records every pump message and the latest retained diagnostics/availability. */
 export interface Recorder {
@@ -103,4 +104,23 @@ export function rssMb(pid: number): number {
 
 export async function waitForIdentities(rec: Recorder, n: number, timeoutMs: number): Promise<void> {
   await waitFor(() => rec.identities().size >= n, timeoutMs, `${n} distinct sentences (have ${rec.identities().size})`, 100);
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the gateway and waits for its node process itself to end: npm exits on the signal before
+ * the gateway has finished its shutdown (which still writes to its queue folder).
+ */
+export async function stopGateway(gw: RunningProcess | null | undefined): Promise<void> {
+  if (!gw) return;
+  const pid = gatewayNodePid(gw);
+  await gw.stop();
+  for (let i = 0; pid && alive(pid) && i < 400; i++) await delay(50);
 }

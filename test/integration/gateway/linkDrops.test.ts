@@ -7,7 +7,7 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { sendLines, startGateway, startPump, startRecorder, waitForIdentities, type Recorder } from './gatewayHarness.ts';
+import { sendLines, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 const PUMP = 'CS7-LINK01';
@@ -33,7 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  await gw?.stop();
+  await stopGateway(gw);
   await rec?.close();
   await pump?.close();
   await pty?.stop();
