@@ -79,10 +79,11 @@ export async function publisher(url: string, clientId: string): Promise<MqttClie
   return mqtt.connectAsync(url, { clientId, clean: true });
 }
 
-export async function publishAll(client: MqttClient, gateway: string, payloads: { serial: string; body: string }[]): Promise<void> {
+export async function publishAll(client: MqttClient, gateway: string, payloads: { serial: string; body: string }[], paceMs = 0): Promise<void> {
   // QoS 1 with a bounded window in flight, like a gateway
   const window: Promise<unknown>[] = [];
   for (const p of payloads) {
+    if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
     window.push(client.publishAsync(`pumpwatch/${gateway}/pumps/${p.serial}`, p.body, { qos: 1 }));
     if (window.length >= 100) await Promise.all(window.splice(0));
   }
