@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  SERVER_USERNAME, accountKind, accountNames, gatewayAccount, hasAccount, removeAccount, serverAccount, upsertAccount,
+  accountKind, accountNames, gatewayAccount, hasAccount, removeAccount, serverAccount, serverUsername, upsertAccount,
   type AclAccount,
 } from './provisionAcl.ts';
 import { USAGE, UsageError, parseProvisionArgs, type ProvisionOptions } from './provisionArgs.ts';
@@ -53,11 +53,13 @@ function gatewayEnv(o: ProvisionOptions, id: string, password: string): string {
   ].join('\n') + '\n';
 }
 
-function serverEnv(o: ProvisionOptions, password: string): string {
+function serverEnv(o: ProvisionOptions, username: string, password: string): string {
   return [
     '# pumpwatch server broker account: add to /etc/pumpwatch/server.env (mode 0600)',
     `MQTT_URL=${o.mqttUrl}`,
-    `MQTT_USERNAME=${SERVER_USERNAME}`,
+    `MQTT_USERNAME=${username}`,
+    '# the broker uses the username as client id (persistent session), whatever MQTT_CLIENT_ID says',
+    `MQTT_CLIENT_ID=${username}`,
     `MQTT_PASSWORD=${password}`,
     `MQTT_CA_FILE=${o.caFile}`,
   ].join('\n') + '\n';
@@ -123,15 +125,18 @@ async function execute(o: ProvisionOptions, deps: ProvisionDeps): Promise<void> 
       deps.out(`Gateway ${c.gatewayId}: removed from ${o.passwordFile} and ${o.aclFile}.\n${RELOAD_HINT}\n`);
       return;
     case 'add-server': {
-      const password = await addAccount(o, deps, serverAccount());
-      deps.out(`Server account ${SERVER_USERNAME}: written to ${o.passwordFile} and ${o.aclFile}.\n`);
-      printClientConfig(o, deps, serverEnv(o, password), null);
+      const account = serverAccount(c.instance);
+      const password = await addAccount(o, deps, account);
+      deps.out(`Server account ${account.username}: written to ${o.passwordFile} and ${o.aclFile}.\n`);
+      printClientConfig(o, deps, serverEnv(o, account.username, password), null);
       return;
     }
-    case 'revoke-server':
-      await revokeAccount(o, deps, SERVER_USERNAME, 'server');
-      deps.out(`Server account ${SERVER_USERNAME}: removed.\n${RELOAD_HINT}\n`);
+    case 'revoke-server': {
+      const username = serverUsername(c.instance);
+      await revokeAccount(o, deps, username, 'server');
+      deps.out(`Server account ${username}: removed.\n${RELOAD_HINT}\n`);
       return;
+    }
   }
 }
 

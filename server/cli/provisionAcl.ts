@@ -13,8 +13,15 @@ export interface AclAccount {
   rules: readonly string[];
 }
 
-/** The server's broker account; it can never be a gateway id (those may not start with "_"). */
+/**
+ * The server's broker account; it can never be a gateway id (those may not start with "_"). The
+ * broker uses usernames as client ids, so each further server instance has its own: `_server-<name>`.
+ */
 export const SERVER_USERNAME = '_server';
+
+export function serverUsername(instance: string | null): string {
+  return instance === null ? SERVER_USERNAME : `${SERVER_USERNAME}-${instance}`;
+}
 
 /** A gateway may publish (and only publish) under its own id. */
 export function gatewayAccount(gatewayId: string): AclAccount {
@@ -22,9 +29,9 @@ export function gatewayAccount(gatewayId: string): AclAccount {
 }
 
 /** The server reads what gateways publish and nothing else, and owns pumpwatch/_server/ for scale-out. */
-export function serverAccount(): AclAccount {
+export function serverAccount(instance: string | null = null): AclAccount {
   return {
-    username: SERVER_USERNAME,
+    username: serverUsername(instance),
     kind: 'server',
     rules: [
       `topic read ${TOPIC_ROOT}/+/pumps/+`,

@@ -4,8 +4,8 @@ import { isValidGatewayId } from '../../protocol/topics.ts';
 export type ProvisionCommand =
   | { action: 'add-gateway'; gatewayId: string }
   | { action: 'revoke-gateway'; gatewayId: string }
-  | { action: 'add-server' }
-  | { action: 'revoke-server' }
+  | { action: 'add-server'; instance: string | null }
+  | { action: 'revoke-server'; instance: string | null }
   | { action: 'list' }
   | { action: 'help' };
 
@@ -31,8 +31,9 @@ export const USAGE = `usage: npm run provision -- <command> [options]
 commands:
   gateway <id>           create (or rotate) a gateway's broker account; prints its configuration
   revoke gateway <id>    remove a gateway's account from the password file and the ACL
-  server                 create (or rotate) the server's broker account
-  revoke server          remove the server's account
+  server [<instance>]    create (or rotate) the server's broker account (_server, or _server-<instance>
+                         for each further instance: the broker uses usernames as client ids)
+  revoke server [<instance>]  remove a server account
   list                   accounts in the ACL
 options (environment variable, default):
   --passwd-file <file>   PUMPWATCH_MQTT_PASSWORD_FILE, ${DEFAULT_PASSWORD_FILE}
@@ -59,15 +60,20 @@ function parseCommand(words: string[]): ProvisionCommand {
     if (!isValidGatewayId(id)) throw new UsageError(`invalid gateway id "${id}": 1-64 of A-Z a-z 0-9 _ -, not starting with _`);
     return id;
   };
+  const instance = (name: string | undefined): string | null => {
+    if (name === undefined) return null;
+    if (!isValidGatewayId(name)) throw new UsageError(`invalid server instance "${name}": 1-64 of A-Z a-z 0-9 _ -, not starting with _`);
+    return name;
+  };
   switch (first) {
     case undefined: throw new UsageError('missing command (gateway <id> | revoke gateway <id> | server | revoke server | list)');
     case 'help': extra(1); return { action: 'help' };
     case 'list': extra(1); return { action: 'list' };
-    case 'server': extra(1); return { action: 'add-server' };
+    case 'server': extra(2); return { action: 'add-server', instance: instance(second) };
     case 'gateway': extra(2); return { action: 'add-gateway', gatewayId: gatewayId(second) };
     case 'revoke':
       if (second === 'gateway') { extra(3); return { action: 'revoke-gateway', gatewayId: gatewayId(third) }; }
-      if (second === 'server') { extra(2); return { action: 'revoke-server' }; }
+      if (second === 'server') { extra(3); return { action: 'revoke-server', instance: instance(third) }; }
       throw new UsageError('revoke what? (revoke gateway <id> | revoke server)');
     default: throw new UsageError(`unknown command: ${first}`);
   }

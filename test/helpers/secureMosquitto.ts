@@ -30,8 +30,8 @@ export interface SecureBroker {
   readonly log: string[];
   /** `npm run provision -- gateway <id>` against this broker's files, in-process; returns the password. Call reload() after. */
   addGateway(gatewayId: string): Promise<string>;
-  /** `npm run provision -- server`; returns the password. Call reload() after. */
-  addServer(): Promise<string>;
+  /** `npm run provision -- server [instance]`; returns the password. Call reload() after. */
+  addServer(instance?: string): Promise<string>;
   /** `npm run provision -- <args>` in-process with this broker's files; resolves with the exit code */
   provision(args: string[]): Promise<number>;
   /** SIGHUP, as `systemctl reload mosquitto` does; resolves once Mosquitto has re-read its files */
@@ -135,8 +135,8 @@ export async function startSecureMosquitto(opts: SecureBrokerOptions = {}): Prom
     async addGateway(gatewayId) {
       return (await provision(['gateway', gatewayId])).password ?? '';
     },
-    async addServer() {
-      return (await provision(['server'])).password ?? '';
+    async addServer(instance) {
+      return (await provision(instance === undefined ? ['server'] : ['server', instance])).password ?? '';
     },
     async provision(args) {
       return (await provision(args)).code;

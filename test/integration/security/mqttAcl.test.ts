@@ -2,7 +2,7 @@
  * Broker accounts against real Mosquitto with the shipped configuration, password file and ACL
  * (deploy/mosquitto/), accounts made by the provision command's code, over TLS with the dev CA.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -36,11 +36,16 @@ describe('MQTT accounts and ACL (shipped config, real Mosquitto)', () => {
     ca = readFileSync(broker.caFile);
     for (const id of ['home-1', 'home-2']) passwords.set(id, await broker.addGateway(id));
     passwords.set('_server', await broker.addServer());
+    passwords.set('_server-b', await broker.addServer('b'));
     await broker.reload();
   });
 
+  // one username is one client id on this broker: close each test's clients before the next logs in
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
   after(async () => {
-    for (const c of clients) c.end(true);
     await broker.dispose();
   });
 
@@ -104,9 +109,9 @@ describe('MQTT accounts and ACL (shipped config, real Mosquitto)', () => {
       (e: Error & { code?: number }) => e.code === NOT_AUTHORIZED);
   });
 
-  test('the server reads and writes pumpwatch/_server/# (scale-out); gateways cannot touch it', async () => {
+  test('server instances (one account each) read and write pumpwatch/_server/#; gateways cannot touch it', async () => {
     const a = await login('_server');
-    const b = await login('_server');
+    const b = await login('_server-b');
     const seen = record(b);
     await b.subscribeAsync('pumpwatch/_server/#', { qos: 1 });
     const gw = await login('home-1');
@@ -115,6 +120,25 @@ describe('MQTT accounts and ACL (shipped config, real Mosquitto)', () => {
     await a.publishAsync('pumpwatch/_server/alerts/a1', '{}', { qos: 1, retain: true });
     await waitFor(() => seen.includes('pumpwatch/_server/alerts/a1'), 10_000, 'server-to-server message');
     assert.deepEqual(seen, ['pumpwatch/_server/alerts/a1']);
+  });
+
+  test('a gateway connecting with the server\'s client id neither takes over its session nor knocks it off', async () => {
+    // the broker replaces client ids by usernames (use_username_as_clientid)
+    const server = await login('_server', { clientId: 'pumpwatch-server', clean: false });
+    const seen = record(server);
+    let serverClosed = false;
+    server.on('close', () => { serverClosed = true; });
+    await server.subscribeAsync('pumpwatch/+/pumps/+', { qos: 1 });
+    for (const clientId of ['pumpwatch-server', '_server']) {
+      const intruder = await login('home-1', { clientId, clean: false });
+      const stolen = record(intruder);
+      await intruder.publishAsync('pumpwatch/home-1/pumps/P5', `{"via":"${clientId}"}`, { qos: 1 });
+      await waitFor(() => seen.filter((t) => t === 'pumpwatch/home-1/pumps/P5').length >= 1, 10_000, 'delivery to the server');
+      assert.equal(serverClosed, false, `the server stays connected when a gateway uses client id ${clientId}`);
+      assert.deepEqual(stolen, []);
+      seen.length = 0;
+      intruder.end(true);
+    }
   });
 
   test('a wrong password, an unknown user and an anonymous client are refused (MQTT 5 and 3.1.1)', async () => {

@@ -56,7 +56,9 @@ describe('provision', () => {
   test('--env-out writes the secret to a file and keeps it off the terminal', async () => {
     const f = fakeDeps();
     assert.equal(await runProvision(['server', ...FILES, '--env-out', '/tmp/server.env'], {}, f.deps), 0);
-    assert.match(f.secrets.get('/tmp/server.env') ?? '', /MQTT_USERNAME=_server\nMQTT_PASSWORD=pw1\n/);
+    assert.match(f.secrets.get('/tmp/server.env') ?? '', /MQTT_USERNAME=_server\n/);
+    assert.match(f.secrets.get('/tmp/server.env') ?? '', /MQTT_PASSWORD=pw1\n/);
+    assert.match(f.secrets.get('/tmp/server.env') ?? '', /MQTT_CLIENT_ID=_server\n/);
     assert.ok(!f.out.join('').includes('pw1'));
   });
 
@@ -80,6 +82,18 @@ describe('provision', () => {
     assert.equal(f.passwords.get('/pw')?.has('ops'), false, 'nothing written on refusal');
     assert.equal(await runProvision(['revoke', 'server', ...FILES], {}, f.deps), 0);
     assert.ok((f.acls.get('/acl') ?? '').includes('user ops'));
+  });
+
+  test('each further server instance gets its own account with the same rights', async () => {
+    const f = fakeDeps();
+    assert.equal(await runProvision(['server', ...FILES], {}, f.deps), 0);
+    assert.equal(await runProvision(['server', 'b', ...FILES], {}, f.deps), 0);
+    const acl = f.acls.get('/acl') ?? '';
+    assert.ok(acl.includes('user _server\n') && acl.includes('user _server-b\n'));
+    assert.equal(acl.split('topic readwrite pumpwatch/_server/#').length, 3);
+    assert.equal(await runProvision(['revoke', 'server', 'b', ...FILES], {}, f.deps), 0);
+    assert.ok(!(f.acls.get('/acl') ?? '').includes('_server-b'));
+    assert.equal(f.passwords.get('/pw')?.has('_server'), true);
   });
 
   test('bad input exits 2 with exactly one line', async () => {

@@ -26,7 +26,10 @@ describe('provision command line', () => {
 
   test('revoke, list and help', () => {
     assert.deepEqual(parse(['revoke', 'gateway', 'g1']).command, { action: 'revoke-gateway', gatewayId: 'g1' });
-    assert.deepEqual(parse(['revoke', 'server']).command, { action: 'revoke-server' });
+    assert.deepEqual(parse(['revoke', 'server']).command, { action: 'revoke-server', instance: null });
+    assert.deepEqual(parse(['server']).command, { action: 'add-server', instance: null });
+    assert.deepEqual(parse(['server', 'b']).command, { action: 'add-server', instance: 'b' });
+    assert.deepEqual(parse(['revoke', 'server', 'b']).command, { action: 'revoke-server', instance: 'b' });
     assert.deepEqual(parse(['list']).command, { action: 'list' });
     assert.deepEqual(parse(['--help']).command, { action: 'help' });
   });
@@ -42,6 +45,8 @@ describe('provision command line', () => {
     [['revoke'], /revoke what/],
     [['revoke', 'gateway', 'bad id'], /invalid gateway id/],
     [['frobnicate'], /unknown command/],
+    [['server', '_x'], /invalid server instance/],
+    [['server', 'a', 'b'], /unexpected argument: b/],
     [['gateway', 'a', '--nope'], /unknown option/],
     [['gateway', 'a', '--acl-file'], /needs a value/],
     [['gateway', 'a', '--mqtt', 'mqtt://plain:1883'], /mqtts/],
