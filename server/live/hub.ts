@@ -101,7 +101,11 @@ export class LiveHub {
         this.drop(client, 'slow');
         continue;
       }
+      // one write per batch instead of one per frame (ws keeps the socket as _socket)
+      const socket = (client.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      socket?.cork();
       for (const f of frames) client.ws.send(f, { binary: false });
+      socket?.uncork();
       this.messages += frames.length;
     }
   }
