@@ -192,10 +192,19 @@ export class AlertStore {
   restoreRecords(pump: string, records: AlertRecord[]): void {
     for (const r of records) {
       if (r.alert.pump !== pump) continue;
-      const rec: AlertRecord = { ...r, alert: copyAlert(r.alert), deferred: false };
-      const known = this.byId.get(rec.alert.id);
-      if (known) rec.alert = known.alert; // the stored alert is newer than the snapshot
-      this.place(rec);
+      const known = this.byId.get(r.alert.id);
+      if (known) {
+        // restoreAlert came first: the stored alert is newer than the snapshot, the snapshot knows the timings
+        known.clock = r.clock;
+        known.clearedMs = known.alert.status === 'cleared' ? r.clearedMs ?? known.clearedMs : null;
+        known.raisedServerMs = r.raisedServerMs;
+        known.escalationDone = known.escalationDone || r.escalationDone;
+        known.flaps = Math.max(known.flaps, r.flaps);
+        this.watch.delete(known);
+        this.place(known);
+        continue;
+      }
+      this.place({ ...r, alert: copyAlert(r.alert), deferred: false });
     }
   }
 

@@ -5,12 +5,13 @@ import type { PumpMessage } from '../../../../protocol/payloads.ts';
 import { createDetectionEngine, type DetectionEngine, type PumpSnapshot } from '../../../../server/engine/index.ts';
 import { captureMessages, ids, replay } from './feed.ts';
 
-function handover(from: DetectionEngine, serial: string): DetectionEngine {
+function handover(from: DetectionEngine, serial: string, alertsFirst = false): DetectionEngine {
   const snapshot = JSON.parse(JSON.stringify(from.exportPump(serial))) as PumpSnapshot;
   const stored = JSON.parse(JSON.stringify(from.openAlerts())) as ReturnType<DetectionEngine['openAlerts']>;
   const to = createDetectionEngine();
-  to.restorePump(snapshot);
+  if (!alertsFirst) to.restorePump(snapshot);
   for (const a of stored) to.restoreAlert(a);
+  if (alertsFirst) to.restorePump(snapshot);
   return to;
 }
 
@@ -27,18 +28,20 @@ describe('restore', () => {
     ['pause-20min', 'CS7-004514', '2026-11-24T04:10:00Z'], // infusion_stopped active
     ['early-end-19h', 'CS7-004515', '2026-11-23T20:00:00Z'], // projection active
   ] as const) {
-    test(`${capture} handed over at ${at} continues identically`, () => {
-      const [before, after] = splitAt(captureMessages(capture), at);
-      const original = createDetectionEngine();
-      replay(original, before);
-      const restored = handover(original, serial);
-      assert.deepEqual(restored.takeChanges().alerts, [], 'restoring publishes nothing');
-      assert.deepEqual(restored.openAlerts(), original.openAlerts());
-      assert.deepEqual(restored.pump(serial), original.pump(serial));
-      const a = replay(original, after);
-      const b = replay(restored, after);
-      assert.deepEqual(b, a);
-      assert.deepEqual(restored.openAlerts(), original.openAlerts());
+    test(`${capture} handed over at ${at} continues identically (pump or alerts restored first)`, () => {
+      for (const alertsFirst of [false, true]) {
+        const [before, after] = splitAt(captureMessages(capture), at);
+        const original = createDetectionEngine();
+        replay(original, before);
+        const restored = handover(original, serial, alertsFirst);
+        assert.deepEqual(restored.takeChanges().alerts, [], 'restoring publishes nothing');
+        assert.deepEqual(restored.openAlerts(), original.openAlerts());
+        assert.deepEqual(restored.pump(serial), original.pump(serial));
+        const a = replay(original, after);
+        const b = replay(restored, after);
+        assert.deepEqual(b, a);
+        assert.deepEqual(restored.openAlerts(), original.openAlerts());
+      }
     });
   }
 
