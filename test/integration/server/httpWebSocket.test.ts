@@ -21,7 +21,7 @@ function open(url: string, headers: Record<string, string>, opts: WebSocket.Clie
     const messages: ServerMessage[] = [];
     ws.on('message', (data) => {
       if (countOnly && messages.length > 0) messages.push(messages[0] as ServerMessage);
-      else messages.push(JSON.parse(String(data)) as ServerMessage);
+      else messages.push(JSON.parse((data as Buffer).toString('utf8')) as ServerMessage);
     });
     ws.once('open', () => resolve({ ws, messages }));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
