@@ -159,12 +159,17 @@ export class Gateway {
     }
   }
 
-  /** After a (re)open or a silence: ask every pump known on this port for what came since. */
+  /**
+   * After a (re)open or a silence: ask every pump known on this port for what came since. A gap
+   * still open is asked for again (its first request may have died with the link) from its start.
+   */
   private askHistory(path: string): void {
     for (const [pump, p] of this.pumpPort) {
-      if (p !== path || this.tracker.isHolding(pump) || this.refused.has(pump)) continue;
+      if (p !== path || this.refused.has(pump)) continue;
       const from = this.tracker.expectedSeq(pump);
-      if (from !== null) this.requestHistory(path, pump, from);
+      if (from === null) continue;
+      this.tracker.renewHold(pump, this.now());
+      this.requestHistory(path, pump, from);
     }
   }
 

@@ -138,6 +138,12 @@ export class SequenceTracker<T> {
     return p ? nextSeq(p.lastSeq) : null;
   }
 
+  /** A ?HIST for an open gap was re-sent (the link dropped meanwhile): give the replay time again. */
+  renewHold(pump: string, nowMs: number): void {
+    const p = this.pumps.get(pump);
+    if (p && p.holdUntilMs !== null) p.holdUntilMs = nowMs + this.holdMs;
+  }
+
   /** Whether a gap hold is open for the pump (a ?HIST is already under way). */
   isHolding(pump: string): boolean {
     return (this.pumps.get(pump)?.holdUntilMs ?? null) !== null;

@@ -134,4 +134,14 @@ describe('SequenceTracker', () => {
     assert.equal(out.length, 101);
     assert.equal(tr.isHolding(P), false);
   });
+
+  test('renewHold gives a re-sent ?HIST its full time again', () => {
+    const tr = new SequenceTracker<number>({ holdMs: 5000 });
+    tr.accept(s(1), 1, 0);
+    tr.accept(s(3), 3, 0);
+    tr.renewHold(P, 4000);
+    assert.deepEqual(tr.tick(5000), [], 'not released at the first deadline');
+    assert.deepEqual(released(tr.accept(s(2), 2, 6000)), [2, 3]);
+    assert.equal(tr.counters.gapsRecovered, 1);
+  });
 });
