@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** Real Mosquitto + real influxd + `npm run server`, and the small clients the server tests use. */
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeSentence } from '../../../protocol/decode.ts';
@@ -125,4 +126,23 @@ export async function metricValue(stack: ServerStack, name: string): Promise<num
   const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+/** PID of the node process running server/main.ts under npm and tsx (for signals and RSS). */
+export function serverNodePid(proc: RunningProcess): number | null {
+  const root = proc.child.pid;
+  if (!root) return null;
+  const found: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes('server/main.ts') && !cmd.includes('tsx/dist/cli')) found.push(pid);
+      stack.push(...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      /* gone */
+    }
+  }
+  return found.at(-1) ?? null;
 }
