@@ -21,8 +21,8 @@ describe('pump view', () => {
     assert.equal(v.vtbiMl, 225);
     assert.equal(v.pumpTime, '2026-12-06T09:00:00Z');
     assert.equal(v.lastSeen, '2026-12-06T09:01:30.000Z');
-    // 225 mL at 5 mL/h = 45 h after 09:00 pump time, plus the 90 s offset
-    assert.equal(v.projectedEnd, '2026-12-08T06:01:30.000Z');
+    // 225 mL at 5 mL/h = 45 h after 09:00 pump time, plus the 90 s offset: 06:01:30, shown to the minute
+    assert.equal(v.projectedEnd, '2026-12-08T06:02:00.000Z'); // to the minute
     assert.equal(v.activeAlerts, 0);
     assert.equal(v.gatewayOnline, null);
     engine.gatewayAvailability('home-7', 'online', f.timeMs);
@@ -75,5 +75,14 @@ describe('detection config', () => {
     const engine = createDetectionEngine({ ...DEFAULT_DETECTION_CONFIG, stoppedGraceS: 60 });
     const changes = replay(engine, captureMessages('pause-20min'));
     assert.equal(new Set(changes.map((a) => a.id)).size, 2, 'both pauses are now longer than the grace');
+  });
+});
+
+describe('isoFromMs', () => {
+  test('matches Date#toISOString', async () => {
+    const { isoFromMs } = await import('../../../../server/pumps/isoTime.ts');
+    for (const ms of [0, 1, 9, 10, 99, 100, 999, 1000, 1_764_000_000_123, 1_764_000_000_999, 1_764_000_001_005, 1_764_000_000_500]) {
+      assert.equal(isoFromMs(ms), new Date(ms).toISOString(), String(ms));
+    }
   });
 });
