@@ -98,7 +98,7 @@ function printClientConfig(o: ProvisionOptions, deps: ProvisionDeps, env: string
   } else {
     deps.out(`\n${env}`);
   }
-  if (commandLine) deps.out(`\n# command line (or deploy/systemd/pumpwatch-gateway.service with the file above):\n${commandLine}\n`);
+  if (commandLine) deps.out(`\n# command line, with MQTT_USERNAME and MQTT_PASSWORD above in its environment\n# (or deploy/systemd/pumpwatch-gateway.service with the file above):\n${commandLine}\n`);
   deps.out(`\n${RELOAD_HINT}\n`);
 }
 
@@ -116,7 +116,7 @@ async function execute(o: ProvisionOptions, deps: ProvisionDeps): Promise<void> 
     case 'add-gateway': {
       const password = await addAccount(o, deps, gatewayAccount(c.gatewayId));
       deps.out(`Gateway ${c.gatewayId}: account written to ${o.passwordFile} and ${o.aclFile}; it may publish only under pumpwatch/${c.gatewayId}/#.\n`);
-      const cmd = `MQTT_USERNAME=${c.gatewayId} MQTT_PASSWORD=<from the file above> npm run gateway -- --id ${c.gatewayId} --serial /dev/ttyUSB0 --mqtt ${o.mqttUrl} --ca ${o.caFile} --queue-dir /var/lib/pumpwatch/queue`;
+      const cmd = `npm run gateway -- --id ${c.gatewayId} --serial /dev/ttyUSB0 --mqtt ${o.mqttUrl} --ca ${o.caFile} --queue-dir /var/lib/pumpwatch/queue`;
       printClientConfig(o, deps, gatewayEnv(o, c.gatewayId, password), cmd);
       return;
     }
