@@ -1,5 +1,9 @@
 /** Options of the HTTP layer, with defaults; validated once by the caller's config and frozen. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
 export interface HttpOptions {
   /** raw bearer tokens (PUMPWATCH_API_TOKENS); only their SHA-256 hashes are kept */
@@ -8,8 +12,8 @@ export interface HttpOptions {
   usersFile: string;
   /** true when fastify was created with TLS (Secure cookies, HSTS) */
   https: boolean;
-  /** dashboard/dist, served at /; missing folder = API only */
-  dashboardDir?: string;
+  /** served at / (default dashboard/dist of this checkout); null or a missing folder = API only */
+  dashboardDir?: string | null;
   /** extra allowed browser origins besides the server's own (e.g. "https://pumps.example.org") */
   allowedOrigins?: readonly string[];
   /** epoch ms; injected for tests */
@@ -56,7 +60,7 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     tokens: o.tokens,
     usersFile: o.usersFile,
     https: o.https,
-    dashboardDir: o.dashboardDir,
+    dashboardDir: o.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : (o.dashboardDir ?? undefined),
     allowedOrigins: o.allowedOrigins ?? [],
     clock: o.clock ?? Date.now,
     sessionIdleS: o.sessionIdleS ?? 1800,
