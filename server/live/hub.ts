@@ -59,10 +59,11 @@ export class LiveHub {
     this.unsubscribe = undefined;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = undefined;
+    // a polite close, then a hard one for clients that do not answer within a second
     const closing = [...this.clients].map((c) => new Promise<void>((resolve) => {
-      c.ws.once('close', () => resolve());
+      const hard = setTimeout(() => { c.ws.terminate(); resolve(); }, 1000);
+      c.ws.once('close', () => { clearTimeout(hard); resolve(); });
       c.ws.close(1001, 'server stopping');
-      setTimeout(() => { c.ws.terminate(); resolve(); }, 1000).unref();
     }));
     this.dropped.server_stop += this.clients.size;
     await Promise.all(closing);
