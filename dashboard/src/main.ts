@@ -14,8 +14,10 @@ import { PumpDetail } from './pumpDetail.ts';
 import { RenderLoop } from './renderLoop.ts';
 import { LiveStore } from './store.ts';
 
-/** ms between refreshes of "x min ago" texts */
-const AGE_TICK_MS = 15_000;
+/** ms between refreshes of one slice of the rows' "x min ago" texts */
+const AGE_TICK_MS = 1000;
+/** slices: every row is refreshed every AGE_TICK_MS × AGE_SLICES */
+const AGE_SLICES = 15;
 
 const app = document.getElementById('app')!;
 const banner = document.getElementById('stale-banner')!;
@@ -59,12 +61,12 @@ function startSession(me: Me): void {
     const alert = await acknowledgeAlert(id);
     store.acknowledged(alert);
     announcer.say(`Acknowledged: ${alertTypeText(alert.type)}`, false);
-    loop.request();
+    loop.requestNow();
   };
   const panel = new AlertsPanel(store, ack);
   const loop = new RenderLoop(() => {
     const changes = store.takeChanges();
-    if (board.render(changes, Date.now())) loop.request();
+    if (board.render(changes, Date.now())) loop.requestNow();
     // alert titles carry the pump's label, so pump changes can touch the panel too (it is small)
     if (changes.alerts || changes.all || changes.pumps.size > 0) panel.render();
     if (detail && (changes.all || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
@@ -82,7 +84,9 @@ function startSession(me: Me): void {
       const p = store.pumps.get(a.pump);
       announcer.alarm(a, p ? pumpName(p) : a.pump);
     }
-    loop.request();
+    // alerts and resynchronisation are shown at once; pump updates in the next batch
+    if (msg.type === 'pump') loop.request();
+    else loop.requestNow();
   };
 
   const live = canSeePumps ? new LiveConnection({
@@ -129,7 +133,8 @@ function startSession(me: Me): void {
     }
   };
   window.addEventListener('hashchange', route);
-  const tick = setInterval(() => { store.touchAll(); loop.request(); }, AGE_TICK_MS);
+  let ticks = 0;
+  const tick = setInterval(() => { store.touchSlice(ticks++ % AGE_SLICES, AGE_SLICES); loop.request(); }, AGE_TICK_MS);
   route();
   live?.start();
   if (!live) { banner.hidden = true; document.body.classList.remove('stale'); }
@@ -145,7 +150,7 @@ function startSession(me: Me): void {
     },
   };
   // exposed for the browser tests and the bench
-  (window as unknown as { pumpwatch: unknown }).pumpwatch = { store, board, live };
+  (window as unknown as { pumpwatch: unknown }).pumpwatch = { store, board, live, loop };
 }
 
 /** Until the server answers, say so and keep trying: never an empty page that looks fine. */

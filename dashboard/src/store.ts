@@ -69,9 +69,13 @@ export class LiveStore {
     return c;
   }
 
-  /** Marks every row for redraw (e.g. the clock moved on, ages changed). */
-  touchAll(): void {
-    for (const id of this.pumps.keys()) this.changes.pumps.add(id);
+  /**
+   * Marks one slice of the rows for redraw (the clock moved on, "x min ago" changed): slice `part`
+   * of `parts`, so refreshing 1,000 rows is spread over several frames instead of one long task.
+   */
+  touchSlice(part: number, parts: number): void {
+    let i = 0;
+    for (const id of this.pumps.keys()) if (i++ % parts === part) this.changes.pumps.add(id);
   }
 
   get hasChanges(): boolean {

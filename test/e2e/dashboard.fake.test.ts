@@ -78,7 +78,7 @@ describe('dashboard against the fake server', () => {
     server.upsertAlert(fakeAlert('al-2', 'CS7-004502', Date.now(), { message: 'Line blocked upstream on CS7-004502.' }));
     const item = page.locator('[data-alert="al-2"]');
     await item.waitFor({ timeout: 2000 });
-    assert.match(await page.locator('#live-assertive').innerText(), /HIGH alert, pump CS7-004502/);
+    await page.waitForFunction(() => /HIGH alert, pump CS7-004502/.test(document.getElementById('live-assertive')?.textContent ?? ''), null, { timeout: 2000 });
     assert.match(await item.innerText(), /Not acknowledged/);
     const refusedBefore = server.csrfRefused;
     await item.getByRole('button', { name: /Acknowledge/ }).click();

@@ -27,6 +27,18 @@ describe('LiveStore', () => {
     assert.equal(s.hasChanges, false);
   });
 
+  test('age refresh touches each pump exactly once over all slices', () => {
+    const s = new LiveStore();
+    s.apply({ type: 'snapshot', pumps: ['A', 'B', 'C', 'D', 'E'].map((id) => pump(id)), alerts: [] });
+    s.takeChanges();
+    const seen: string[] = [];
+    for (let part = 0; part < 3; part++) {
+      s.touchSlice(part, 3);
+      seen.push(...s.takeChanges().pumps);
+    }
+    assert.deepEqual(seen.sort(), ['A', 'B', 'C', 'D', 'E']);
+  });
+
   test('high alerts are announced once, again when escalated, never from the first snapshot', () => {
     const s = new LiveStore();
     assert.deepEqual(s.apply({ type: 'snapshot', pumps: [], alerts: [alert('old')] }), []);
