@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { ensureCa, ensureServerCertificate } from '../../../scripts/devCerts.ts';
-import { startPump, sendLines } from '../gateway/gatewayHarness.ts';
+import { startPump, sendLines, stopGateway } from '../gateway/gatewayHarness.ts';
 import { startNpmScript, type RunningProcess } from '../../helpers/childProcess.ts';
 import { startSecureMosquitto, type SecureBroker } from '../../helpers/secureMosquitto.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
@@ -89,7 +89,7 @@ describe('real gateway over TLS', () => {
         assert.deepEqual(badSeen, [], 'nothing was published');
         const logged = await gw.waitForLine(/"event":"broker_error"/, 10_000);
         assert.match(logged, /certificate|altnames|CERT_|self.signed/i, 'the log says why: the broker\'s certificate');
-        await gw.stop();
+        await stopGateway(gw);
 
         // the same queue towards the broker the CA vouches for: every sentence arrives
         const observer = await mqtt.connectAsync(good.url, { ca: readFileSync(good.caFile), username: '_server', password: goodServerPw, reconnectPeriod: 0 });
@@ -103,7 +103,7 @@ describe('real gateway over TLS', () => {
           await observer.endAsync();
         }
       } finally {
-        await gw.stop();
+        await stopGateway(gw);
         await badObserver.endAsync();
         await pump.close();
         await pty.stop();
