@@ -12,7 +12,7 @@ import {
 } from './provisionAcl.ts';
 import { USAGE, UsageError, parseProvisionArgs, type ProvisionOptions } from './provisionArgs.ts';
 import {
-  ProvisionError, aclFile, mosquittoPasswordFile, randomPassword, writeSecretFile, type AclStore, type PasswordStore,
+  ProvisionError, aclFile, lockFiles, mosquittoPasswordFile, randomPassword, writeSecretFile, type AclStore, type PasswordStore,
 } from './provisionFiles.ts';
 
 export interface ProvisionDeps {
@@ -20,6 +20,8 @@ export interface ProvisionDeps {
   acl(file: string): AclStore;
   newPassword(): string;
   writeSecret(file: string, text: string): void;
+  /** exclusive lock over the password and ACL files while they change; returns the release */
+  lock(aclFile: string): () => void;
   /** ISO time written next to each account in the ACL */
   now(): Date;
   hostname: string;
@@ -32,6 +34,7 @@ export const realDeps: ProvisionDeps = {
   acl: (file) => aclFile(file),
   newPassword: randomPassword,
   writeSecret: writeSecretFile,
+  lock: lockFiles,
   now: () => new Date(),
   hostname: hostname(),
   out: (t) => process.stdout.write(t),
@@ -144,7 +147,13 @@ async function execute(o: ProvisionOptions, deps: ProvisionDeps): Promise<void> 
 export async function runProvision(argv: readonly string[], env: NodeJS.ProcessEnv, deps: ProvisionDeps = realDeps): Promise<number> {
   try {
     const options = parseProvisionArgs(argv, env, deps.hostname);
-    await execute(options, deps);
+    const changes = options.command.action !== 'help' && options.command.action !== 'list';
+    const release = changes ? deps.lock(options.aclFile) : null;
+    try {
+      await execute(options, deps);
+    } finally {
+      release?.();
+    }
     return 0;
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';

@@ -1,7 +1,7 @@
 /** File adapters for `npm run provision`: the Mosquitto password file (via mosquitto_passwd) and the ACL file. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ export interface AclStore {
 
 /** Failure of the files or tools (not bad input); the CLI exits 1. */
 export class ProvisionError extends Error {
-  constructor(readonly code: 'PASSWD_TOOL_FAILED' | 'FILE_UNWRITABLE', message: string) {
+  constructor(readonly code: 'PASSWD_TOOL_FAILED' | 'FILE_UNWRITABLE' | 'LOCKED', message: string) {
     super(message);
   }
 }
@@ -112,5 +112,33 @@ export function writeSecretFile(file: string, text: string): void {
     chmodSync(file, 0o600);
   } catch (err) {
     throw new ProvisionError('FILE_UNWRITABLE', `cannot write ${file}: ${firstLine(err)}`);
+  }
+}
+
+/**
+ * `<aclFile>.lock`, created exclusively: two provision runs must not interleave their
+ * read-modify-write of the ACL. Returns the release function.
+ */
+export function lockFiles(aclFilePath: string): () => void {
+  const lock = `${aclFilePath}.lock`;
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ProvisionError('LOCKED', `another provision run holds ${lock} (remove it if none is running)`);
+    }
+    throw new ProvisionError('FILE_UNWRITABLE', `cannot create ${lock}: ${firstLine(err)}`);
+  }
+  writeFileSync(fd, `${process.pid}\n`);
+  closeSync(fd);
+  return () => rmLock(lock);
+}
+
+function rmLock(lock: string): void {
+  try {
+    unlinkSync(lock);
+  } catch {
+    /* already gone */
   }
 }

@@ -1,13 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runProvision, type ProvisionDeps } from '../../../../server/cli/provision.ts';
-import type { PasswordStore } from '../../../../server/cli/provisionFiles.ts';
+import { ProvisionError, type PasswordStore } from '../../../../server/cli/provisionFiles.ts';
 
 /** In-memory files: the password file as a map, the ACL as text. */
 function fakeDeps(initialAcl = '# header\n') {
   const passwords = new Map<string, Map<string, string>>();
   const acls = new Map<string, string>();
   const secrets = new Map<string, string>();
+  const locks = new Set<string>();
   const out: string[] = [];
   const err: string[] = [];
   let n = 0;
@@ -20,12 +21,17 @@ function fakeDeps(initialAcl = '# header\n') {
     acl: (file) => ({ read: () => acls.get(file) ?? initialAcl, write: (t) => { acls.set(file, t); } }),
     newPassword: () => `pw${++n}`,
     writeSecret: (f, t) => { secrets.set(f, t); },
+    lock: (file) => {
+      if (locks.has(file)) throw new ProvisionError('LOCKED', `another provision run holds ${file}.lock`);
+      locks.add(file);
+      return () => { locks.delete(file); };
+    },
     now: () => new Date('2026-11-27T12:00:00Z'),
     hostname: 'broker.local',
     out: (t) => out.push(t),
     err: (t) => err.push(t),
   };
-  return { deps, passwords, acls, secrets, out, err };
+  return { deps, passwords, acls, secrets, locks, out, err };
 }
 
 const FILES = ['--passwd-file', '/pw', '--acl-file', '/acl', '--mqtt', 'mqtts://broker.example:8883', '--ca', '/etc/pumpwatch/ca.crt'];
@@ -94,6 +100,19 @@ describe('provision', () => {
     assert.equal(await runProvision(['revoke', 'server', 'b', ...FILES], {}, f.deps), 0);
     assert.ok(!(f.acls.get('/acl') ?? '').includes('_server-b'));
     assert.equal(f.passwords.get('/pw')?.has('_server'), true);
+  });
+
+  test('a run in progress (lock held) makes another exit 1 without touching the files; the lock is released after each run', async () => {
+    const f = fakeDeps();
+    assert.equal(await runProvision(['gateway', 'home-1', ...FILES], {}, f.deps), 0);
+    assert.equal(f.locks.size, 0, 'released after success');
+    f.locks.add('/acl');
+    assert.equal(await runProvision(['gateway', 'home-2', ...FILES], {}, f.deps), 1);
+    assert.match(f.err.join(''), /^provision: another provision run holds \/acl\.lock\n$/);
+    assert.equal(f.passwords.get('/pw')?.has('home-2'), false);
+    f.locks.clear();
+    assert.equal(await runProvision(['revoke', 'gateway', 'nobody', ...FILES], {}, f.deps), 2);
+    assert.equal(f.locks.size, 0, 'released after a failure too');
   });
 
   test('bad input exits 2 with exactly one line', async () => {
