@@ -89,6 +89,42 @@ describe('dashboard against the fake server', () => {
     await other.locator('[data-alert="al-2"]').getByText(/Acknowledged by nurse at/).waitFor({ timeout: 2000 });
   });
 
+  test('a new high alert beeps and raises a browser notification; a low one does neither', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(ctx);
+    await ctx.grantPermissions(['notifications'], { origin: server.url });
+    // plain JavaScript: functions serialised from this file would carry the test runner's helpers
+    await ctx.addInitScript({
+      content: `
+        window.shown = []; window.beeps = 0;
+        const Real = window.Notification;
+        window.Notification = class extends Real { constructor(t, o) { window.shown.push(t); super(t, o); } };
+        const create = AudioContext.prototype.createOscillator;
+        AudioContext.prototype.createOscillator = function () { window.beeps++; return create.call(this); };
+      `,
+    });
+    const page = await ctx.newPage();
+    await page.goto(server.url);
+    await page.getByLabel('User name').fill('nurse');
+    await page.getByLabel('Password').fill('nurse-pass');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('.board-body .board-row').first().waitFor();
+    await page.getByRole('button', { name: /sound/i }).click();
+    server.upsertAlert(fakeAlert('al-low', 'CS7-004507', Date.now(), { severity: 'low', type: 'low_battery', message: 'Battery at 18 %.' }));
+    await page.locator('[data-alert="al-low"]').waitFor();
+    server.upsertAlert(fakeAlert('al-high', 'CS7-004508', Date.now()));
+    await page.locator('[data-alert="al-high"]').waitFor();
+    const perm = await page.evaluate(() => Notification.permission);
+    assert.equal(perm, 'granted');
+    await page.waitForFunction(() => (window as unknown as { shown: string[] }).shown.length > 0, null, { timeout: 2000 });
+    const { shown, beeps } = await page.evaluate(() => {
+      const w = window as unknown as { shown: string[]; beeps: number };
+      return { shown: w.shown, beeps: w.beeps };
+    });
+    assert.deepEqual(shown, ['pumpwatch: Occlusion — CS7-004508']);
+    assert.equal(beeps, 3);
+  });
+
   test('cleared-but-unacknowledged alerts stay; escalated ones stand out', async () => {
     const page = await loggedIn('nurse', 'nurse-pass');
     await page.locator('[data-alert="al-5"]').waitFor();
