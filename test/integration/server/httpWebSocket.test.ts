@@ -44,7 +44,8 @@ describe('/ws', () => {
   const bearer = { authorization: `Bearer ${TOKEN}` };
 
   before(async () => {
-    f = await makeFixture({ wsMaxBufferedBytes: 256 * 1024, wsPingMs: 300 });
+    // pings rare here, so a slow client is dropped as slow, never as dead; the ping test has its own instance
+    f = await makeFixture({ wsMaxBufferedBytes: 256 * 1024, wsPingMs: 600_000 });
     await f.app.listen({ port: 0, host: '127.0.0.1' });
     const addr = f.app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -131,15 +132,21 @@ describe('/ws', () => {
   });
 
   test('a client that stops answering pings is dropped; a live one stays', async () => {
-    const deadBefore = f.http.hub.stats().dropped.dead;
-    const live = await open(base, bearer);
-    const dead = await open(base, bearer, { autoPong: false });
-    const deadClosed = new Promise<void>((resolve) => dead.ws.once('close', () => resolve()));
-    await deadClosed;
-    assert.equal(f.http.hub.stats().dropped.dead, deadBefore + 1);
-    await new Promise((r) => setTimeout(r, 700));
-    assert.equal(live.ws.readyState, WebSocket.OPEN, 'the answering client is kept');
-    await closeAll([live]);
+    const g = await makeFixture({ wsPingMs: 300 });
+    try {
+      await g.app.listen({ port: 0, host: '127.0.0.1' });
+      const addr = g.app.server.address();
+      const url = `ws://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/ws`;
+      const live = await open(url, bearer);
+      const dead = await open(url, bearer, { autoPong: false });
+      await new Promise<void>((resolve) => dead.ws.once('close', () => resolve()));
+      assert.equal(g.http.hub.stats().dropped.dead, 1);
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(live.ws.readyState, WebSocket.OPEN, 'the answering client is kept');
+      await closeAll([live]);
+    } finally {
+      await g.close();
+    }
   });
 
   test('fans out well over 1,000 changes/s to 20 clients, each message serialized once', async () => {
