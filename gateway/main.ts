@@ -36,6 +36,16 @@ const shutdown = (signal: string): void => {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
+process.on('unhandledRejection', (err) => {
+  mainLog.error({ event: 'unhandled_rejection', err: (err as Error | undefined)?.message }, 'unhandled rejection');
+});
+
 const memory = new MemoryGovernor();
 memory.start();
-gateway.start();
+try {
+  gateway.start();
+} catch (err) {
+  // e.g. a queue folder that cannot be created or read: a configuration problem
+  process.stderr.write(`gateway: cannot start: ${(err as Error).message}\n`);
+  process.exit(1);
+}

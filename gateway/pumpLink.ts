@@ -49,6 +49,7 @@ export class PumpLink {
   private opens = 0;
   private errors = 0;
   private lastError: string | null = null;
+  private lastOpenError: string | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: PumpLinkOptions) {
@@ -131,7 +132,13 @@ export class PumpLink {
     if (port.isOpen) port.close(() => undefined);
     this.framer.reset();
     this.state = 'down';
-    if (wasUp) this.opts.log.warn({ event: 'link_down', port: this.opts.path, reason: err.message }, 'serial link down');
+    if (wasUp) {
+      this.opts.log.warn({ event: 'link_down', port: this.opts.path, reason: err.message }, 'serial link down');
+    } else if (err.message !== this.lastOpenError) {
+      // a port that cannot be opened is retried forever; say so once per distinct reason
+      this.opts.log.warn({ event: 'link_open_failed', port: this.opts.path, reason: err.message }, 'serial port cannot be opened; retrying');
+    }
+    this.lastOpenError = wasUp ? null : err.message;
     this.scheduleReopen();
   }
 
