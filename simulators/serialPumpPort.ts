@@ -3,6 +3,9 @@ import { decodeHistRequest } from '../protocol/encode.ts';
 import { decodeSentence } from '../protocol/decode.ts';
 import { PumpHistory } from './pumpHistory.ts';
 
+/** bytes written between two tcdrain waits, well under a pty's buffer */
+const DRAIN_EVERY_BYTES = 2048;
+
 export interface SerialPumpPortOptions {
   /** the pump's end of the virtual cable (PtyPair.pumpPath) */
   path: string;
@@ -21,6 +24,7 @@ export class SerialPumpPort {
   private port: SerialPort | null = null;
   private pending = '';
   private readonly lineEnd: string;
+  private undrainedBytes = 0;
   /** ?HIST requests answered, for tests */
   histRequests: number[] = [];
 
@@ -60,7 +64,15 @@ export class SerialPumpPort {
   async writeRaw(data: string | Buffer): Promise<void> {
     const port = this.port;
     if (!port?.isOpen) return;
+    this.undrainedBytes += data.length;
     if (!port.write(data)) await new Promise<void>((resolve) => port.once('drain', () => resolve()));
+    // Never let the pty fill up: a write that meets a full pty waits on the bindings' poller,
+    // and a ?HIST read arriving meanwhile leaves that wait hanging for good. Pacing with tcdrain
+    // every few kB keeps writes from ever blocking.
+    if (this.undrainedBytes >= DRAIN_EVERY_BYTES) {
+      this.undrainedBytes = 0;
+      await this.drain();
+    }
   }
 
   /** Waits until everything written so far has left the process. */

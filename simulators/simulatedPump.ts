@@ -16,7 +16,7 @@ export interface SimulatedPumpOptions {
   historyEndingNow?: boolean;
   /** with historyEndingNow: scenario hours from which it plays at `speed` instead of at once, still ending in the present */
   liveFromH?: number;
-  /** after the scenario, carry on sending periodic status at `speed` until stopped */
+  /** after the scenario, carry on sending periodic status until stopped (at `speed`, or in real time with historyEndingNow) */
   continueLive?: boolean;
   seed?: number;
   serial?: string;
@@ -100,9 +100,11 @@ export async function startSimulatedPump(opts: SimulatedPumpOptions): Promise<Si
     const model = run.model;
     if (!opts.continueLive || !model) return;
     const liveStartReal = now();
+    // a history laid to end now carries on in real time, so the pump clock never runs ahead
+    const liveSpeed = opts.historyEndingNow ? 1 : speed;
     for (;;) {
       await delay(1000, undefined, { signal: abort.signal });
-      const t = Math.max(lastAt, lastAt + (now() - liveStartReal) * speed);
+      const t = Math.max(lastAt, lastAt + (now() - liveStartReal) * liveSpeed);
       for (const e of model.advanceTo(t)) await send({ atMs: e.atMs, line: e.line, kind: 'sentence', lost: false });
     }
   };
@@ -118,7 +120,8 @@ export async function startSimulatedPump(opts: SimulatedPumpOptions): Promise<Si
     async stop() {
       abort.abort();
       release();
-      await port?.close();
+      // a write stuck on a reader-less pty can hold close() too: bounded
+      await Promise.race([port?.close(), delay(2000, undefined, { ref: false })]);
       await pty?.stop();
       // a write stuck on a reader-less pty must not hold shutdown for long
       await Promise.race([played.catch(() => undefined), delay(2000, undefined, { ref: false })]);

@@ -73,6 +73,40 @@ describe('simulated pump on a real pty', () => {
     assert.equal(existsSync(gw), false, 'pty removed on stop');
   });
 
+  test('a ?HIST arriving while the pump blasts its history does not stall the link', { timeout: 60_000 }, async () => {
+    const tmp = tempDir('pumpwatch-sim-');
+    const gw = join(tmp.path, 'pump3');
+    const pump = await startSimulatedPump({ scenario: 'ble-drops', ptyPath: gw, historyEndingNow: true, hold: true });
+    const reader = await openReader(gw);
+    try {
+      let asked: number | null = null;
+      const poll = setInterval(() => {
+        // at the first gap, ask at once, as a gateway does, while the blast goes on
+        const seqs = reader.lines.map(seqOf);
+        const gapAt = seqs.findIndex((s, i) => i > 0 && s !== (seqs[i - 1] ?? 0) + 1);
+        if (asked === null && gapAt > 0) {
+          asked = (seqs[gapAt - 1] ?? 0) + 1;
+          void reader.write(`${encodeHistRequest(asked)}\r\n`);
+        }
+      }, 1);
+      pump.begin();
+      await pump.done;
+      clearInterval(poll);
+      assert.ok(asked !== null);
+      // everything sent arrives, and the 10 sentences of the first drop come back with the replay
+      const first = asked;
+      await waitFor(() => {
+        const seqs = new Set(reader.lines.map(seqOf));
+        return reader.lines.length > pump.counts.sent && Array.from({ length: 10 }, (_, i) => first + i).every((q) => seqs.has(q))
+          && seqs.has(pump.counts.sent + pump.counts.lost - 1);
+      }, 20_000, 'every line and the first drop replayed');
+    } finally {
+      await reader.close();
+      await pump.stop();
+      tmp.remove();
+    }
+  });
+
   test('live at high speed: sentences arrive in order, timed by the scenario', { timeout: 60_000 }, async () => {
     const tmp = tempDir('pumpwatch-sim-');
     const gw = join(tmp.path, 'pump1');
