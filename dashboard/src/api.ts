@@ -14,6 +14,12 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
+/** called when a request finds the session gone (expired, revoked, server restarted) */
+let sessionLost: () => void = () => undefined;
+
+export function onSessionLost(handler: () => void): void {
+  sessionLost = handler;
+}
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -27,6 +33,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     method, headers, credentials: 'same-origin',
     body: body === undefined ? null : JSON.stringify(body),
   });
+  if (res.status === 401 && path !== '/api/session' && path !== '/api/me') sessionLost();
   if (!res.ok) {
     let reason = res.statusText;
     try {

@@ -3,7 +3,7 @@ import './styles.css';
 import type { ServerMessage } from '../../protocol/api.ts';
 import { AlertsPanel } from './alerts.ts';
 import { Announcer, alertSentence } from './announce.ts';
-import { acknowledgeAlert, fetchMe, logout, type Me } from './api.ts';
+import { acknowledgeAlert, fetchMe, logout, onSessionLost, type Me } from './api.ts';
 import { BillingView } from './billing.ts';
 import { Board } from './board.ts';
 import { el, setText } from './element.ts';
@@ -94,7 +94,7 @@ function startSession(me: Me): void {
     onMessage,
     onStatus: setBanner,
     stillAuthorised: async () => (await fetchMe()) !== null,
-    onUnauthorised: () => showLogin('Your session has ended (the server may have restarted). Log in again to see live data.'),
+    onUnauthorised: () => showLogin(SESSION_ENDED),
   }) : null;
 
   const soundButton = el('button', { type: 'button', class: 'sound' });
@@ -152,6 +152,9 @@ function startSession(me: Me): void {
   // exposed for the browser tests and the bench
   (window as unknown as { pumpwatch: unknown }).pumpwatch = { store, board, live, loop };
 }
+
+const SESSION_ENDED = 'Your session has ended (the server may have restarted). Log in again to see live data.';
+onSessionLost(() => { if (session) showLogin(SESSION_ENDED); });
 
 /** Until the server answers, say so and keep trying: never an empty page that looks fine. */
 function boot(attempt = 0): void {

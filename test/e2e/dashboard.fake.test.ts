@@ -214,6 +214,11 @@ describe('dashboard against the fake server', () => {
     assert.match(csv, /^pump,programId/);
     assert.match(csv, /CS7-004501,FOLFOX-C2/);
     assert.doesNotMatch(csv, /CS7-004500/);
+    // a session that ended meanwhile brings back the login, with the reason
+    server.dropSessions();
+    await page.getByRole('button', { name: 'Show episodes' }).click();
+    await page.getByText('Your session has ended').waitFor();
+    assert.equal(await page.locator('table.episodes').count(), 0);
   });
 
   test('phone: one column, alerts above the board, every control reachable by keyboard; logout ends the session', async () => {

@@ -102,6 +102,11 @@ export class FakeServer {
     }
   }
 
+  /** Forgets every login, as a restarted server with in-memory sessions does. */
+  dropSessions(): void {
+    this.sessions.clear();
+  }
+
   snapshot(): ServerMessage {
     const alerts = [...this.alerts.values()].filter((a) => a.status === 'active' || !a.acknowledged);
     return { type: 'snapshot', pumps: [...this.pumps.values()], alerts };
