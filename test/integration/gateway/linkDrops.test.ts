@@ -90,3 +90,13 @@ test('a link that stays open but goes silent is nudged with ?HIST and recovers w
   }, 10_000, 'diagnostics with the history requests');
   assert.ok((diag.gapsFound ?? 0) >= 1);
 });
+
+test('a link that stays silent is closed and reopened, then asked for history again', async () => {
+  const ups = gw.lines.filter((l) => l.includes('"event":"link_up"')).length;
+  await gw.waitForLine(/"event":"link_silent_reopen"/, 15_000);
+  await waitFor(() => gw.lines.filter((l) => l.includes('"event":"link_up"')).length > ups, 10_000, 'reopened');
+  const have = rec.identities().size;
+  await sendLines(pump, lines.slice(have, have + 5));
+  await waitForIdentities(rec, have + 5, 10_000);
+  assertExactlyOnce(have + 5);
+});
