@@ -1,5 +1,8 @@
 /** Debian's chromium driven by playwright-core, headless, with background networking off. */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -16,4 +19,9 @@ export function buildDashboard(): void {
   execFileSync('node', ['scripts/buildDashboard.mjs', '--quiet'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'inherit' });
 }
 
-export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Where the browser tests save screenshots: a temp folder, so a test run leaves the working tree
+ * clean; `PUMPWATCH_SCREENSHOTS_DIR=docs/screenshots npm test -- e2e` refreshes the documentation's.
+ */
+export const SCREENSHOTS = resolve(process.env.PUMPWATCH_SCREENSHOTS_DIR ?? join(tmpdir(), 'pumpwatch-screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
