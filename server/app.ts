@@ -83,7 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   writer = new StorageWriter({
     store, journal, clock, log: log.child({ component: 'storage' }),
     batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
-    entryPoints: (data) => core.entryPoints(data),
+    entryPoints: (id, data) => core.entryPoints(id, data),
     checkpointPoints: (id) => core.checkpointPoints(id),
   });
   const storageWriter = writer;

@@ -143,7 +143,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     serviceDayRule: rule,
     writeBatchSize: int(env, 'INFLUX_BATCH_SIZE', 5000, 1, 100_000),
     writeFlushMs: int(env, 'INFLUX_FLUSH_MS', 250, 10, 60_000),
-    checkpointMs: int(env, 'CHECKPOINT_MS', 2000, 100, 600_000),
+    checkpointMs: int(env, 'CHECKPOINT_MS', 15_000, 100, 600_000),
     dedupeWindow: int(env, 'DEDUPE_WINDOW', 1024, 16, 65_536),
     shard: shard(env),
     logLevel,

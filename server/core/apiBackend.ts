@@ -69,11 +69,12 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         status: mqtt === 'up' && influx === 'up' ? 'ok' : 'degraded',
         mqtt, influx,
         writeBacklog: d.writer.backlog(),
-        pumps: core.engine.pumps().length,
+        pumps: core.engine.stats().pumps,
       });
     },
     metricsText() {
       const now = d.clock.now();
+      const stats = core.engine.stats();
       return Promise.resolve(metricsText({
         ingestRatePerS: core.rate.perSecond(now),
         accepted: core.accepted, duplicates: core.duplicates, notMine: core.notMine,
@@ -81,7 +82,8 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         writeBacklog: d.writer.backlog(), journalBytes: d.journalBytes(),
         writtenPoints: d.writer.writtenPoints, writeFailures: d.writer.writeFailures,
         heldBack: d.heldBack(),
-        pumps: core.engine.pumps().length, openAlerts: core.engine.openAlerts().length,
+        pumps: stats.pumps, openAlerts: stats.openAlerts,
+        staleSentences: stats.staleSentences, clockAheadSentences: stats.clockAheadSentences, historicSentences: stats.historicSentences,
         mqttUp: d.mqttUp(), influxUp: d.writer.influxUp,
       }));
     },

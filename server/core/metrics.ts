@@ -12,6 +12,9 @@ export interface MetricsInput {
   heldBack: number;
   pumps: number;
   openAlerts: number;
+  staleSentences: number;
+  clockAheadSentences: number;
+  historicSentences: number;
   mqttUp: boolean;
   influxUp: boolean;
 }
@@ -37,6 +40,9 @@ export function metricsText(m: MetricsInput): string {
   out += line('pumpwatch_storage_write_failures_total', 'failed InfluxDB writes (retried)', 'counter', m.writeFailures);
   out += line('pumpwatch_pumps', 'pumps known to this instance', 'gauge', m.pumps);
   out += line('pumpwatch_alerts_open', 'active or unacknowledged alerts', 'gauge', m.openAlerts);
+  out += line('pumpwatch_engine_stale_sentences_total', 'sentences older than the pump\'s newest, kept as evidence only', 'counter', m.staleSentences);
+  out += line('pumpwatch_engine_clock_ahead_sentences_total', 'sentences with a pump clock too far ahead (clock_error)', 'counter', m.clockAheadSentences);
+  out += line('pumpwatch_engine_historic_sentences_total', 'sentences recognised as replayed history', 'counter', m.historicSentences);
   out += line('pumpwatch_mqtt_up', '1 when connected to the broker', 'gauge', m.mqttUp ? 1 : 0);
   out += line('pumpwatch_influx_up', '1 when InfluxDB takes writes', 'gauge', m.influxUp ? 1 : 0);
   return out;

@@ -40,6 +40,9 @@ export interface CoreOptions {
   journalled(): void;
 }
 
+/** entries kept parsed in memory between journal append and storage (beyond it, read back from disk) */
+const MAX_UNSTORED_CACHE = 50_000;
+
 /** Skip markers from a restore: journal entries up to id are already inside the restored state. */
 interface Covered { epoch: string; id: number }
 
@@ -59,6 +62,8 @@ export class PumpwatchCore {
   readonly billingCovered = new Map<string, Covered>();
   private readonly stamps = new ServerTimestamps();
   private flushScheduled = false;
+  /** entries journalled by this process and not yet stored: spares the writer a JSON.parse */
+  private readonly unstored = new Map<number, JournalEntry>();
   private currentId = 0;
 
   constructor(private readonly o: CoreOptions) {
@@ -141,6 +146,7 @@ export class PumpwatchCore {
       this.o.log.error({ err: (err as Error).message, kind: e.k }, 'journal append failed');
       id = this.o.journal.lastId();
     }
+    if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, e);
     this.o.journalled();
     this.apply(e, id, false);
   }
@@ -229,8 +235,10 @@ export class PumpwatchCore {
   }
 
   /** journal entry → the points that store it */
-  entryPoints(data: Buffer): IPoint[] {
-    const e = decodeEntry(data);
+  entryPoints(id: number, data: Buffer): IPoint[] {
+    const cached = this.unstored.get(id);
+    if (cached) this.unstored.delete(id);
+    const e = cached ?? decodeEntry(data);
     if (!e) return [];
     if (e.k === 'm') return [messagePoint(e.m, e.g)];
     if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
@@ -242,7 +250,9 @@ export class PumpwatchCore {
     const now = this.o.clock.now();
     const epoch = this.o.journalEpoch;
     const points: IPoint[] = [];
-    for (const rec of this.o.billing.takeChanged()) points.push(episodePoint(rec, epoch, journalId, this.stamps.next(now)));
+    // a record changed twice since the last checkpoint is stored once, in its latest form
+    const records = new Map(this.o.billing.takeChanged().map((r) => [r.id, r]));
+    for (const rec of records.values()) points.push(episodePoint(rec, epoch, journalId, this.stamps.next(now)));
     if (this.dirty.size === 0) return points;
     const alertsByKey = new Map<string, Alert[]>();
     for (const a of this.o.engine.openAlerts()) {

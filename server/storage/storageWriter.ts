@@ -20,7 +20,7 @@ export interface StorageWriterOptions {
   flushMs: number;
   checkpointMs: number;
   /** points for one journal entry; empty for entries that are not stored themselves */
-  entryPoints(data: Buffer): IPoint[];
+  entryPoints(id: number, data: Buffer): IPoint[];
   /** snapshot points covering every journal entry up to `journalId`; called synchronously */
   checkpointPoints(journalId: number): IPoint[];
 }
@@ -157,13 +157,15 @@ export class StorageWriter {
       this.lastCheckpointMs = this.o.clock.now();
     }
     for (;;) {
-      const batch = j.readAfter(this.readId, this.o.batchSize);
-      if (batch.length === 0) break;
-      const points: IPoint[] = [];
-      for (const e of batch) for (const p of this.o.entryPoints(e.data)) points.push(p);
-      await this.write(points);
-      this.readId = (batch[batch.length - 1] as { id: number }).id;
-      if (batch.length < this.o.batchSize) break;
+      // two batches in flight: InfluxDB answers one while the next is on the wire
+      const first = j.readAfter(this.readId, this.o.batchSize);
+      if (first.length === 0) break;
+      const lastOfFirst = (first[first.length - 1] as { id: number }).id;
+      const second = first.length < this.o.batchSize ? [] : j.readAfter(lastOfFirst, this.o.batchSize);
+      await Promise.all([first, second].filter((b) => b.length > 0).map((b) => this.write(this.pointsOf(b))));
+      const last = second.length > 0 ? second : first;
+      this.readId = (last[last.length - 1] as { id: number }).id;
+      if (last.length < this.o.batchSize) break;
     }
     while (this.derived.length > 0) {
       const chunk = this.derived.slice(0, this.o.batchSize);
@@ -182,6 +184,12 @@ export class StorageWriter {
       if (p.journalId > j.ackedId()) j.ack(p.journalId);
       this.pending = null;
     }
+  }
+
+  private pointsOf(batch: { id: number; data: Buffer }[]): IPoint[] {
+    const points: IPoint[] = [];
+    for (const e of batch) for (const p of this.o.entryPoints(e.id, e.data)) points.push(p);
+    return points;
   }
 
   private enqueueSilently(points: IPoint[]): void {

@@ -37,7 +37,7 @@ function setup(batchSize = 3) {
   let checkpoints = 0;
   const writer = new StorageWriter({
     store, journal, clock, log: pino({ level: 'silent' }), batchSize, flushMs: 50, checkpointMs: 1000,
-    entryPoints: (data) => [{ measurement: 'm', fields: { v: data.toString() } }],
+    entryPoints: (_id, data) => [{ measurement: 'm', fields: { v: data.toString() } }],
     checkpointPoints: (id) => {
       checkpoints++;
       return [{ measurement: 'snap', fields: { covers: id } }];

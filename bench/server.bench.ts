@@ -1,0 +1,201 @@
+/**
+ * Server figures, in one run on one Mosquitto and one influxd:
+ * - a bare mqtt.js QoS 1 subscriber draining a queued persistent session (the ceiling);
+ * - a detection-free relay (that subscriber writing points to InfluxDB in batches);
+ * - `npm run server` draining the same queue: validated, de-duplicated, journalled, detected, stored;
+ * - alarm sentence → WebSocket alert latency at a steady 1,000 msg/s;
+ * - resident memory with 10,000 pumps.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { encodeSentence } from '../protocol/encode.ts';
+import { parsePumpMessage, toPumpMessage } from '../protocol/payloads.ts';
+import type { Sentence } from '../protocol/sentence.ts';
+import { createInfluxStore } from '../server/storage/influxStore.ts';
+import { messagePoint } from '../server/storage/points.ts';
+import { startInfluxd } from '../test/helpers/influxd.ts';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { serverNodePid, startStack } from '../test/integration/server/serverStack.ts';
+import type { BenchRow } from './types.ts';
+
+const PUMPS = 10_000;
+const PER_PUMP = 4;
+const TOTAL = PUMPS * PER_PUMP;
+const TOKEN = 'integration-token-0123456789';
+
+const serial = (i: number): string => `BN-${String(i).padStart(6, '0')}`;
+const isoSec = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+function sentence(i: number, seq: number, timeMs: number, alarm = false): Sentence {
+  const pump = serial(i);
+  const time = isoSec(timeMs);
+  if (seq === 0) return { type: 'program', pump, seq, time, programId: `P${i}`, drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46 };
+  if (seq === 1) return { type: 'event', pump, seq, time, code: 'START', detail: `P${i}` };
+  return {
+    type: 'status', pump, seq, time, state: alarm ? 'ALARM' : 'RUN', rateMlH: 5, infusedMl: Math.min(230, seq * 0.08), vtbiMl: 230 - Math.min(230, seq * 0.08),
+    reservoirMl: 230 - Math.min(230, seq * 0.08), pressureMmHg: alarm ? 800 : 36, batteryPct: 90, alarms: alarm ? ['OCCL_DN'] : [],
+  };
+}
+
+function body(s: Sentence): string {
+  return JSON.stringify(toPumpMessage(s, encodeSentence(s), new Date()));
+}
+
+/** the fleet's first PER_PUMP sentences, pump-interleaved like a real fleet */
+function fleetBodies(startMs: number): { topic: string; body: string }[] {
+  const out: { topic: string; body: string }[] = [];
+  for (let seq = 0; seq < PER_PUMP; seq++) {
+    for (let i = 0; i < PUMPS; i++) out.push({ topic: `pumpwatch/bench-gw/pumps/${serial(i)}`, body: body(sentence(i, seq, startMs + seq * 1000)) });
+  }
+  return out;
+}
+
+async function queueFor(url: string, clientId: string, messages: { topic: string; body: string }[]): Promise<void> {
+  const sub = await mqtt.connectAsync(url, { clientId, clean: false });
+  await sub.subscribeAsync(['pumpwatch/+/pumps/+', 'pumpwatch/+/availability'], { qos: 1 });
+  await sub.endAsync();
+  const pub = await mqtt.connectAsync(url, { clientId: `${clientId}-pub` });
+  const window: Promise<unknown>[] = [];
+  for (const m of messages) {
+    window.push(pub.publishAsync(m.topic, m.body, { qos: 1 }));
+    if (window.length >= 500) await Promise.all(window.splice(0));
+  }
+  await Promise.all(window);
+  await pub.endAsync();
+}
+
+/** drains a queued session; `onMessage` may do work; resolves with msg/s */
+async function drain(url: string, clientId: string, n: number, onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
+  let got = 0;
+  let first = 0;
+  let finish: () => void = () => undefined;
+  const all = new Promise<void>((r) => { finish = r; });
+  const c = mqtt.connect(url, { clientId, clean: false });
+  c.on('message', (t, p) => {
+    if (got === 0) first = performance.now();
+    onMessage(t, p);
+    if (++got === n) finish();
+  });
+  await all;
+  await done();
+  const rate = n / ((performance.now() - first) / 1000);
+  await c.endAsync();
+  return rate;
+}
+
+async function metrics(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const out: Record<string, number> = {};
+  for (const l of text.split('\n')) if (l && !l.startsWith('#')) out[l.split(' ')[0] as string] = Number(l.split(' ')[1]);
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const t0 = Date.now() - PER_PUMP * 1000 - 5000;
+  const messages = fleetBodies(t0);
+
+  // 1 and 2: bare subscriber and detection-free relay on their own broker and influxd
+  const broker = await startMosquitto();
+  const influx = await startInfluxd();
+  let bare = NaN;
+  try {
+    await queueFor(broker.url, 'bench-bare', messages);
+    bare = await drain(broker.url, 'bench-bare', TOTAL, () => undefined);
+    rows.push({ area: 'server', metric: 'bare mqtt.js QoS 1 subscriber', value: bare, unit: 'msg/s' });
+    const store = createInfluxStore({ url: influx.urlFor('relay'), database: 'relay', retentionDays: 0 });
+    await store.ensureSchema();
+    let batch: ReturnType<typeof messagePoint>[] = [];
+    const writes: Promise<void>[] = [];
+    await queueFor(broker.url, 'bench-relay', messages);
+    const relay = await drain(broker.url, 'bench-relay', TOTAL, (topic, payload) => {
+      const v = parsePumpMessage(payload, topic.split('/')[3]);
+      if (v.ok) batch.push(messagePoint(v.message, 'bench-gw'));
+      if (batch.length >= 5000) {
+        writes.push(store.write(batch));
+        batch = [];
+      }
+    }, async () => {
+      writes.push(store.write(batch));
+      await Promise.all(writes);
+    });
+    rows.push({ area: 'server', metric: 'detection-free relay (subscriber → influx batches)', value: relay, unit: 'msg/s' });
+  } finally {
+    await broker.dispose();
+    await influx.dispose();
+  }
+
+  // 3, 4, 5: the real server process
+  const stack = await startStack();
+  try {
+    let server = await stack.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' });
+    await server.stop(); // the session exists now; the fleet's messages queue for it
+    await queueFor(stack.broker.url, 'pumpwatch-server', messages);
+    server = await stack.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' });
+    let first = 0;
+    for (;;) {
+      const m = await metrics(stack.port);
+      const accepted = m.pumpwatch_ingest_accepted_total ?? 0;
+      if (accepted > 0 && first === 0) first = performance.now();
+      if (accepted >= TOTAL && (m.pumpwatch_storage_backlog ?? 1) === 0) break;
+      await sleep(200);
+    }
+    const serverRate = TOTAL / ((performance.now() - first) / 1000);
+    rows.push({ area: 'server', metric: 'server ingest → stored (validate, dedupe, journal, detect, store)', value: serverRate, unit: 'msg/s', target: '>= 75% of bare', pass: serverRate >= 0.75 * bare });
+    rows.push({ area: 'server', metric: 'server rate / bare subscriber', value: (100 * serverRate) / bare, unit: '%', target: '>= 75', pass: serverRate >= 0.75 * bare });
+
+    // latency: 1,000 pumps at 1 sentence/s each; every 100 ms one of them reports OCCL_DN
+    const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { type: string; alert?: { pump: string; type: string; status: string } };
+      if (m.type === 'alert' && m.alert?.type === 'occlusion' && m.alert.status === 'active') {
+        const t = sentAt.get(m.alert.pump);
+        if (t !== undefined) {
+          latencies.push(performance.now() - t);
+          sentAt.delete(m.alert.pump);
+        }
+      }
+    });
+    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+    const pub = await mqtt.connectAsync(stack.broker.url, { clientId: 'bench-steady' });
+    const seqs = new Array<number>(1000).fill(PER_PUMP - 1);
+    const seconds = 12;
+    let alarmNo = 0;
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      const started = performance.now();
+      const now = Date.now();
+      for (let k = 0; k < 100; k++) {
+        const i = (tick % 10) * 100 + k;
+        // every 100 ms (after a warm-up second) a fresh pump starts a program; 500 ms later it reports OCCL_DN
+        let s: Sentence;
+        if (k === 0 && tick >= 10 && tick < seconds * 10 - 5) s = sentence(PUMPS + tick, 0, now);
+        else if (k === 1 && tick >= 10 && tick < seconds * 10 - 5) s = sentence(PUMPS + tick, 1, now);
+        else if (k === 2 && tick >= 10 && tick < seconds * 10 - 5) s = sentence(PUMPS + tick, 2, now);
+        else if (k === 3 && tick >= 15) {
+          s = sentence(PUMPS + tick - 5, 3, now, true);
+          sentAt.set(s.pump, performance.now());
+          alarmNo++;
+        } else s = sentence(i, (seqs[i] = (seqs[i] as number) + 1), now);
+        pub.publish(`pumpwatch/bench-gw/pumps/${s.pump}`, body(s), { qos: 1 });
+      }
+      await sleep(Math.max(0, 100 - (performance.now() - started)));
+    }
+    await sleep(1500);
+    await pub.endAsync();
+    ws.close();
+    const pid = serverNodePid(server);
+    const rss = pid ? Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 : NaN;
+    rows.push({ area: 'server', metric: `resident memory with ${PUMPS} pumps reporting`, value: rss, unit: 'MB', target: '< 300', pass: rss < 300 });
+    rows.push({ area: 'server', metric: `alarm → WebSocket latency p50 at 1,000 msg/s (${latencies.length}/${alarmNo} alerts)`, value: pct(latencies, 50), unit: 'ms' });
+    rows.push({ area: 'server', metric: 'alarm → WebSocket latency p99 at 1,000 msg/s', value: pct(latencies, 99), unit: 'ms', target: '< 100', pass: latencies.length === alarmNo && pct(latencies, 99) < 100 });
+  } finally {
+    await stack.dispose();
+  }
+  return rows;
+}
