@@ -41,6 +41,22 @@ export function startProcess(command: string, args: string[], opts: { env?: Node
   createInterface({ input: child.stdout }).on('line', onLine);
   createInterface({ input: child.stderr }).on('line', onLine);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** npm may exit before the node process under it has finished shutting down: wait for the whole group */
+  const groupGone = async (deadlineMs: number): Promise<boolean> => {
+    while (groupAlive()) {
+      if (Date.now() > deadlineMs) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  };
   const signalGroup = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-child.pid!, sig);
@@ -59,17 +75,21 @@ export function startProcess(command: string, args: string[], opts: { env?: Node
       });
     },
     async stop(timeoutMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      signalGroup('SIGTERM');
+      const deadline = Date.now() + timeoutMs;
+      if (child.exitCode === null && child.signalCode === null) signalGroup('SIGTERM');
       const t = setTimeout(() => signalGroup('SIGKILL'), timeoutMs);
       const code = await exited;
+      if (!(await groupGone(deadline))) {
+        signalGroup('SIGKILL');
+        await groupGone(Date.now() + 5000);
+      }
       clearTimeout(t);
       return code;
     },
     async kill9() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
       signalGroup('SIGKILL');
-      await once(child, 'exit').catch(() => undefined);
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit').catch(() => undefined);
+      await groupGone(Date.now() + 5000);
     },
   };
 }
