@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+
 /**
  * Server configuration from the environment (interfaces.md §2 plus the server's own settings),
  * validated once at start-up and frozen. A bad value throws ConfigError with one line.
@@ -49,6 +51,12 @@ export interface ServerConfig {
   /** recent identities remembered per pump for de-duplication */
   dedupeWindow: number;
   shard: Shard | null;
+  /** MQTT_SHARED_GROUP: pump topics through `$share/<group>/...` (MQTT 5 shared subscription) */
+  sharedGroup: string | null;
+  /** SERVER_INSTANCE_ID: names this instance on pumpwatch/_server/... (default hostname-port) */
+  instanceId: string;
+  /** CLUSTER_RELAY: publish and relay alert/pump changes between instances (auto = when SHARD or MQTT_SHARED_GROUP is set) */
+  clusterRelay: boolean;
   logLevel: string;
 }
 
@@ -105,6 +113,29 @@ function shard(env: Env): Shard | null {
   return { index, count };
 }
 
+function sharedGroup(env: Env, sharded: boolean): string | null {
+  const v = optional(env, 'MQTT_SHARED_GROUP');
+  if (v === null) return null;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new ConfigError(`MQTT_SHARED_GROUP must be 1-64 of A-Z a-z 0-9 _ -, got "${v}"`);
+  if (sharded) throw new ConfigError('SHARD and MQTT_SHARED_GROUP are two ways to split the pumps: set only one');
+  return v;
+}
+
+function instanceId(env: Env, port: number): string {
+  const fallback = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${port}`;
+  const v = str(env, 'SERVER_INSTANCE_ID', fallback);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new ConfigError(`SERVER_INSTANCE_ID must be 1-64 of A-Z a-z 0-9 _ . -, got "${v}"`);
+  return v;
+}
+
+function clusterRelay(env: Env, clustered: boolean): boolean {
+  const v = str(env, 'CLUSTER_RELAY', 'auto');
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  if (v === 'auto') return clustered;
+  throw new ConfigError(`CLUSTER_RELAY must be auto, on or off, got "${v}"`);
+}
+
 export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   const mqtt = url(env, 'MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:']);
   const influx = url(env, 'INFLUX_URL', 'http://127.0.0.1:8086/pumpwatch', ['http:', 'https:']);
@@ -112,7 +143,13 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(database)) throw new ConfigError(`INFLUX_URL must end with /<database> (letters, digits, _ or -), got "${influx.href}"`);
   const rule = str(env, 'SERVICE_DAY_RULE', 'calendar_day');
   if (rule !== 'calendar_day' && rule !== 'full_24h') throw new ConfigError(`SERVICE_DAY_RULE must be calendar_day or full_24h, got "${rule}"`);
-  const clientId = str(env, 'MQTT_CLIENT_ID', 'pumpwatch-server');
+  const port = int(env, 'PORT', 8080, 0, 65_535);
+  const shardSetting = shard(env);
+  const group = sharedGroup(env, shardSetting !== null);
+  const instance = instanceId(env, port);
+  const clustered = shardSetting !== null || group !== null;
+  // instances sharing one broker need their own persistent sessions
+  const clientId = str(env, 'MQTT_CLIENT_ID', clustered ? `pumpwatch-${instance}`.slice(0, 64) : 'pumpwatch-server');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clientId)) throw new ConfigError(`MQTT_CLIENT_ID must be 1-64 of A-Z a-z 0-9 _ . -, got "${clientId}"`);
   const tokens = (env.PUMPWATCH_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (tokens.some((t) => t.length < 16)) throw new ConfigError('PUMPWATCH_API_TOKENS: every token must be at least 16 characters');
@@ -129,7 +166,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     influxDatabase: database,
     influxRetentionDays: int(env, 'INFLUX_RETENTION_DAYS', 0, 0, 36_500),
     host,
-    port: int(env, 'PORT', 8080, 0, 65_535),
+    port,
     apiTokens: tokens,
     usersFile: str(env, 'PUMPWATCH_USERS_FILE', './.data/users.json'),
     journalDir: str(env, 'PUMPWATCH_JOURNAL_DIR', './.data/server-journal'),
@@ -145,7 +182,10 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     writeFlushMs: int(env, 'INFLUX_FLUSH_MS', 250, 10, 60_000),
     checkpointMs: int(env, 'CHECKPOINT_MS', 15_000, 100, 600_000),
     dedupeWindow: int(env, 'DEDUPE_WINDOW', 1024, 16, 65_536),
-    shard: shard(env),
+    shard: shardSetting,
+    sharedGroup: group,
+    instanceId: instance,
+    clusterRelay: clusterRelay(env, clustered),
     logLevel,
   };
   return Object.freeze({ ...config, apiTokens: Object.freeze([...tokens]) as string[], shard: config.shard ? Object.freeze(config.shard) : null });
