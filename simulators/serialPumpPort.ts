@@ -25,6 +25,7 @@ export class SerialPumpPort {
   private pending = '';
   private readonly lineEnd: string;
   private undrainedBytes = 0;
+  private writeChain: Promise<void> = Promise.resolve();
   /** ?HIST requests answered, for tests */
   histRequests: number[] = [];
 
@@ -61,7 +62,15 @@ export class SerialPumpPort {
   }
 
   /** Arbitrary bytes on the wire (noise, truncated lines); not kept in history. */
-  async writeRaw(data: string | Buffer): Promise<void> {
+  writeRaw(data: string | Buffer): Promise<void> {
+    // one writer at a time (scenario and ?HIST replays interleave by whole lines), so the
+    // pacing below bounds what the pty holds
+    const next = this.writeChain.then(() => this.writeNow(data));
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(data: string | Buffer): Promise<void> {
     const port = this.port;
     if (!port?.isOpen) return;
     this.undrainedBytes += data.length;
