@@ -88,7 +88,7 @@ export function gatewayNodePid(proc: RunningProcess): number | null {
     const pid = stack.pop() as number;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('gateway/main.ts') && !cmd.includes('tsx/dist/cli')) found.push(pid);
+      if (/gateway\/main\.(ts|mjs)/.test(cmd) && !cmd.includes('tsx/dist/cli') && !cmd.includes('bundle.mjs')) found.push(pid);
     } catch {
       /* gone */
     }
