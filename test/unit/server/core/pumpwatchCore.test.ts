@@ -141,6 +141,20 @@ describe('PumpwatchCore checkpoints and replay', () => {
     assert.equal(core.checkpointPoints(2).length, 0, 'nothing changed since');
   });
 
+  test('a sliced checkpoint lets ingest run between slices; each snapshot names the entry it covers', () => {
+    const { core } = setup();
+    for (let i = 0; i < 5; i++) core.accept(topic(`CS7-00000${i}`), body(status(1, '2026-11-24T09:00:01Z', [], `CS7-00000${i}`)));
+    const slices = core.checkpointSlices(5, 2);
+    assert.deepEqual(slices.next().value, [], 'no billing record changed');
+    const first = slices.next().value as IPoint[];
+    assert.deepEqual(first.map((p) => Number(p.fields?.journalId)), [5, 5]);
+    core.accept(topic('CS7-000004'), body(status(2, '2026-11-24T09:00:02Z', [], 'CS7-000004'))); // arrives mid-checkpoint
+    const rest = [...slices].flat();
+    assert.equal(rest.length, 3);
+    assert.deepEqual(rest.map((p) => Number(p.fields?.journalId)), [6, 6, 6], 'later slices cover what arrived meanwhile');
+    assert.deepEqual(core.checkpointPoints(6).map((p) => p.tags?.pump), ['CS7-000004'], 'changed again: in the next checkpoint');
+  });
+
   test('replay after a crash skips entries the restored state already covers and applies the rest', () => {
     const first = setup();
     for (let seq = 1; seq <= 4; seq++) first.core.accept(topic(), body(status(seq, `2026-11-24T09:00:0${seq}Z`)));
