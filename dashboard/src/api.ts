@@ -73,6 +73,16 @@ export async function logout(): Promise<void> {
   }
 }
 
+/** True when the server answers /api/health within `timeoutMs` (degraded still counts: it is there). */
+export async function serverReachable(timeoutMs = 5000): Promise<boolean> {
+  try {
+    const res = await fetch('/api/health', { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+    return res.status < 500 || res.status === 503;
+  } catch {
+    return false;
+  }
+}
+
 export function acknowledgeAlert(id: string): Promise<Alert> {
   return request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/ack`);
 }

@@ -16,6 +16,15 @@ export interface LiveOptions {
   stillAuthorised(): Promise<boolean>;
   /** the session is gone: retrying stopped, the page must ask to log in again */
   onUnauthorised(): void;
+  /**
+   * Resolves true when the server answers. A socket can look open for minutes after the network
+   * died (no FIN arrives); while live this is asked every `probeMs`, and a failure counts as lost.
+   */
+  probe(): Promise<boolean>;
+  /** ms; default 15000 */
+  probeMs?: number;
+  /** ms from opening the socket to its snapshot before the attempt counts as failed; default 10000 */
+  connectTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -25,6 +34,8 @@ export class LiveConnection {
   private attempt = 0;
   private lostSinceMs: number | null = null;
   private stopped = true;
+  private probeTimer: ReturnType<typeof setInterval> | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** messages that failed validation, shown nowhere but counted for diagnosis */
   dropped = 0;
   private readonly now: () => number;
@@ -38,12 +49,16 @@ export class LiveConnection {
     this.stopped = false;
     this.opts.onStatus({ state: 'connecting', sinceMs: this.now() });
     this.connect();
+    this.probeTimer = setInterval(() => { void this.checkAlive(); }, this.opts.probeMs ?? 15_000);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    this.clearConnectTimer();
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -56,6 +71,8 @@ export class LiveConnection {
     const ws = new WebSocket(this.opts.url);
     this.ws = ws;
     let gotSnapshot = false;
+    // a handshake or snapshot that never comes (half-dead network, stuck proxy) must not wait forever
+    this.connectTimer = setTimeout(() => { this.connectTimer = null; if (!gotSnapshot) this.lost(ws); }, this.opts.connectTimeoutMs ?? 10_000);
     ws.onmessage = (ev: MessageEvent) => {
       const msg = typeof ev.data === 'string' ? parseServerMessage(ev.data) : null;
       if (!msg) {
@@ -65,6 +82,7 @@ export class LiveConnection {
       if (msg.type === 'snapshot' && !gotSnapshot) {
         // live again only once the screen has been resynchronised from the snapshot
         gotSnapshot = true;
+        this.clearConnectTimer();
         this.attempt = 0;
         this.lostSinceMs = null;
         this.opts.onMessage(msg);
@@ -73,13 +91,31 @@ export class LiveConnection {
       }
       this.opts.onMessage(msg);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.lostSinceMs ??= this.now();
-      void this.retry();
-    };
+    ws.onclose = () => this.lost(ws);
     ws.onerror = () => undefined; // onclose follows
+  }
+
+  /** The socket is gone (closed, or silently dead): say so at once and start reconnecting. */
+  private lost(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.clearConnectTimer();
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+    this.lostSinceMs ??= this.now();
+    void this.retry();
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  private async checkAlive(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const ok = await this.opts.probe().catch(() => false);
+    if (!ok && this.ws === ws && !this.stopped) this.lost(ws);
   }
 
   private async retry(): Promise<void> {

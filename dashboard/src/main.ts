@@ -3,7 +3,7 @@ import './styles.css';
 import type { ServerMessage } from '../../protocol/api.ts';
 import { AlertsPanel } from './alerts.ts';
 import { Announcer, alertSentence } from './announce.ts';
-import { acknowledgeAlert, fetchMe, logout, onSessionLost, type Me } from './api.ts';
+import { acknowledgeAlert, fetchMe, logout, onSessionLost, serverReachable, type Me } from './api.ts';
 import { BillingView } from './billing.ts';
 import { Board } from './board.ts';
 import { el, setText } from './element.ts';
@@ -95,6 +95,7 @@ function startSession(me: Me): void {
     onStatus: setBanner,
     stillAuthorised: async () => (await fetchMe()) !== null,
     onUnauthorised: () => showLogin(SESSION_ENDED),
+    probe: () => serverReachable(),
   }) : null;
 
   const soundButton = el('button', { type: 'button', class: 'sound' });

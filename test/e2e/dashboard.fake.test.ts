@@ -173,6 +173,21 @@ describe('dashboard against the fake server', () => {
     await page.locator('[data-pump="CS7-004500"] a.pump-name', { hasText: 'Changed while offline' }).waitFor({ timeout: 2000 });
   });
 
+  test('a connection that dies silently (socket open, nothing gets through) is found by the health probe', async () => {
+    const page = await loggedIn('nurse', 'nurse-pass');
+    await page.locator('.board-body .board-row').first().waitFor();
+    await page.locator('#stale-banner').waitFor({ state: 'hidden' });
+    server.frozen = true;
+    try {
+      // probe every 15 s with a 5 s timeout
+      await page.locator('#stale-banner').waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await page.locator('#stale-banner').innerText(), /Live updates lost since/);
+    } finally {
+      server.frozen = false;
+    }
+    await page.locator('#stale-banner').waitFor({ state: 'hidden', timeout: 20_000 });
+  });
+
   test('pump detail: program, four charts, timeline with the alarm', async () => {
     const page = await loggedIn('nurse', 'nurse-pass');
     await page.locator('.board-body .board-row').first().waitFor();

@@ -68,6 +68,7 @@ export class FakeServer {
     const server = createServer((req, res) => { this.handle(req, res).catch(() => this.send(res, 500, { error: 'internal' })); });
     const wss = new WebSocketServer({ noServer: true });
     server.on('upgrade', (req, socket, head) => {
+      if (this.frozen) return; // the handshake never completes
       const s = this.session(req);
       if (req.url !== '/ws' || !s || s.role === 'billing') {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
@@ -102,6 +103,9 @@ export class FakeServer {
     }
   }
 
+  /** true: the network to the page is "dead": sockets stay open but nothing gets through, HTTP hangs */
+  frozen = false;
+
   /** Forgets every login, as a restarted server with in-memory sessions does. */
   dropSessions(): void {
     this.sessions.clear();
@@ -113,6 +117,7 @@ export class FakeServer {
   }
 
   broadcast(msg: ServerMessage): void {
+    if (this.frozen) return;
     const text = JSON.stringify(msg);
     for (const ws of this.clients) ws.send(text);
   }
@@ -151,8 +156,10 @@ export class FakeServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
+    if (this.frozen) return; // never answered, like packets into a dead Wi-Fi
     if (!path.startsWith('/api/')) return this.serveStatic(path, res);
     const method = req.method ?? 'GET';
+    if (path === '/api/health') return this.send(res, 200, { status: 'ok', mqtt: 'up', influx: 'up' });
     if (path === '/api/session' && method === 'POST') {
       const b = (await this.body(req)) as { username?: unknown; password?: unknown } | null;
       const u = typeof b?.username === 'string' ? this.users[b.username] : undefined;
