@@ -41,7 +41,7 @@ export interface CoreOptions {
 }
 
 /** entries kept parsed in memory between journal append and storage (beyond it, read back from disk) */
-const MAX_UNSTORED_CACHE = 50_000;
+const MAX_UNSTORED_CACHE = 10_000;
 
 /** Skip markers from a restore: journal entries up to id are already inside the restored state. */
 interface Covered { epoch: string; id: number }
@@ -245,35 +245,51 @@ export class PumpwatchCore {
     return [];
   }
 
-  /** snapshots of everything changed since the last checkpoint, covering journal entry `journalId` */
-  checkpointPoints(journalId: number): IPoint[] {
-    const now = this.o.clock.now();
+  /**
+   * A checkpoint in slices: first the billing records (state at `journalId`), then snapshots of
+   * the pumps that changed, a few hundred per slice so ingest keeps running in between. Each
+   * snapshot carries the journal entry it covers at the moment it is taken.
+   */
+  *checkpointSlices(journalId: number, sliceSize = 500): Generator<IPoint[]> {
     const epoch = this.o.journalEpoch;
-    const points: IPoint[] = [];
     // a record changed twice since the last checkpoint is stored once, in its latest form
     const records = new Map(this.o.billing.takeChanged().map((r) => [r.id, r]));
-    for (const rec of records.values()) points.push(episodePoint(rec, epoch, journalId, this.stamps.next(now)));
-    if (this.dirty.size === 0) return points;
+    const now = this.o.clock.now();
+    yield [...records.values()].map((rec) => episodePoint(rec, epoch, journalId, this.stamps.next(now)));
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    for (let i = 0; i < keys.length; i += sliceSize) yield this.snapshotPoints(keys.slice(i, i + sliceSize));
+  }
+
+  /** everything of a checkpoint at once (tests, shutdown) */
+  checkpointPoints(journalId: number): IPoint[] {
+    return [...this.checkpointSlices(journalId, Number.MAX_SAFE_INTEGER)].flat();
+  }
+
+  private snapshotPoints(keys: string[]): IPoint[] {
+    const covered = this.o.journal.lastId();
+    const now = this.o.clock.now();
+    const wanted = new Set(keys);
     const alertsByKey = new Map<string, Alert[]>();
     for (const a of this.o.engine.openAlerts()) {
       const key = a.pump || `@${a.gateway}`;
-      if (!this.dirty.has(key)) continue;
+      if (!wanted.has(key)) continue;
       const list = alertsByKey.get(key);
       if (list) list.push(a);
       else alertsByKey.set(key, [a]);
     }
     const keep = this.o.dedupeSnapshot ?? 256;
-    for (const key of this.dirty) {
+    const points: IPoint[] = [];
+    for (const key of keys) {
       const isGateway = key.startsWith('@');
       points.push(pumpStatePoint(key, {
         gateway: isGateway ? key.slice(1) : this.gatewayOf.get(key) ?? '',
         engine: isGateway ? null : this.o.engine.exportPump(key) ?? null,
         alerts: alertsByKey.get(key) ?? [],
         dedupe: encodeIdentities(this.dedupe.export(key).slice(-keep)),
-        journalEpoch: epoch, journalId,
+        journalEpoch: this.o.journalEpoch, journalId: covered,
       }, this.stamps.next(now)));
     }
-    this.dirty.clear();
     return points;
   }
 

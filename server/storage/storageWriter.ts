@@ -21,11 +21,16 @@ export interface StorageWriterOptions {
   checkpointMs: number;
   /** points for one journal entry; empty for entries that are not stored themselves */
   entryPoints(id: number, data: Buffer): IPoint[];
-  /** snapshot points covering every journal entry up to `journalId`; called synchronously */
-  checkpointPoints(journalId: number): IPoint[];
+  /**
+   * Checkpoint points in slices: together they cover every journal entry up to `journalId`
+   * (each snapshot may cover more); the writer yields to ingest between slices.
+   */
+  checkpoint(journalId: number): Iterator<IPoint[]>;
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** derived points (snapshots, alerts, audit) per write */
+const DERIVED_CHUNK = 1000;
 /** how often an idle writer checks that InfluxDB is still there, ms */
 const PING_EVERY_MS = 2_000;
 
@@ -152,7 +157,12 @@ export class StorageWriter {
     const writtenBefore = this.writtenPoints;
     if (this.pending === null && this.o.clock.now() - this.lastCheckpointMs >= this.o.checkpointMs) {
       const journalId = j.lastId();
-      this.enqueueSilently(this.o.checkpointPoints(journalId));
+      const slices = this.o.checkpoint(journalId);
+      for (let r = slices.next(); !r.done; r = slices.next()) {
+        this.enqueueSilently(r.value);
+        if (this.derived.length >= DERIVED_CHUNK) await this.writeDerived(); // keeps memory flat
+        else await new Promise((resolve) => setImmediate(resolve)); // let ingest run between slices
+      }
       this.pending = { journalId, derivedMark: this.derivedEnqueued };
       this.lastCheckpointMs = this.o.clock.now();
     }
@@ -167,12 +177,7 @@ export class StorageWriter {
       this.readId = (last[last.length - 1] as { id: number }).id;
       if (last.length < this.o.batchSize) break;
     }
-    while (this.derived.length > 0) {
-      const chunk = this.derived.slice(0, this.o.batchSize);
-      await this.write(chunk);
-      this.derived.splice(0, chunk.length);
-      this.derivedWritten += chunk.length;
-    }
+    await this.writeDerived();
     if (this.writtenPoints === writtenBefore && this.o.clock.now() - this.lastPingMs >= PING_EVERY_MS) {
       this.lastPingMs = this.o.clock.now();
       if (!(await this.o.store.ping().catch(() => false))) throw new Error('InfluxDB does not answer /ping');
@@ -183,6 +188,16 @@ export class StorageWriter {
     if (p && this.readId >= p.journalId && this.derivedWritten >= p.derivedMark) {
       if (p.journalId > j.ackedId()) j.ack(p.journalId);
       this.pending = null;
+    }
+  }
+
+  private async writeDerived(): Promise<void> {
+    while (this.derived.length > 0) {
+      // snapshots are large: smaller writes keep each serialisation short
+      const chunk = this.derived.slice(0, Math.min(this.o.batchSize, DERIVED_CHUNK));
+      await this.write(chunk);
+      this.derived.splice(0, chunk.length);
+      this.derivedWritten += chunk.length;
     }
   }
 
