@@ -85,6 +85,18 @@ export class MqttIngest {
     callback();
   }
 
+  /**
+   * Publishes on this ingest's own connection, QoS 1 (instance-to-instance messages: a broker
+   * account is one connection when the broker uses the username as client id). Queued by mqtt.js
+   * while reconnecting; dropped once stopped.
+   */
+  publish(topic: string, payload: string, retain: boolean): void {
+    if (!this.client || this.stopping) return;
+    this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      if (err) this.o.log.warn({ topic, err: err.message }, 'MQTT publish failed');
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
