@@ -1,0 +1,150 @@
+/**
+ * Scale-out wiring of one instance (docs/scaling.md): which pump topics it subscribes to (all,
+ * SHARD-filtered, or an MQTT 5 shared subscription), the on-demand handover in front of the core,
+ * and the relay that gives every instance the whole fleet's view.
+ */
+import type { Logger } from 'pino';
+import { topics } from '../../protocol/topics.ts';
+import type { Clock } from '../clock.ts';
+import type { ServerConfig } from '../config.ts';
+import type { PumpwatchCore } from '../core/pumpwatchCore.ts';
+import type { ApiBackend } from '../http/backend.ts';
+import { ownsPump } from '../ingest/shard.ts';
+import { clusterBackend } from './clusterBackend.ts';
+import { CLUSTER_FILTER, CLUSTER_ROOT } from './clusterMessages.ts';
+import { ClusterRelay } from './clusterRelay.ts';
+import { PumpHandover } from './pumpHandover.ts';
+
+export interface ClusterOptions {
+  config: Readonly<ServerConfig>;
+  core: PumpwatchCore;
+  journalEpoch: string;
+  clock: Clock;
+  log: Logger;
+  /** publishes on the ingest's broker connection (one broker account per instance) */
+  publish(topic: string, payload: string, retain: boolean): void;
+  /** forgets a pump and reloads it from storage */
+  rebuild(serial: string): Promise<unknown>;
+}
+
+/** a pump silent this long under a shared subscription may have been judged elsewhere since */
+export function staleAfterMs(checkpointMs: number): number {
+  return Math.max(60_000, 4 * checkpointMs);
+}
+
+export class Cluster {
+  readonly relay: ClusterRelay | null;
+  readonly handover: PumpHandover | null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly o: ClusterOptions) {
+    const c = o.config;
+    const log = o.log.child({ component: 'cluster' });
+    const clustered = c.shard !== null || c.sharedGroup !== null;
+    this.handover = clustered
+      ? new PumpHandover({
+        clock: o.clock, log,
+        staleAfterMs: c.sharedGroup !== null ? staleAfterMs(c.checkpointMs) : null,
+        owns: (serial) => ownsPump(c.shard, serial),
+        rebuild: async (serial) => {
+          await o.rebuild(serial);
+        },
+        accept: (topic, payload) => o.core.accept(topic, payload),
+        forget: (serial) => o.core.forgetPump(serial),
+      })
+      : null;
+    this.relay = c.clusterRelay
+      ? new ClusterRelay({
+        instanceId: c.instanceId, publish: o.publish, log,
+        onAckCommand: (id, by) => {
+          const a = o.core.engine.alert(id);
+          if (a && !a.acknowledged) o.core.acknowledge(id, by);
+        },
+        onRemotePump: (serial, instance) => this.handover?.releasedTo(serial, instance),
+      })
+      : null;
+  }
+
+  /** what the ingest subscribes to */
+  subscriptions(): string[] {
+    const g = this.o.config.sharedGroup;
+    const list = [g !== null ? `$share/${g}/${topics.allPumps}` : topics.allPumps, topics.allAvailability];
+    if (this.relay) list.push(CLUSTER_FILTER);
+    return list;
+  }
+
+  /** every MQTT message: instance-to-instance traffic to the relay, pump traffic through the handover */
+  accept(topic: string, payload: Buffer): void {
+    if (topic.startsWith(`${CLUSTER_ROOT}/`)) {
+      if (this.relay) this.relay.handle(topic, payload);
+      return;
+    }
+    if (this.handover) this.handover.accept(topic, payload);
+    else this.o.core.accept(topic, payload);
+  }
+
+  /**
+   * After the start-up restore: keep the pumps this instance holds (its SHARD; under a shared
+   * subscription, those last checkpointed from its own journal) and forget the others, so it never
+   * raises signal_lost for a pump another instance is watching.
+   */
+  afterRestore(complete: boolean): { kept: number; forgotten: number } {
+    const { core, config: c } = this.o;
+    const serials = new Set<string>([...core.engine.pumps().map((p) => p.pump), ...core.engineCovered.keys(), ...core.billingCovered.keys()]);
+    const kept: string[] = [];
+    let forgotten = 0;
+    for (const s of serials) {
+      if (s.startsWith('@')) continue;
+      const keep = c.sharedGroup !== null ? core.engineCovered.get(s)?.epoch === this.o.journalEpoch : ownsPump(c.shard, s);
+      if (keep) kept.push(s);
+      else {
+        core.forgetPump(s);
+        forgotten++;
+      }
+    }
+    this.handover?.startedWith(kept, complete);
+    return { kept: kept.length, forgotten };
+  }
+
+  /** the backend the HTTP layer serves: the whole fleet when the relay is on */
+  wrapBackend(base: ApiBackend): ApiBackend {
+    const relay = this.relay;
+    if (!relay) return base;
+    return clusterBackend(base, relay, {
+      now: () => this.o.clock.now(),
+      isLocalAlert: (id) => this.o.core.engine.alert(id) !== undefined,
+      metricsLines: () => this.metricsLines(),
+    });
+  }
+
+  private metricsLines(): string {
+    const r = this.relay;
+    const h = this.handover;
+    const lines = [
+      `pumpwatch_cluster_published_total ${r?.published ?? 0}`,
+      `pumpwatch_cluster_relayed_total ${r?.relayed ?? 0}`,
+      `pumpwatch_cluster_remote_pumps ${r?.remotePumpViews().length ?? 0}`,
+      `pumpwatch_cluster_remote_open_alerts ${r?.openRemoteAlerts().length ?? 0}`,
+      `pumpwatch_cluster_rebuilds_total ${h?.rebuilds ?? 0}`,
+      `pumpwatch_cluster_rebuild_failures_total ${h?.rebuildFailures ?? 0}`,
+      `pumpwatch_cluster_loading_pumps ${h?.loadingPumps ?? 0}`,
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  start(): void {
+    const relay = this.relay;
+    if (!relay) return;
+    relay.start();
+    this.unsubscribe = this.o.core.subscribe((changes) => relay.publishLocal(changes));
+  }
+
+  /** after the ingest stopped: finishes rebuilds under way, publishes what is pending */
+  async stop(): Promise<void> {
+    await this.handover?.stop();
+    this.o.core.flushChanges();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.relay?.stop();
+  }
+}

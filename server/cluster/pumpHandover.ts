@@ -1,0 +1,125 @@
+/**
+ * Handover: a pump this instance does not hold (new to it, or silent here long enough that another
+ * instance may have judged it since) is rebuilt from storage BEFORE its next sentence is judged.
+ * Its messages wait in a per-pump queue while it loads, and go on in arrival order; other pumps
+ * are not held up. Static SHARD ownership keeps a pump held for good; shared subscriptions let a
+ * pump move, so there a pump is re-read after `staleAfterMs` of silence or when another instance
+ * announces it.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+
+export interface HandoverOptions {
+  clock: Clock;
+  /** shared mode: a pump silent this long here is rebuilt before use; null = static ownership */
+  staleAfterMs: number | null;
+  /** false for pumps of another SHARD (the core counts and drops them) */
+  owns(serial: string): boolean;
+  /** forgets the pump and reloads it from storage */
+  rebuild(serial: string): Promise<void>;
+  /** the core: validates, de-duplicates, journals and judges one message synchronously */
+  accept(topic: string, payload: Buffer): void;
+  /** drops a pump from the core */
+  forget(serial: string): void;
+  log: Pick<Logger, 'warn' | 'info'>;
+  /** messages one loading pump may queue; beyond it the oldest waiting is dropped and counted */
+  maxQueued?: number;
+}
+
+interface Queued { topic: string; payload: Buffer }
+
+/** `pumpwatch/<gateway>/pumps/<serial>` → serial; null for any other topic */
+export function pumpSerialOfTopic(topic: string): string | null {
+  const parts = topic.split('/');
+  return parts.length === 4 && parts[2] === 'pumps' && parts[3] !== '' ? (parts[3] as string) : null;
+}
+
+export class PumpHandover {
+  rebuilds = 0;
+  rebuildFailures = 0;
+  queuedDropped = 0;
+  /** pump → server ms of its last message here */
+  private readonly held = new Map<string, number>();
+  private readonly loading = new Map<string, Queued[]>();
+  /** static mode after a complete start-up restore: pumps not held are new, nothing to read */
+  private trustHeld = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly o: HandoverOptions) {}
+
+  /** the pumps the start-up restore kept; `complete` = storage answered */
+  startedWith(serials: Iterable<string>, complete: boolean): void {
+    const now = this.o.clock.now();
+    for (const s of serials) this.held.set(s, now);
+    this.trustHeld = complete && this.o.staleAfterMs === null;
+  }
+
+  get loadingPumps(): number {
+    return this.loading.size;
+  }
+
+  get heldPumps(): number {
+    return this.held.size;
+  }
+
+  accept(topic: string, payload: Buffer): void {
+    const serial = pumpSerialOfTopic(topic);
+    if (serial === null || !this.o.owns(serial)) {
+      this.o.accept(topic, payload);
+      return;
+    }
+    const queue = this.loading.get(serial);
+    if (queue) {
+      if (queue.length >= (this.o.maxQueued ?? 10_000)) {
+        queue.shift();
+        this.queuedDropped++;
+      }
+      queue.push({ topic, payload });
+      return;
+    }
+    const now = this.o.clock.now();
+    if (this.needsRebuild(serial, now)) {
+      this.loading.set(serial, [{ topic, payload }]);
+      const p = this.load(serial);
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
+      return;
+    }
+    this.held.set(serial, now);
+    this.o.accept(topic, payload);
+  }
+
+  private needsRebuild(serial: string, now: number): boolean {
+    const last = this.held.get(serial);
+    if (last === undefined) return !this.trustHeld;
+    return this.o.staleAfterMs !== null && now - last > this.o.staleAfterMs;
+  }
+
+  private async load(serial: string): Promise<void> {
+    try {
+      await this.o.rebuild(serial);
+      this.rebuilds++;
+    } catch (err) {
+      // storage unreachable: judging with what we have beats holding a pump's alarms back
+      this.rebuildFailures++;
+      this.o.log.warn({ pump: serial, err: (err as Error).message }, 'pump rebuild from storage failed; continuing without stored state');
+    }
+    const queue = this.loading.get(serial) ?? [];
+    this.loading.delete(serial);
+    this.held.set(serial, this.o.clock.now());
+    for (const q of queue) this.o.accept(q.topic, q.payload);
+  }
+
+  /** another instance announced the pump (shared mode): it is theirs now, stop watching it here */
+  releasedTo(serial: string, instance: string): void {
+    if (this.o.staleAfterMs === null || !this.held.has(serial) || this.loading.has(serial)) return;
+    this.held.delete(serial);
+    this.o.forget(serial);
+    this.o.log.info({ pump: serial, to: instance }, 'pump handed over to another instance');
+  }
+
+  /** lets the rebuilds under way finish and hand their queued messages to the core */
+  async stop(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+}
