@@ -53,7 +53,7 @@ describe('simulated fleet straight to a real Mosquitto', () => {
       assert.ok(fast.ratePerS > 2000);
       // a duration bound stops it by itself
       const timed = await runFleet({ mqttUrl: broker.url, pumps: 5, durationS: 1, ratePerS: 500 });
-      assert.ok(timed.acked >= 400 && timed.acked <= 520, `${timed.acked}`);
+      assert.ok(timed.acked >= 250 && timed.acked <= 520, `${timed.acked} in ${timed.elapsedMs} ms`);
     } finally {
       await sub.endAsync();
       await broker.dispose();
