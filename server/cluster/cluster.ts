@@ -55,7 +55,7 @@ export class Cluster {
       : null;
     this.relay = c.clusterRelay
       ? new ClusterRelay({
-        instanceId: c.instanceId, publish: o.publish, log,
+        instanceId: c.instanceId, publish: (topic, payload, retain) => o.publish(topic, payload, retain), log,
         onAckCommand: (id, by) => {
           const a = o.core.engine.alert(id);
           if (a && !a.acknowledged) o.core.acknowledge(id, by);
