@@ -4,8 +4,8 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { topics } from '../protocol/topics.ts';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
+import { Cluster } from './cluster/cluster.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { createApiBackend } from './core/apiBackend.ts';
@@ -54,6 +54,8 @@ export interface PumpwatchServer {
   stop(): Promise<void>;
   /** scale-out handover: reload one pump from storage before judging its next sentence */
   rebuildPump(serial: string): Promise<RestoreReport>;
+  /** SHARD / shared-subscription wiring and the relay between instances */
+  cluster: Cluster;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
@@ -74,8 +76,9 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     continuityToleranceMin: c.continuityToleranceMin, serviceDayRule: c.serviceDayRule, timeZone: c.billingTimeZone,
   });
   let writer: StorageWriter | null = null;
+  const journalEpoch = journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test');
   const core = new PumpwatchCore({
-    engine, billing: tracker, journal, journalEpoch: journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test'),
+    engine, billing: tracker, journal, journalEpoch,
     clock, log: log.child({ component: 'ingest' }), shard: c.shard, dedupeWindow: c.dedupeWindow,
     store: (points) => writer?.enqueue(points),
     journalled: () => writer?.notify(),
@@ -87,29 +90,41 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     checkpointPoints: (id) => core.checkpointPoints(id),
   });
   const storageWriter = writer;
+  const slog = log.child({ component: 'server' });
+  const rebuildPump = (serial: string): Promise<RestoreReport> => {
+    core.forgetPump(serial);
+    return restoreFromStorage(core, store, clock.now(), slog, serial);
+  };
+  let mqttIngest: MqttIngest | null = null;
+  const cluster = new Cluster({
+    config: c, core, journalEpoch, clock, log,
+    publish: (topic, payload, retain) => mqttIngest?.publish(topic, payload, retain),
+    rebuild: rebuildPump,
+  });
   const ingest = new MqttIngest({
     url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,
-    subscriptions: [topics.allPumps, topics.allAvailability],
+    subscriptions: cluster.subscriptions(),
     log: log.child({ component: 'mqtt' }),
-    accept: (topic, payload) => core.accept(topic, payload),
+    accept: (topic, payload) => cluster.accept(topic, payload),
     blocked: () => core.blocked(),
   });
+  mqttIngest = ingest;
   let http: HttpLayer | null = null;
-  const backend = createApiBackend({
+  const backend = cluster.wrapBackend(createApiBackend({
     core, store, writer: storageWriter, clock,
     mqttUp: () => ingest.up,
     heldBack: () => ingest.heldBack,
     journalBytes: () => journal.pendingBytes(),
     wsClients: () => http?.wsClients() ?? 0,
-  });
+  }));
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) });
   http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), ...(deps.http ?? {}),
   });
   let ticker: NodeJS.Timeout | null = null;
-  const slog = log.child({ component: 'server' });
 
-  async function restore(): Promise<void> {
+  /** true when storage answered */
+  async function restore(): Promise<boolean> {
     const deadline = Date.now() + (deps.restoreWaitMs ?? 30_000);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -117,11 +132,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
         storageWriter.markUp();
         const report = await restoreFromStorage(core, store, clock.now(), slog);
         slog.info({ ...report }, 'state rebuilt from storage');
-        return;
+        return true;
       } catch (err) {
         if (Date.now() > deadline) {
           slog.error({ err: (err as Error).message }, 'InfluxDB unreachable: starting without stored state (alerts may repeat once)');
-          return;
+          return false;
         }
         if (attempt === 1) slog.warn({ err: (err as Error).message }, 'InfluxDB unreachable at start-up; waiting to rebuild state');
         await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
@@ -130,10 +145,10 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, core, backend, writer: storageWriter, ingest, journal,
+    app, core, backend, writer: storageWriter, ingest, journal, cluster, rebuildPump,
     async start() {
       await journal.open();
-      await restore();
+      const restored = await restore();
       let replayed = 0;
       for (let after = journal.ackedId(); ;) {
         const chunk = journal.readAfter(after, 10_000);
@@ -142,6 +157,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
         after = (chunk[chunk.length - 1] as { id: number }).id;
       }
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
+      if (c.shard !== null || c.sharedGroup !== null) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, instance: c.instanceId }, 'pumps of this instance kept');
+      cluster.start();
       core.tick();
       storageWriter.start();
       ticker = setInterval(() => core.tick(), 1000);
@@ -151,6 +168,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       if (ticker) clearInterval(ticker);
       ticker = null;
       await ingest.stop();
+      await cluster.stop();
       core.flushChanges();
       await http?.stop();
       await storageWriter.stop();
@@ -158,10 +176,6 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       await journal.close();
       store.close();
       await app.close();
-    },
-    async rebuildPump(serial) {
-      core.forgetPump(serial);
-      return restoreFromStorage(core, store, clock.now(), slog, serial);
     },
   };
 }

@@ -95,7 +95,9 @@ export class Cluster {
     let forgotten = 0;
     for (const s of serials) {
       if (s.startsWith('@')) continue;
-      const keep = c.sharedGroup !== null ? core.engineCovered.get(s)?.epoch === this.o.journalEpoch : ownsPump(c.shard, s);
+      // shared: checkpointed from this instance's journal, or known only from its journal
+      const epoch = core.engineCovered.get(s)?.epoch;
+      const keep = c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
       if (keep) kept.push(s);
       else {
         core.forgetPump(s);
