@@ -70,7 +70,7 @@ export async function startScaleoutStack(count: number, opts: { shard?: boolean;
     },
     async dispose() {
       try {
-        await Promise.all(instances.map((x) => x.proc?.stop()));
+        await Promise.all(instances.map((x) => (x.proc ? x.proc.stop() : Promise.resolve(null))));
       } finally {
         await broker.dispose();
         await influx.dispose();

@@ -80,7 +80,7 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
     // each alert reached a WebSocket on an instance that does not own its pump
     for (const a of all) {
       const owner = shardOf(a.pump, N);
-      const w = owner === 0 ? watchers[2]! : watchers[0]!;
+      const w = owner === 0 ? watchers[2] : watchers[0];
       await waitFor(() => [...w.snapshotAlerts, ...w.alerts].some((x) => x.id === a.id), 10_000, `${a.id} on a non-owner's WebSocket`);
     }
     // every instance serves the whole fleet
