@@ -1,8 +1,8 @@
 /**
  * Server figures, in one run on one Mosquitto and one influxd:
- * - a bare mqtt.js QoS 1 subscriber draining a queued persistent session (the ceiling);
+ * - a bare mqtt.js QoS 1 subscriber while a publisher sends the fleet's messages (the ceiling);
  * - a detection-free relay (that subscriber writing points to InfluxDB in batches);
- * - `npm run server` draining the same queue: validated, de-duplicated, journalled, detected, stored;
+ * - `npm run server` under the same load: validated, de-duplicated, journalled, detected, stored;
  * - alarm sentence → WebSocket alert latency at a steady 1,000 msg/s;
  * - resident memory with 10,000 pumps.
  */
@@ -23,6 +23,8 @@ const PUMPS = 10_000;
 const PER_PUMP = 4;
 const TOTAL = PUMPS * PER_PUMP;
 const TOKEN = 'integration-token-0123456789';
+/** every phase gives up after this long */
+const DEADLINE_MS = 120_000;
 
 const serial = (i: number): string => `BN-${String(i).padStart(6, '0')}`;
 const isoSec = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -51,11 +53,15 @@ function fleetBodies(startMs: number): { topic: string; body: string }[] {
   return out;
 }
 
-async function queueFor(url: string, clientId: string, messages: { topic: string; body: string }[]): Promise<void> {
+async function subscribeSession(url: string, clientId: string): Promise<void> {
   const sub = await mqtt.connectAsync(url, { clientId, clean: false });
   await sub.subscribeAsync(['pumpwatch/+/pumps/+', 'pumpwatch/+/availability'], { qos: 1 });
   await sub.endAsync();
-  const pub = await mqtt.connectAsync(url, { clientId: `${clientId}-pub` });
+}
+
+/** publishes at QoS 1 with 500 in flight, like a busy gateway fleet */
+async function publishFleet(url: string, messages: { topic: string; body: string }[]): Promise<void> {
+  const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}` });
   const window: Promise<unknown>[] = [];
   for (const m of messages) {
     window.push(pub.publishAsync(m.topic, m.body, { qos: 1 }));
@@ -65,21 +71,24 @@ async function queueFor(url: string, clientId: string, messages: { topic: string
   await pub.endAsync();
 }
 
-/** drains a queued session; `onMessage` may do work; resolves with msg/s */
-async function drain(url: string, clientId: string, n: number, onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
+/** a consumer receives while the fleet publishes; msg/s from the first publish to the last message handled */
+async function consume(url: string, clientId: string, messages: { topic: string; body: string }[], onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
   let got = 0;
-  let first = 0;
   let finish: () => void = () => undefined;
-  const all = new Promise<void>((r) => { finish = r; });
-  const c = mqtt.connect(url, { clientId, clean: false });
-  c.on('message', (t, p) => {
-    if (got === 0) first = performance.now();
-    onMessage(t, p);
-    if (++got === n) finish();
+  const all = new Promise<void>((r, j) => {
+    finish = r;
+    setTimeout(() => j(new Error(`${clientId}: ${got}/${messages.length} messages after ${DEADLINE_MS} ms`)), DEADLINE_MS).unref();
   });
+  const c = await mqtt.connectAsync(url, { clientId, clean: false });
+  c.on('message', (t, p) => {
+    onMessage(t, p);
+    if (++got === messages.length) finish();
+  });
+  const t0 = performance.now();
+  await publishFleet(url, messages);
   await all;
   await done();
-  const rate = n / ((performance.now() - first) / 1000);
+  const rate = messages.length / ((performance.now() - t0) / 1000);
   await c.endAsync();
   return rate;
 }
@@ -104,15 +113,15 @@ export async function run(): Promise<BenchRow[]> {
   const influx = await startInfluxd();
   let bare = NaN;
   try {
-    await queueFor(broker.url, 'bench-bare', messages);
-    bare = await drain(broker.url, 'bench-bare', TOTAL, () => undefined);
+    await subscribeSession(broker.url, 'bench-bare');
+    bare = await consume(broker.url, 'bench-bare', messages, () => undefined);
     rows.push({ area: 'server', metric: 'bare mqtt.js QoS 1 subscriber', value: bare, unit: 'msg/s' });
     const store = createInfluxStore({ url: influx.urlFor('relay'), database: 'relay', retentionDays: 0 });
     await store.ensureSchema();
     let batch: ReturnType<typeof messagePoint>[] = [];
     const writes: Promise<void>[] = [];
-    await queueFor(broker.url, 'bench-relay', messages);
-    const relay = await drain(broker.url, 'bench-relay', TOTAL, (topic, payload) => {
+    await subscribeSession(broker.url, 'bench-relay');
+    const relay = await consume(broker.url, 'bench-relay', messages, (topic, payload) => {
       const v = parsePumpMessage(payload, topic.split('/')[3]);
       if (v.ok) batch.push(messagePoint(v.message, 'bench-gw'));
       if (batch.length >= 5000) {
@@ -132,18 +141,19 @@ export async function run(): Promise<BenchRow[]> {
   // 3, 4, 5: the real server process
   const stack = await startStack();
   try {
-    let server = await stack.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' });
-    await server.stop(); // the session exists now; the fleet's messages queue for it
-    await queueFor(stack.broker.url, 'pumpwatch-server', messages);
-    server = await stack.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' });
-    let first = 0;
+    const server = await stack.startServer({ INFLUX_FLUSH_MS: '250' });
+    const pid = serverNodePid(server);
+    const rssOf = (): number => (pid ? Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 : NaN);
+    rows.push({ area: 'server', metric: 'resident memory at start', value: rssOf(), unit: 'MB' });
+    const t0 = performance.now();
+    await publishFleet(stack.broker.url, messages);
     for (;;) {
       const m = await metrics(stack.port);
-      const accepted = m.pumpwatch_ingest_accepted_total ?? 0;
-      if (accepted > 0 && first === 0) first = performance.now();
-      if (accepted >= TOTAL && (m.pumpwatch_storage_backlog ?? 1) === 0) break;
-      await sleep(200);
+      if ((m.pumpwatch_ingest_accepted_total ?? 0) >= TOTAL && (m.pumpwatch_storage_backlog ?? 1) === 0) break;
+      if (performance.now() - t0 > DEADLINE_MS) throw new Error(`server: ${m.pumpwatch_ingest_accepted_total}/${TOTAL} accepted, backlog ${m.pumpwatch_storage_backlog} after ${DEADLINE_MS} ms`);
+      await sleep(100);
     }
+    const first = t0;
     const serverRate = TOTAL / ((performance.now() - first) / 1000);
     rows.push({ area: 'server', metric: 'server ingest → stored (validate, dedupe, journal, detect, store)', value: serverRate, unit: 'msg/s', target: '>= 75% of bare', pass: serverRate >= 0.75 * bare });
     rows.push({ area: 'server', metric: 'server rate / bare subscriber', value: (100 * serverRate) / bare, unit: '%', target: '>= 75', pass: serverRate >= 0.75 * bare });
@@ -189,8 +199,9 @@ export async function run(): Promise<BenchRow[]> {
     await sleep(1500);
     await pub.endAsync();
     ws.close();
-    const pid = serverNodePid(server);
-    const rss = pid ? Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 : NaN;
+    const rss = rssOf();
+    const heap = (await metrics(stack.port)).pumpwatch_process_heap_used_bytes ?? NaN;
+    rows.push({ area: 'server', metric: 'V8 heap used (of that resident memory)', value: heap / 1024 / 1024, unit: 'MB' });
     rows.push({ area: 'server', metric: `resident memory with ${PUMPS} pumps reporting`, value: rss, unit: 'MB', target: '< 300', pass: rss < 300 });
     rows.push({ area: 'server', metric: `alarm → WebSocket latency p50 at 1,000 msg/s (${latencies.length}/${alarmNo} alerts)`, value: pct(latencies, 50), unit: 'ms' });
     rows.push({ area: 'server', metric: 'alarm → WebSocket alerts slower than 100 ms', value: latencies.filter((l) => l > 100).length, unit: 'alerts' });

@@ -45,5 +45,8 @@ export function metricsText(m: MetricsInput): string {
   out += line('pumpwatch_engine_historic_sentences_total', 'sentences recognised as replayed history', 'counter', m.historicSentences);
   out += line('pumpwatch_mqtt_up', '1 when connected to the broker', 'gauge', m.mqttUp ? 1 : 0);
   out += line('pumpwatch_influx_up', '1 when InfluxDB takes writes', 'gauge', m.influxUp ? 1 : 0);
+  const mem = process.memoryUsage();
+  out += line('pumpwatch_process_resident_memory_bytes', 'resident set size', 'gauge', mem.rss);
+  out += line('pumpwatch_process_heap_used_bytes', 'V8 heap in use', 'gauge', mem.heapUsed);
   return out;
 }
