@@ -141,12 +141,12 @@ export class PumpwatchCore {
     let id: number;
     try {
       id = this.o.journal.append(encodeEntry(e));
+      if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, e);
     } catch (err) {
       // only an acknowledgement can get here while full (messages wait in MQTT); keep it in memory
       this.o.log.error({ err: (err as Error).message, kind: e.k }, 'journal append failed');
       id = this.o.journal.lastId();
     }
-    if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, e);
     this.o.journalled();
     this.apply(e, id, false);
   }
