@@ -76,6 +76,10 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
     const ids = new Set<string>();
     for (const s of stored.results[0]?.series ?? []) for (const v of s.values) ids.add(`${String(v[2])}|${String(v[1])}`);
     assert.deepEqual([...ids].map((x) => x.split('|')[0]).sort(), occluding.map(() => 'occlusion'), `one alert id per occluding pump: ${[...ids].join(', ')}`);
+    // raised once: one stored 'active, unacknowledged' state per alert, even across the kill and restart
+    const raisedRows = await stack.influx.query(DB, 'SELECT "id" FROM "alert" WHERE "status" = \'active\' AND "acknowledged" = false');
+    const raisedIds = (raisedRows.results[0]?.series ?? []).flatMap((s) => s.values.map((v) => String(v[1])));
+    assert.deepEqual(raisedIds.sort(), [...ids].map((x) => x.split('|')[1]).sort(), 'each alert stored as raised exactly once');
 
     // each alert reached a WebSocket on an instance that does not own its pump
     for (const a of all) {
