@@ -167,6 +167,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     async stop() {
       if (ticker) clearInterval(ticker);
       ticker = null;
+      cluster.publishPending();
       await ingest.stop();
       await cluster.stop();
       core.flushChanges();
