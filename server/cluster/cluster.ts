@@ -141,7 +141,14 @@ export class Cluster {
     this.unsubscribe = this.o.core.subscribe((changes) => relay.publishLocal(changes));
   }
 
-  /** after the ingest stopped: finishes rebuilds under way, publishes what is pending */
+  /** before the ingest stops: what this instance changed goes out while its connection is up */
+  publishPending(): void {
+    if (!this.relay) return;
+    this.o.core.flushChanges();
+    this.relay.flushPumps();
+  }
+
+  /** after the ingest stopped: finishes rebuilds under way and lets go of the core */
   async stop(): Promise<void> {
     await this.handover?.stop();
     this.o.core.flushChanges();
