@@ -87,7 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     store, journal, clock, log: log.child({ component: 'storage' }),
     batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
     entryPoints: (id, data) => core.entryPoints(id, data),
-    checkpointPoints: (id) => core.checkpointPoints(id),
+    checkpoint: (id) => core.checkpointSlices(id),
   });
   const storageWriter = writer;
   const slog = log.child({ component: 'server' });

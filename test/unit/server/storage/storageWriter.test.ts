@@ -38,9 +38,9 @@ function setup(batchSize = 3) {
   const writer = new StorageWriter({
     store, journal, clock, log: pino({ level: 'silent' }), batchSize, flushMs: 50, checkpointMs: 1000,
     entryPoints: (_id, data) => [{ measurement: 'm', fields: { v: data.toString() } }],
-    checkpointPoints: (id) => {
+    checkpoint: (id) => {
       checkpoints++;
-      return [{ measurement: 'snap', fields: { covers: id } }];
+      return [[{ measurement: 'snap', fields: { covers: id } }]][Symbol.iterator]();
     },
   });
   return { store, journal, clock, writer, checkpoints: () => checkpoints };
