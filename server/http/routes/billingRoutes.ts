@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../auditTrail.ts';
 import type { ApiBackend, EpisodeQueryMs } from '../backend.ts';
-import { episodesToCsv } from '../episodesCsv.ts';
+import { episodesToCsv } from '../../billing/csv.ts';
 import { notFound } from '../errors.ts';
 import { parseRange, rangeQueryProperties } from '../timeRange.ts';
 import { BILLING, ID_PARAM, PUMP_PARAM } from './params.ts';
