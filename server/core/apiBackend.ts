@@ -48,9 +48,19 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
     async evidence(id) {
       const range = core.billing.evidenceRange(id);
       if (!range) return undefined;
-      const rows = await sentences(d.store, range.pump, Date.parse(range.from), Date.parse(range.to));
+      const fromMs = Date.parse(range.from);
+      const toMs = Date.parse(range.to);
+      const rows = await sentences(d.store, range.pump, fromMs, toMs);
+      // the pump clock has 1-s resolution: in the first and last second keep only the episode's own seqs
+      const inEpisode = (r: { timeUs: number; seq: number }): boolean => {
+        const ms = Math.floor(r.timeUs / 1_000_000) * 1000;
+        if (ms === fromMs && r.seq < range.firstSeq) return false;
+        if (ms === toMs && r.seq > range.lastSeq) return false;
+        return true;
+      };
       function* lines(): Iterable<string> {
         for (const r of rows) {
+          if (!inEpisode(r)) continue;
           const time = new Date(Math.floor(r.timeUs / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
           yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw });
         }
