@@ -63,7 +63,7 @@ test('the billing CSV from simulated infusions says S9330 for 46 h continuous an
   assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
   const rows = csvRows(await res.text());
   assert.equal(rows.length, 2);
-  const codes = Object.fromEntries(rows.map((r) => [r.pump, r.code]));
+  const codes = Object.fromEntries(rows.map((r): [string, string] => [r.pump ?? '', r.code ?? '']));
   assert.deepEqual(codes, { 'BIL-0001': 'S9330', 'BIL-0002': 'S9331' });
 });
 
