@@ -58,6 +58,13 @@ export interface ServerConfig {
   /** CLUSTER_RELAY: publish and relay alert/pump changes between instances (auto = when SHARD or MQTT_SHARED_GROUP is set) */
   clusterRelay: boolean;
   logLevel: string;
+  /** HTTPS_CERT_FILE / HTTPS_KEY_FILE: serve HTTPS (Secure cookies, HSTS) when both are set */
+  httpsCertFile: string | null;
+  httpsKeyFile: string | null;
+  /** TRUST_PROXY: address(es) of a reverse proxy whose X-Forwarded-For is believed (login throttle, audit) */
+  trustProxy: string | null;
+  /** ALLOWED_ORIGINS: browser origins besides the server's own, comma-separated */
+  allowedOrigins: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -156,6 +163,13 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL is not a pino level: "${logLevel}"`);
   const host = str(env, 'HOST', '127.0.0.1');
+  const httpsCertFile = optional(env, 'HTTPS_CERT_FILE');
+  const httpsKeyFile = optional(env, 'HTTPS_KEY_FILE');
+  if ((httpsCertFile === null) !== (httpsKeyFile === null)) throw new ConfigError('HTTPS_CERT_FILE and HTTPS_KEY_FILE go together: set both or neither');
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const o of allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`ALLOWED_ORIGINS: "${o}" is not an origin like https://host[:port]`);
+  }
   const config: ServerConfig = {
     mqttUrl: mqtt.href,
     mqttUsername: optional(env, 'MQTT_USERNAME'),
@@ -187,6 +201,10 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     instanceId: instance,
     clusterRelay: clusterRelay(env, clustered),
     logLevel,
+    httpsCertFile,
+    httpsKeyFile,
+    trustProxy: optional(env, 'TRUST_PROXY'),
+    allowedOrigins,
   };
-  return Object.freeze({ ...config, apiTokens: Object.freeze([...tokens]) as string[], shard: config.shard ? Object.freeze(config.shard) : null });
+  return Object.freeze({ ...config, apiTokens: Object.freeze([...tokens]) as string[], allowedOrigins: Object.freeze([...allowedOrigins]) as string[], shard: config.shard ? Object.freeze(config.shard) : null });
 }
