@@ -29,3 +29,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "pumpwatch setup: installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
+
+# The dashboard bundle the server serves (esbuild, a fraction of a second).
+node scripts/buildDashboard.mjs >/dev/null
