@@ -3,6 +3,11 @@ import { ConfigError, parseConfig, USAGE } from './config.ts';
 import { Gateway } from './gateway.ts';
 import { MemoryGovernor } from './memoryGovernor.ts';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
 let cfg;
 try {
   cfg = parseConfig(process.argv.slice(2), process.env);
