@@ -72,9 +72,10 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     ...deps.detectionDefaults,
     stoppedGraceS: c.stoppedGraceS, signalLostS: c.signalLostS, escalateAfterS: c.escalateAfterS,
   });
-  const tracker = deps.createTracker({
+  const billingConfig: BillingConfig = {
     continuityToleranceMin: c.continuityToleranceMin, serviceDayRule: c.serviceDayRule, timeZone: c.billingTimeZone,
-  });
+  };
+  const tracker = deps.createTracker(billingConfig);
   let writer: StorageWriter | null = null;
   const journalEpoch = journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test');
   const core = new PumpwatchCore({
@@ -100,6 +101,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     config: c, core, journalEpoch, clock, log,
     publish: (topic, payload, retain) => mqttIngest?.publish(topic, payload, retain),
     rebuild: rebuildPump,
+    billing: { store, createTracker: () => deps.createTracker(billingConfig) },
   });
   const ingest = new MqttIngest({
     url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,

@@ -5,14 +5,17 @@
  */
 import type { Logger } from 'pino';
 import { topics } from '../../protocol/topics.ts';
+import type { EpisodeTracker } from '../billing/types.ts';
 import type { Clock } from '../clock.ts';
 import type { ServerConfig } from '../config.ts';
 import type { PumpwatchCore } from '../core/pumpwatchCore.ts';
 import type { ApiBackend } from '../http/backend.ts';
 import { ownsPump } from '../ingest/shard.ts';
+import type { PointStore } from '../storage/influxStore.ts';
 import { clusterBackend } from './clusterBackend.ts';
 import { CLUSTER_FILTER, CLUSTER_ROOT } from './clusterMessages.ts';
 import { ClusterRelay } from './clusterRelay.ts';
+import { FleetBilling } from './fleetBilling.ts';
 import { PumpHandover } from './pumpHandover.ts';
 
 export interface ClusterOptions {
@@ -25,6 +28,8 @@ export interface ClusterOptions {
   publish(topic: string, payload: string, retain: boolean): void;
   /** forgets a pump and reloads it from storage */
   rebuild(serial: string): Promise<unknown>;
+  /** billing of the pumps other instances hold, read from storage */
+  billing?: { store: PointStore; createTracker(): EpisodeTracker };
 }
 
 /** a pump silent this long under a shared subscription may have been judged elsewhere since */
@@ -112,10 +117,18 @@ export class Cluster {
   wrapBackend(base: ApiBackend): ApiBackend {
     const relay = this.relay;
     if (!relay) return base;
+    const b = this.o.billing;
+    const now = (): number => this.o.clock.now();
     return clusterBackend(base, relay, {
-      now: () => this.o.clock.now(),
+      now,
       isLocalAlert: (id) => this.o.core.engine.alert(id) !== undefined,
       metricsLines: () => this.metricsLines(),
+      ...(b ? {
+        billing: {
+          store: b.store,
+          fleet: new FleetBilling({ store: b.store, createTracker: () => b.createTracker(), isLocalPump: (s) => this.o.core.engine.pump(s) !== undefined, now }),
+        },
+      } : {}),
     });
   }
 

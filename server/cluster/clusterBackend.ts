@@ -5,7 +5,10 @@
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { ApiBackend } from '../http/backend.ts';
+import type { PointStore } from '../storage/influxStore.ts';
+import { pumpTimeOf, sentences } from '../storage/queries.ts';
 import type { ClusterRelay } from './clusterRelay.ts';
+import type { FleetBilling } from './fleetBilling.ts';
 
 export interface ClusterBackendOptions {
   /** how long a non-owner waits for the owner to confirm an acknowledgement, ms */
@@ -15,6 +18,8 @@ export interface ClusterBackendOptions {
   isLocalAlert(id: string): boolean;
   /** extra Prometheus lines appended to /metrics */
   metricsLines(): string;
+  /** episodes of the pumps other instances hold, from storage */
+  billing?: { fleet: FleetBilling; store: PointStore };
 }
 
 function mergeById<T>(local: T[], remote: T[], key: (t: T) => string): T[] {
@@ -61,6 +66,25 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       relay.requestAck(alertId, by);
       // the command waits in the owner's persistent session if it is down: answer with what it will be
       return (await confirmed) ?? { ...remote, acknowledged: true, ackedBy: by, ackedAt: new Date(o.now()).toISOString() };
+    },
+    async episodes(q) {
+      const local = await base.episodes(q);
+      if (!o.billing) return local;
+      const seen = new Set(local.map((e) => `${e.pump}|${e.programId}|${e.start}`));
+      const remote = (await o.billing.fleet.episodes(q)).filter((e) => !seen.has(`${e.pump}|${e.programId}|${e.start}`));
+      return [...local, ...remote].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pump < b.pump ? -1 : 1));
+    },
+    async episode(id) {
+      return (await base.episode(id)) ?? (await o.billing?.fleet.episode(id));
+    },
+    async evidence(id) {
+      const local = await base.evidence(id);
+      if (local || !o.billing) return local;
+      const range = await o.billing.fleet.evidenceRange(id);
+      if (!range) return undefined;
+      const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
+      const it = rows.map((r) => JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw }))[Symbol.iterator]();
+      return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(it.next()) }) };
     },
     async metricsText() {
       return `${await base.metricsText()}${o.metricsLines()}`;

@@ -86,8 +86,9 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z
 /**
  * One pump's sentences, one per round: POWER_ON, then RUN statuses; from `alarmAt` on (if given)
  * the pump reports an occlusion (state ALARM, OCCL_DN, vi frozen, pressure at the alarm limit).
+ * With `program`, a 46-h program is loaded and started at seq 1 and 2 (a billing episode).
  */
-export function pumpSentences(pump: string, rounds: number, startMs: number, alarmAt: number | null): string[] {
+export function pumpSentences(pump: string, rounds: number, startMs: number, alarmAt: number | null, program = false): string[] {
   const out: string[] = [];
   let vi = 0;
   for (let seq = 0; seq < rounds; seq++) {
@@ -96,7 +97,11 @@ export function pumpSentences(pump: string, rounds: number, startMs: number, ala
     if (!alarm && seq > 0) vi = Math.round((vi + 0.01) * 100) / 100;
     const s: Sentence = seq === 0
       ? { type: 'event', pump, seq, time, code: 'POWER_ON', detail: '4.2.1' }
-      : {
+      : program && seq === 1
+        ? { type: 'program', pump, seq, time, programId: `RX-${pump}`, drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46 }
+        : program && seq === 2
+          ? { type: 'event', pump, seq, time, code: 'START', detail: `RX-${pump}` }
+          : {
         type: 'status', pump, seq, time, state: alarm ? 'ALARM' : 'RUN', rateMlH: 5, infusedMl: vi,
         vtbiMl: 230, reservoirMl: null, pressureMmHg: alarm ? 780 : 35, batteryPct: 97, alarms: alarm ? ['OCCL_DN'] : [],
       };

@@ -13,15 +13,15 @@ const ROUNDS = 140;
 const KILLED = 1;
 const KILL_AT_ROUND = 50;
 
-/** 4 pumps per shard; in each shard one occludes before the kill and one after the restart */
-function fleet(): { pump: string; alarmAt: number | null }[] {
+/** 4 pumps per shard; in each shard one occludes before the kill, one after the restart, one runs a program */
+function fleet(): { pump: string; alarmAt: number | null; program: boolean }[] {
   const byShard: string[][] = [[], [], []];
   for (let i = 0; byShard.some((s) => s.length < 4); i++) {
     const serial = `SO${String(i).padStart(5, '0')}`;
     const list = byShard[shardOf(serial, N)]!;
     if (list.length < 4) list.push(serial);
   }
-  return byShard.flatMap((list) => list.map((pump, k) => ({ pump, alarmAt: k === 0 ? 30 : k === 1 ? 110 : null })));
+  return byShard.flatMap((list) => list.map((pump, k) => ({ pump, alarmAt: k === 0 ? 30 : k === 1 ? 110 : null, program: k === 2 })));
 }
 
 test('three SHARD instances, one killed mid-stream and restarted: every sentence stored once, every alert raised once and seen everywhere', { timeout: 180_000 }, async () => {
@@ -35,7 +35,7 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
     watchers[2] = await watchAlerts(stack.instances[2]!.port);
     const pumps = fleet();
     const startMs = Math.floor(Date.now() / 1000) * 1000 - ROUNDS * 1000;
-    const lines = new Map(pumps.map((p) => [p.pump, pumpSentences(p.pump, ROUNDS, startMs, p.alarmAt)]));
+    const lines = new Map(pumps.map((p) => [p.pump, pumpSentences(p.pump, ROUNDS, startMs, p.alarmAt, p.program)]));
     let restarted: Promise<unknown> = Promise.resolve();
     for (let r = 0; r < ROUNDS; r++) {
       if (r === KILL_AT_ROUND) {
@@ -55,12 +55,12 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
     // every sentence stored exactly once: one point per (pump, seq, time), none missing, none extra
     const expected = pumps.length * ROUNDS;
     await waitFor(async () => {
-      const res = await stack.influx.query(DB, 'SELECT count("seq") FROM "status", "event" GROUP BY "pump"');
+      const res = await stack.influx.query(DB, 'SELECT count("seq") FROM "status", "event", "program" GROUP BY "pump"');
       let n = 0;
       for (const s of res.results[0]?.series ?? []) n += Number(s.values[0]?.[1] ?? 0);
       return n === expected;
     }, 60_000, `${expected} sentences stored`, 250);
-    const perPump = await stack.influx.query(DB, 'SELECT count("seq") FROM "status", "event" GROUP BY "pump"');
+    const perPump = await stack.influx.query(DB, 'SELECT count("seq") FROM "status", "event", "program" GROUP BY "pump"');
     const counts = new Map<string, number>();
     for (const s of perPump.results[0]?.series ?? []) counts.set(s.tags?.pump ?? '', (counts.get(s.tags?.pump ?? '') ?? 0) + Number(s.values[0]?.[1] ?? 0));
     for (const p of pumps) assert.equal(counts.get(p.pump), ROUNDS, `${p.pump} stored once each`);
@@ -94,6 +94,16 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
         return l.length === pumps.length ? l : null;
       }, 10_000, `all pumps on instance ${i}`);
       assert.equal(list.length, pumps.length);
+    }
+
+    // billing: every instance reports the episodes of the whole fleet, each once (others' from storage)
+    const everyPump = pumps.map((p) => p.pump).sort();
+    for (const i of [0, 1, 2]) {
+      const eps = await waitFor(async () => {
+        const list = await stack.api<{ pump: string; programId: string }[]>(i, `/api/billing/episodes?from=${new Date(startMs - 3_600_000).toISOString()}`);
+        return JSON.stringify(list.map((e) => e.pump).sort()) === JSON.stringify(everyPump) ? list : null;
+      }, 10_000, `one episode per pump on instance ${i}`);
+      for (const p of pumps.filter((x) => x.program)) assert.equal(eps.find((e) => e.pump === p.pump)?.programId, `RX-${p.pump}`);
     }
 
     // acknowledging through an instance that does not own the alert: the owner records it
