@@ -1,5 +1,5 @@
 /** HTTP and WebSocket shapes (interfaces.md §4–5), shared by server and dashboard. */
-import type { PumpState } from './sentence.ts';
+import type { PumpState, StatusSentence } from './sentence.ts';
 
 export const ALERT_TYPES = [
   'occlusion', 'infusion_stopped', 'delivery_below_24h', 'signal_lost', 'gateway_offline', 'low_reservoir',
@@ -53,18 +53,8 @@ export interface PumpView {
   label?: string | null;
 }
 
-export interface TelemetryPoint {
-  time: string;
-  seq: number;
-  state: PumpState;
-  rateMlH: number;
-  infusedMl: number;
-  vtbiMl: number;
-  reservoirMl: number | null;
-  pressureMmHg: number | null;
-  batteryPct: number;
-  alarms: string[];
-}
+/** A stored status point: the status sentence's readings with its seq and pump time. */
+export type TelemetryPoint = Pick<StatusSentence, 'time' | 'seq' | 'state' | 'rateMlH' | 'infusedMl' | 'vtbiMl' | 'reservoirMl' | 'pressureMmHg' | 'batteryPct' | 'alarms'>;
 
 export interface Interruption {
   from: string;
