@@ -38,7 +38,14 @@ export async function startScaleoutStack(count: number, opts: { shard?: boolean;
   const influx = await startInfluxd();
   const dir = tempDir('pumpwatch-scaleout-');
   const instances: Instance[] = [];
-  for (let index = 0; index < count; index++) instances.push({ index, port: await freePort(), proc: null });
+  for (let index = 0; index < count; index++) {
+    instances.push({ index, port: await freePort(), proc: null });
+    // the instance's persistent session exists before the fleet publishes (as after its first run),
+    // so nothing published while it is still connecting is missed
+    const session = await mqtt.connectAsync(broker.url, { clientId: `pumpwatch-inst-${index}`, clean: false });
+    await session.subscribeAsync(['pumpwatch/+/pumps/+', 'pumpwatch/+/availability', 'pumpwatch/_server/#'], { qos: 1 });
+    await session.endAsync();
+  }
   const stack: ScaleoutStack = {
     broker, influx, dir, instances,
     async start(i, extraEnv = {}) {
@@ -48,7 +55,7 @@ export async function startScaleoutStack(count: number, opts: { shard?: boolean;
         env: {
           MQTT_URL: broker.url, INFLUX_URL: influx.urlFor(DB), HOST: '127.0.0.1', PORT: String(inst.port),
           PUMPWATCH_JOURNAL_DIR: `${dir.path}/journal-${i}`, PUMPWATCH_USERS_FILE: `${dir.path}/users.json`,
-          PUMPWATCH_API_TOKENS: TOKEN, INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', SERVER_INSTANCE_ID: `inst-${i}`,
+          PUMPWATCH_API_TOKENS: TOKEN, INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', SERVER_INSTANCE_ID: `inst-${i}`, MQTT_CLIENT_ID: `pumpwatch-inst-${i}`,
           LOG_LEVEL: 'info', ...shardEnv, ...(opts.env ?? {}), ...extraEnv,
         },
       });
