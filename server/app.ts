@@ -2,7 +2,7 @@
  * buildServer(deps): the whole server wired together, without listening. main.ts listens;
  * tests and benches build it in-process with their own clock, store or journal.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster } from './cluster/cluster.ts';
@@ -35,8 +35,8 @@ export interface ServerDeps {
   journal?: IngestJournal & { epoch: string };
   /** extra HTTP options (dashboard folder, TLS) */
   http?: Partial<HttpOptions>;
-  /** fastify options (e.g. https) */
-  fastify?: Parameters<typeof Fastify>[0];
+  /** fastify options (logger instance, trustProxy, and `https` key/cert for TLS) */
+  fastify?: FastifyServerOptions & { https?: { key: Buffer; cert: Buffer } };
   /** how long start() waits for InfluxDB to rebuild state before carrying on without it, ms */
   restoreWaitMs?: number;
 }
@@ -119,7 +119,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     journalBytes: () => journal.pendingBytes(),
     wsClients: () => http?.wsClients() ?? 0,
   }));
-  const app = Fastify({ logger: false, ...(deps.fastify ?? {}) });
+  const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), ...(deps.http ?? {}),
   });

@@ -4,6 +4,7 @@ import { createEpisodeTracker } from './billing/index.ts';
 import { buildServer } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { createDetectionEngine, DEFAULT_DETECTION_CONFIG } from './engine/index.ts';
+import { tlsFiles } from './http/options.ts';
 import { registerHttp } from './http/registerHttp.ts';
 
 let config: Readonly<ServerConfig>;
@@ -21,12 +22,20 @@ const root = pino({ level: config.logLevel, base: { pid: process.pid } });
 const log = root.child({ component: 'server' });
 
 async function main(): Promise<void> {
+  const https = config.httpsCertFile && config.httpsKeyFile ? tlsFiles(config.httpsCertFile, config.httpsKeyFile) : null;
   const server = await buildServer({
     config, log: root,
     createEngine: createDetectionEngine,
     detectionDefaults: DEFAULT_DETECTION_CONFIG,
     createTracker: createEpisodeTracker,
     registerHttp,
+    fastify: {
+      // warn and above: requests are not logged one by one (dashboards poll), errors are
+      loggerInstance: root.child({ component: 'http' }, { level: 'warn' }),
+      ...(https ? { https } : {}),
+      ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    },
+    http: { https: https !== null, allowedOrigins: config.allowedOrigins },
   });
   let stopping = false;
   const shutdown = (signal: string): void => {
