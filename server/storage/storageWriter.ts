@@ -33,6 +33,12 @@ const MAX_BACKOFF_MS = 10_000;
 const DERIVED_CHUNK = 1000;
 /** how often an idle writer checks that InfluxDB is still there, ms */
 const PING_EVERY_MS = 2_000;
+/**
+ * While waiting for a batch to fill, the writer looks this often whether ingest has paused; if it
+ * has, what is waiting is written now instead of at the end of `flushMs` (a burst's tail, a lone
+ * alarm). Under steady load the journal grows between looks and batches stay large.
+ */
+const IDLE_LOOK_MS = 40;
 
 export class StorageWriter {
   private readonly derived: IPoint[] = [];
@@ -80,7 +86,7 @@ export class StorageWriter {
 
   start(): void {
     this.stopped = false;
-    this.schedule(this.o.flushMs);
+    this.scheduleWait();
   }
 
   /** writes everything, takes a last checkpoint; gives up after `timeoutMs` (data stays in the journal) */
@@ -133,9 +139,33 @@ export class StorageWriter {
         this.running = null;
         const again = this.again;
         this.again = false;
-        this.schedule(this.backoffMs > 0 ? this.backoffMs : again ? 0 : this.o.flushMs);
+        if (this.backoffMs > 0) this.schedule(this.backoffMs);
+        else if (again) this.schedule(0);
+        else this.scheduleWait();
       });
     }, ms);
+  }
+
+  /** the next cycle after `flushMs`, or sooner once ingest pauses with entries waiting */
+  private scheduleWait(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const startedMs = this.o.clock.now();
+    let seenId = this.o.journal.lastId();
+    const look = (): void => {
+      this.timer = null;
+      const lastId = this.o.journal.lastId();
+      const waiting = lastId > this.readId || this.derived.length > 0;
+      const paused = lastId === seenId;
+      const left = this.o.flushMs - (this.o.clock.now() - startedMs);
+      if (left <= 0 || (waiting && paused)) {
+        this.schedule(0);
+        return;
+      }
+      seenId = lastId;
+      this.timer = setTimeout(look, Math.min(IDLE_LOOK_MS, left));
+    };
+    this.timer = setTimeout(look, Math.min(IDLE_LOOK_MS, this.o.flushMs));
   }
 
   private async write(points: IPoint[]): Promise<void> {

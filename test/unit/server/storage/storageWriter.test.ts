@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
 import pino from 'pino';
@@ -30,13 +30,13 @@ class FakeStore implements PointStore {
   }
 }
 
-function setup(batchSize = 3) {
+function setup(batchSize = 3, flushMs = 50) {
   const store = new FakeStore();
   const journal = new MemoryJournal();
   const clock = manualClock(1_000_000);
   let checkpoints = 0;
   const writer = new StorageWriter({
-    store, journal, clock, log: pino({ level: 'silent' }), batchSize, flushMs: 50, checkpointMs: 1000,
+    store, journal, clock, log: pino({ level: 'silent' }), batchSize, flushMs, checkpointMs: 1000,
     entryPoints: (_id, data) => [{ measurement: 'm', fields: { v: data.toString() } }],
     checkpoint: (id) => {
       checkpoints++;
@@ -104,5 +104,31 @@ describe('StorageWriter', () => {
     await writer.stop();
     assert.equal(journal.ackedId(), 2);
     assert.ok(store.all.some((p) => p.measurement === 'snap' && p.fields?.covers === 2));
+  });
+
+  test('a partial batch waits while ingest keeps appending, and is written as soon as ingest pauses', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const { store, journal, writer, clock } = setup(100, 1000);
+    const step = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      mock.timers.tick(ms);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    try {
+      writer.start();
+      // steady trickle: an entry every 20 ms for 600 ms, below the batch size, within flushMs
+      for (let i = 1; i <= 30; i++) {
+        journal.append(Buffer.from(`e${i}`));
+        await step(20);
+      }
+      assert.equal(store.writes.length, 0, 'no write while entries keep arriving');
+      // the trickle stops: written within two looks, long before flushMs
+      await step(40);
+      await step(40);
+      assert.deepEqual(store.all.filter((p) => p.measurement === 'm').length, 30);
+    } finally {
+      writer.stop(0).catch(() => undefined);
+      mock.timers.reset();
+    }
   });
 });
