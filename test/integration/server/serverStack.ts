@@ -128,7 +128,7 @@ export async function metricValue(stack: ServerStack, name: string): Promise<num
   return line ? Number(line.split(' ')[1]) : NaN;
 }
 
-/** PID of the node process running server/main.ts under npm and tsx (for signals and RSS). */
+/** PID of the node process running the server (the bundle of server/main.ts) under npm (for signals and RSS). */
 export function serverNodePid(proc: RunningProcess): number | null {
   const root = proc.child.pid;
   if (!root) return null;
@@ -138,7 +138,7 @@ export function serverNodePid(proc: RunningProcess): number | null {
     const pid = stack.pop() as number;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('server/main.ts') && !cmd.includes('tsx/dist/cli')) found.push(pid);
+      if ((cmd.includes('.build/server/main.mjs') || cmd.includes('server/main.ts')) && !cmd.includes('tsx/dist/cli') && !cmd.includes('scripts/bundle.mjs')) found.push(pid);
       stack.push(...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
     } catch {
       /* gone */
