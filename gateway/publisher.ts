@@ -59,7 +59,7 @@ export class Publisher {
   private readonly now: () => number;
 
   constructor(private readonly opts: PublisherOptions) {
-    this.window = opts.window ?? 1000;
+    this.window = opts.window ?? 256;
     this.now = opts.now ?? Date.now;
   }
 
