@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dashboard/dist/**', 'docs/**', '.data/**'] },
+  { ignores: ['node_modules/**', 'dashboard/dist/**', 'docs/**', '.data/**', '.build/**', '.perf/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
