@@ -253,9 +253,13 @@ export class PumpwatchCore {
   *checkpointSlices(journalId: number, sliceSize = 500): Generator<IPoint[]> {
     const epoch = this.o.journalEpoch;
     // a record changed twice since the last checkpoint is stored once, in its latest form
-    const records = new Map(this.o.billing.takeChanged().map((r) => [r.id, r]));
+    const records = [...new Map(this.o.billing.takeChanged().map((r) => [r.id, r])).values()];
     const now = this.o.clock.now();
-    yield [...records.values()].map((rec) => episodePoint(rec, epoch, journalId, this.stamps.next(now)));
+    if (records.length === 0) yield [];
+    // serialised a slice at a time: 10,000 pumps' records as JSON at once is a heap spike of tens of MB
+    for (let i = 0; i < records.length; i += sliceSize) {
+      yield records.slice(i, i + sliceSize).map((rec) => episodePoint(rec, epoch, journalId, this.stamps.next(now)));
+    }
     const keys = [...this.dirty];
     this.dirty.clear();
     for (let i = 0; i < keys.length; i += sliceSize) yield this.snapshotPoints(keys.slice(i, i + sliceSize));

@@ -1,3 +1,4 @@
+import type { EpisodeRecord } from '../../../../server/billing/types.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
@@ -153,6 +154,18 @@ describe('PumpwatchCore checkpoints and replay', () => {
     assert.equal(rest.length, 3);
     assert.deepEqual(rest.map((p) => Number(p.fields?.journalId)), [6, 6, 6], 'later slices cover what arrived meanwhile');
     assert.deepEqual(core.checkpointPoints(6).map((p) => p.tags?.pump), ['CS7-000004'], 'changed again: in the next checkpoint');
+  });
+
+  test('billing records are serialised a slice at a time too, each stored once in its latest form', () => {
+    const { core, billing } = setup();
+    const rec = (id: string, v: number): EpisodeRecord => ({ id, pump: 'CS7-000001', v } as unknown as EpisodeRecord);
+    (billing as unknown as { changed: EpisodeRecord[] }).changed = [rec('e1', 1), rec('e2', 1), rec('e3', 1), rec('e1', 2), rec('e4', 1), rec('e5', 1)];
+    const slices = [...core.checkpointSlices(7, 2)];
+    const episodeSlices = slices.filter((sl) => sl.some((p) => p.measurement === 'episode'));
+    assert.deepEqual(episodeSlices.map((sl) => sl.length), [2, 2, 1]);
+    const stored = episodeSlices.flat().map((p) => JSON.parse(p.fields?.json as string) as { id: string; v: number });
+    assert.deepEqual(stored.map((r) => `${r.id}:${r.v}`), ['e1:2', 'e2:1', 'e3:1', 'e4:1', 'e5:1']);
+    assert.ok(episodeSlices.flat().every((p) => p.fields?.journalId === 7));
   });
 
   test('replay after a crash skips entries the restored state already covers and applies the rest', () => {
