@@ -5,6 +5,8 @@ import { parsePumpMessage, type PumpMessage } from '../../../protocol/payloads.t
 import { PtyPair } from '../../../simulators/ptyPair.ts';
 import { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
 import { startNpmScript, type RunningProcess } from '../../helpers/childProcess.ts';
+import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
+import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -123,4 +125,50 @@ export async function stopGateway(gw: RunningProcess | null | undefined): Promis
   const pid = gatewayNodePid(gw);
   await gw.stop();
   for (let i = 0; pid && alive(pid) && i < 400; i++) await delay(50);
+}
+
+/** Broker, temp folder, one pump on a pty and a recorder: what most gateway tests stand on. */
+export interface GatewayRig {
+  broker: Broker;
+  tmp: TempDir;
+  pty: PtyPair;
+  pump: SerialPumpPort;
+  rec: Recorder;
+  queueDir: string;
+  /** starts `npm run gateway` on the rig's port and queue folder */
+  launch(extra?: string[]): RunningProcess;
+  /** stops whatever gateway it launched, then tears the rest down */
+  dispose(): Promise<void>;
+}
+
+export async function startRig(name: string, gatewayId: string): Promise<GatewayRig> {
+  const broker = await startMosquitto();
+  const tmp = tempDir(`pumpwatch-gw-${name}-`);
+  const { pty, pump } = await startPump(tmp.path, name);
+  const rec = await startRecorder(broker.url, gatewayId);
+  const queueDir = join(tmp.path, 'queue');
+  let gw: RunningProcess | null = null;
+  return {
+    broker, tmp, pty, pump, rec, queueDir,
+    launch(extra = []) {
+      gw = startGateway({ id: gatewayId, serial: [pty.gatewayPath], mqtt: broker.url, queueDir, extra });
+      return gw;
+    },
+    async dispose() {
+      await stopGateway(gw);
+      await rec.close();
+      await pump.close();
+      await pty.stop();
+      await broker.dispose();
+      tmp.remove();
+    },
+  };
+}
+
+/** Launches the rig's gateway and waits until it has both its broker and its port. */
+export async function launchReady(rig: GatewayRig, extra: string[] = []): Promise<RunningProcess> {
+  const gw = rig.launch(extra);
+  await gw.waitForLine(/"event":"broker_up"/, 30_000);
+  await gw.waitForLine(/"event":"link_up"/, 30_000);
+  return gw;
 }

@@ -1,44 +1,26 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { PtyPair } from '../../../simulators/ptyPair.ts';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
-import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
-import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { sendLines, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
+import { sendLines, waitForIdentities, startRig, launchReady, type Recorder, type GatewayRig } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 const PUMP = 'CS7-LINK01';
 const lines = syntheticSentences(PUMP, 400);
-let broker: Broker;
-let tmp: TempDir;
+let rig: GatewayRig;
 let rec: Recorder;
 let gw: RunningProcess;
-let pty: PtyPair;
 let pump: SerialPumpPort;
 
 before(async () => {
-  broker = await startMosquitto();
-  tmp = tempDir('pumpwatch-gw-links-');
-  ({ pty, pump } = await startPump(tmp.path, 'ble'));
-  rec = await startRecorder(broker.url, 'home2');
-  gw = startGateway({
-    id: 'home2', serial: [pty.gatewayPath], mqtt: broker.url, queueDir: join(tmp.path, 'queue'),
-    extra: ['--diagnostics-s', '1', '--silence-s', '2', '--gap-hold-s', '5'],
-  });
-  await gw.waitForLine(/"event":"broker_up"/, 30_000);
-  await gw.waitForLine(/"event":"link_up"/, 30_000);
+  rig = await startRig('linkdrops', 'home2');
+  ({ rec, pump } = rig);
+  gw = await launchReady(rig, ['--diagnostics-s', '1', '--silence-s', '2', '--gap-hold-s', '5']);
 });
 
 after(async () => {
-  await stopGateway(gw);
-  await rec?.close();
-  await pump?.close();
-  await pty?.stop();
-  await broker?.dispose();
-  tmp?.remove();
+  await rig?.dispose();
 });
 
 function assertExactlyOnce(upTo: number): void {
@@ -61,12 +43,12 @@ test('the device node vanishing again and again: each time the gateway reopens a
   let next = 70;
   for (let round = 0; round < 3; round++) {
     await pump.close();
-    await pty.stop(); // USB unplugged / BLE bridge restarted: both nodes vanish
+    await rig.pty.stop(); // USB unplugged / BLE bridge restarted: both nodes vanish
     await gw.waitForLine(new RegExp(`"event":"link_down"`), 10_000);
     // the pump carries on; what it sends now is lost on the wire but kept in its history
     await sendLines(pump, lines.slice(next, next + 20), { lost: () => true });
     next += 20;
-    await pty.start();
+    await rig.pty.start();
     await pump.open();
     const ups = gw.lines.filter((l) => l.includes('"event":"link_up"')).length;
     await waitFor(() => gw.lines.filter((l) => l.includes('"event":"link_up"')).length > ups, 10_000, 'link up again');

@@ -3,28 +3,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { PtyPair } from '../../../simulators/ptyPair.ts';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
-import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
-import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import type { Broker } from '../../helpers/mosquitto.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { sendLines, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
+import { sendLines, stopGateway, waitForIdentities, startRig, type Recorder, type GatewayRig } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 const PUMP = 'CS7-OUT01';
 const lines = syntheticSentences(PUMP, 800);
+let rig: GatewayRig;
 let broker: Broker;
-let tmp: TempDir;
 let rec: Recorder;
 let gw: RunningProcess | null = null;
-let pty: PtyPair;
 let pump: SerialPumpPort;
 let queueDir: string;
 
-const launch = (): RunningProcess => startGateway({
-  id: 'home3', serial: [pty.gatewayPath], mqtt: broker.url, queueDir, extra: ['--diagnostics-s', '1'],
-});
+const launch = (): RunningProcess => rig.launch(['--diagnostics-s', '1']);
 
 function lastSeqOnDisk(): number {
   try {
@@ -36,20 +31,13 @@ function lastSeqOnDisk(): number {
 }
 
 before(async () => {
-  broker = await startMosquitto();
-  tmp = tempDir('pumpwatch-gw-outage-');
-  queueDir = join(tmp.path, 'queue');
-  ({ pty, pump } = await startPump(tmp.path, 'usb'));
-  rec = await startRecorder(broker.url, 'home3');
+  rig = await startRig('outage', 'home3');
+  ({ broker, rec, pump, queueDir } = rig);
 });
 
 after(async () => {
-  await stopGateway(gw);
-  await rec?.close();
-  await pump?.close();
-  await pty?.stop();
-  await broker?.dispose();
-  tmp?.remove();
+  await stopGateway(gw); // may be one launched before the kill -9
+  await rig?.dispose();
 });
 
 test('broker down for a long stretch, gateway kill -9 meanwhile, both restarted: nothing lost, order kept', async () => {

@@ -1,46 +1,29 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { PtyPair } from '../../../simulators/ptyPair.ts';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
-import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
-import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import type { Broker } from '../../helpers/mosquitto.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { sendLines, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
+import { sendLines, waitForIdentities, startRig, launchReady, type Recorder, type GatewayRig } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 const PUMP = 'CS7-FULL01';
 const N = 900;
 const lines = syntheticSentences(PUMP, N);
+let rig: GatewayRig;
 let broker: Broker;
-let tmp: TempDir;
 let rec: Recorder;
 let gw: RunningProcess;
-let pty: PtyPair;
 let pump: SerialPumpPort;
 
 before(async () => {
-  broker = await startMosquitto();
-  tmp = tempDir('pumpwatch-gw-full-');
-  ({ pty, pump } = await startPump(tmp.path, 'full'));
-  rec = await startRecorder(broker.url, 'home7');
-  // 256 kB of queue holds ~550 sentences; the pump remembers 1,000
-  gw = startGateway({
-    id: 'home7', serial: [pty.gatewayPath], mqtt: broker.url, queueDir: join(tmp.path, 'queue'),
-    extra: ['--max-queue-mb', '0.25', '--diagnostics-s', '1'],
-  });
-  await gw.waitForLine(/"event":"broker_up"/, 30_000);
-  await gw.waitForLine(/"event":"link_up"/, 30_000);
+  rig = await startRig('queuefull', 'home7');
+  ({ broker, rec, pump } = rig);
+  gw = await launchReady(rig, ['--max-queue-mb', '0.25', '--diagnostics-s', '1']);
 });
 
 after(async () => {
-  await stopGateway(gw);
-  await rec?.close();
-  await pump?.close();
-  await pty?.stop();
-  await broker?.dispose();
-  tmp?.remove();
+  await rig?.dispose();
 });
 
 test('a full queue refuses new sentences (logged once), then recovers them through ?HIST when space returns', async () => {

@@ -1,42 +1,27 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type { PtyPair } from '../../../simulators/ptyPair.ts';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
-import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
-import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { RunningProcess } from '../../helpers/childProcess.ts';
-import { gatewayNodePid, rssMb, startGateway, startPump, startRecorder, stopGateway, type Recorder, waitForIdentities } from './gatewayHarness.ts';
+import { gatewayNodePid, rssMb, waitForIdentities, startRig, launchReady, type Recorder, type GatewayRig } from './gatewayHarness.ts';
 import { syntheticSentences } from './syntheticPump.ts';
 
 const PUMP = 'CS7-NOISE1';
 const lines = syntheticSentences(PUMP, 300);
-let broker: Broker;
-let tmp: TempDir;
+let rig: GatewayRig;
 let rec: Recorder;
 let gw: RunningProcess;
-let pty: PtyPair;
 let pump: SerialPumpPort;
 
 before(async () => {
-  broker = await startMosquitto();
-  tmp = tempDir('pumpwatch-gw-noise-');
-  ({ pty, pump } = await startPump(tmp.path, 'noisy'));
-  rec = await startRecorder(broker.url, 'home4');
-  gw = startGateway({ id: 'home4', serial: [pty.gatewayPath], mqtt: broker.url, queueDir: join(tmp.path, 'queue'), extra: ['--diagnostics-s', '1'] });
-  await gw.waitForLine(/"event":"broker_up"/, 30_000);
-  await gw.waitForLine(/"event":"link_up"/, 30_000);
+  rig = await startRig('robustness', 'home4');
+  ({ rec, pump } = rig);
+  gw = await launchReady(rig, ['--diagnostics-s', '1']);
 });
 
 after(async () => {
-  await stopGateway(gw);
-  await rec?.close();
-  await pump?.close();
-  await pty?.stop();
-  await broker?.dispose();
-  tmp?.remove();
+  await rig?.dispose();
 });
 
 /** random bytes without LF, so the gateway has to bound a "line" that never ends */
