@@ -2,22 +2,12 @@
  * Everything detection remembers about one pump. Plain JSON data only, so a snapshot is the record
  * itself. Fields ending in `EffMs` are on the duration clock (see pumpClock.ts).
  */
-import type { PumpState } from '../../protocol/sentence.ts';
+import type { PumpView } from '../../protocol/api.ts';
 
-export interface PumpRecord {
-  pump: string;
-  gateway: string;
+/** latest status (from STS, adjusted by events in between): the readings a PumpView shows */
+type LatestReadings = Pick<PumpView, 'pump' | 'gateway' | 'state' | 'rateMlH' | 'infusedMl' | 'vtbiMl' | 'reservoirMl' | 'pressureMmHg' | 'batteryPct' | 'alarms'>;
 
-  // latest status (from STS, adjusted by events in between)
-  state: PumpState | null;
-  rateMlH: number | null;
-  infusedMl: number | null;
-  vtbiMl: number | null;
-  reservoirMl: number | null;
-  /** mmHg */
-  pressureMmHg: number | null;
-  batteryPct: number | null;
-  alarms: string[];
+export interface PumpRecord extends LatestReadings {
 
   // clocks
   lastSeq: number | null;
