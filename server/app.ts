@@ -70,6 +70,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   });
   const engine = deps.createEngine({
     ...deps.detectionDefaults,
+    ...c.detection,
     stoppedGraceS: c.stoppedGraceS, signalLostS: c.signalLostS, escalateAfterS: c.escalateAfterS,
   });
   const billingConfig: BillingConfig = {

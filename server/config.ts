@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { DetectionConfigError, resolveDetectionConfig, type ResolvedDetectionConfig } from './engine/config.ts';
 
 /**
  * Server configuration from the environment (interfaces.md §2 plus the server's own settings),
@@ -65,6 +66,38 @@ export interface ServerConfig {
   trustProxy: string | null;
   /** ALLOWED_ORIGINS: browser origins besides the server's own, comma-separated */
   allowedOrigins: string[];
+  /** detection thresholds beyond the three above (see DETECTION_ENV and docs/detection.md) */
+  detection: Partial<ResolvedDetectionConfig>;
+}
+
+/** Environment names of the detection thresholds; defaults and reasoning in docs/detection.md. */
+export const DETECTION_ENV: Readonly<Record<string, keyof ResolvedDetectionConfig>> = Object.freeze({
+  OCCLUSION_RISE_MMHG: 'occlusionRiseMmHg',
+  OCCLUSION_STALL_S: 'occlusionStallS',
+  OCCLUSION_STALL_ML: 'occlusionStallMl',
+  FLAP_WINDOW_S: 'flapWindowS',
+  HISTORY_LAG_S: 'historyLagS',
+  CLOCK_AHEAD_TOLERANCE_S: 'clockAheadToleranceS',
+  DELIVERY_MIN_HOURS: 'deliveryMinHours',
+  RESERVOIR_SHORTFALL_ML: 'reservoirShortfallMl',
+  LOW_BATTERY_PCT: 'lowBatteryPct',
+});
+
+function detectionOverrides(env: Env): Partial<ResolvedDetectionConfig> {
+  const out: Partial<Record<keyof ResolvedDetectionConfig, number>> = {};
+  for (const [name, key] of Object.entries(DETECTION_ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    if (!/^\d+(\.\d+)?$/.test(v.trim())) throw new ConfigError(`${name} must be a number >= 0, got "${v}"`);
+    out[key] = Number(v.trim());
+  }
+  try {
+    resolveDetectionConfig(out);
+  } catch (err) {
+    if (err instanceof DetectionConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  return Object.freeze(out);
 }
 
 type Env = Record<string, string | undefined>;
@@ -205,6 +238,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     httpsKeyFile,
     trustProxy: optional(env, 'TRUST_PROXY'),
     allowedOrigins,
+    detection: detectionOverrides(env),
   };
   return Object.freeze({ ...config, apiTokens: Object.freeze([...tokens]) as string[], allowedOrigins: Object.freeze([...allowedOrigins]) as string[], shard: config.shard ? Object.freeze(config.shard) : null });
 }

@@ -62,3 +62,23 @@ describe('loadConfig', () => {
     });
   }
 });
+
+describe('loadConfig: HTTPS, proxy, origins and detection thresholds', () => {
+  test('HTTPS files go together; origins must be origins', () => {
+    assert.throws(() => loadConfig({ HTTPS_CERT_FILE: '/etc/x.crt' }), (e: unknown) => e instanceof ConfigError && /set both or neither/.test(e.message));
+    assert.throws(() => loadConfig({ ALLOWED_ORIGINS: 'https://ok.example, not an origin' }), ConfigError);
+    const c = loadConfig({ HTTPS_CERT_FILE: '/a.crt', HTTPS_KEY_FILE: '/a.key', TRUST_PROXY: '127.0.0.1', ALLOWED_ORIGINS: 'https://pumps.example:8443' });
+    assert.equal(c.httpsCertFile, '/a.crt');
+    assert.equal(c.trustProxy, '127.0.0.1');
+    assert.deepEqual(c.allowedOrigins, ['https://pumps.example:8443']);
+    assert.ok(Object.isFrozen(c.allowedOrigins));
+  });
+
+  test('detection thresholds are read from the environment and checked once', () => {
+    const c = loadConfig({ OCCLUSION_RISE_MMHG: '150', LOW_BATTERY_PCT: '20', OCCLUSION_STALL_ML: '0.25' });
+    assert.deepEqual({ ...c.detection }, { occlusionRiseMmHg: 150, lowBatteryPct: 20, occlusionStallMl: 0.25 });
+    assert.deepEqual({ ...loadConfig({}).detection }, {});
+    assert.throws(() => loadConfig({ OCCLUSION_RISE_MMHG: 'lots' }), (e: unknown) => e instanceof ConfigError && e.message === 'OCCLUSION_RISE_MMHG must be a number >= 0, got "lots"');
+    assert.throws(() => loadConfig({ LOW_BATTERY_PCT: '150' }), (e: unknown) => e instanceof ConfigError && /lowBatteryPct must be <= 100/.test(e.message));
+  });
+});
