@@ -1,8 +1,12 @@
 /**
- * Cookie sessions kept in memory. The id given to the browser is random; only its SHA-256 is stored,
- * so a memory dump does not yield usable cookies. Idle and absolute expiry on an injected clock.
+ * Cookie sessions. The id given to the browser is random; only its SHA-256 is kept, in memory and
+ * (optionally) in a 0600 file, so neither a memory dump nor the file yields usable cookies. The
+ * file lets a restarted server keep its nurses logged in: a night-time restart must not turn
+ * every dashboard into a login page. Idle and absolute expiry on an injected clock.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomicFile.ts';
 import type { Role } from '../../protocol/api.ts';
 
 export interface Session {
@@ -23,6 +27,15 @@ export interface SessionStoreOptions {
   clock: () => number;
   /** bounds memory against login floods; the oldest session goes first */
   maxSessions?: number;
+  /** where sessions survive a restart (hashed ids); none: memory only */
+  file?: string;
+  /** ms between a change and its write to `file` (default 1000) */
+  persistDelayMs?: number;
+}
+
+interface SessionFile {
+  v: 1;
+  sessions: [string, Session][];
 }
 
 function hashId(id: string): string {
@@ -32,9 +45,11 @@ function hashId(id: string): string {
 export class SessionStore {
   private readonly byHash = new Map<string, Session>();
   private readonly max: number;
+  private persistTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: SessionStoreOptions) {
     this.max = opts.maxSessions ?? 10_000;
+    if (opts.file) this.load(opts.file);
   }
 
   /** Returns the cookie value; the session itself is stored under its hash. */
@@ -48,6 +63,7 @@ export class SessionStore {
       if (oldest !== undefined) this.byHash.delete(oldest);
     }
     this.byHash.set(hashId(id), session);
+    this.changed();
     return { id, session };
   }
 
@@ -62,6 +78,7 @@ export class SessionStore {
       return undefined;
     }
     s.lastSeenMs = now;
+    this.changed();
     return s;
   }
 
@@ -71,7 +88,7 @@ export class SessionStore {
   }
 
   destroy(id: string): void {
-    this.byHash.delete(hashId(id));
+    if (this.byHash.delete(hashId(id))) this.changed();
   }
 
   /** after an account is removed or changed in the users file */
@@ -83,6 +100,7 @@ export class SessionStore {
         n++;
       }
     }
+    if (n > 0) this.changed();
     return n;
   }
 
@@ -95,8 +113,46 @@ export class SessionStore {
     return this.byHash.size;
   }
 
+  /** forgets every session in memory (the file keeps them for the next start) */
   clear(): void {
     this.byHash.clear();
+  }
+
+  /** writes pending changes now; call on shutdown */
+  flush(): void {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+    if (!this.opts.file) return;
+    this.sweep();
+    const data: SessionFile = { v: 1, sessions: [...this.byHash] };
+    try {
+      writeFileAtomic(this.opts.file, JSON.stringify(data), 0o600);
+    } catch {
+      // sessions then live in memory only: nurses log in again after a restart, nothing worse
+    }
+  }
+
+  private changed(): void {
+    if (!this.opts.file || this.persistTimer) return;
+    this.persistTimer = setTimeout(() => this.flush(), this.opts.persistDelayMs ?? 1000);
+    this.persistTimer.unref();
+  }
+
+  private load(file: string): void {
+    let data: SessionFile;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8')) as SessionFile;
+    } catch {
+      return; // none yet, or unreadable: start empty
+    }
+    if (data?.v !== 1 || !Array.isArray(data.sessions)) return;
+    const now = this.opts.clock();
+    for (const [hash, s] of data.sessions) {
+      const valid = typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) && typeof s?.username === 'string'
+        && (s.role === 'nurse' || s.role === 'billing' || s.role === 'admin') && typeof s.csrfToken === 'string'
+        && Number.isFinite(s.createdMs) && Number.isFinite(s.lastSeenMs);
+      if (valid && !this.expired(s, now)) this.byHash.set(hash, s);
+    }
   }
 
   private expired(s: Session, now: number): boolean {

@@ -2,9 +2,8 @@
  * The accounts file (PUMPWATCH_USERS_FILE): JSON, written atomically with mode 0600 by `npm run users`
  * and read by the server. Holds usernames, roles and scrypt hashes only.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomicFile.ts';
 import type { Role } from '../../protocol/api.ts';
 import { parsePasswordHash } from './passwords.ts';
 
@@ -73,22 +72,9 @@ export function readUsersFile(path: string): UsersFileContent {
   return parseUsersFile(text);
 }
 
-/** Write to a temporary file beside it, fsync, then rename: readers see the old or the new file, never half. */
+/** Atomic (temp file, fsync, rename), readable by the owner only. */
 export function writeUsersFile(path: string, content: UsersFileContent): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const sorted: Record<string, UserRecord> = {};
   for (const name of Object.keys(content.users).sort()) sorted[name] = content.users[name] as UserRecord;
-  const text = `${JSON.stringify({ version: 1, users: sorted }, null, 2)}\n`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify({ version: 1, users: sorted }, null, 2)}\n`, 0o600);
 }

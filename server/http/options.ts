@@ -1,6 +1,7 @@
 /** Options of the HTTP layer, with defaults; validated once by the caller's config and frozen. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 
 /** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -16,6 +17,8 @@ export interface HttpOptions {
   dashboardDir?: string | null;
   /** extra allowed browser origins besides the server's own (e.g. "https://pumps.example.org") */
   allowedOrigins?: readonly string[];
+  /** where sessions survive a restart (hashed ids, mode 0600); default sessions.json beside the users file, null = memory only */
+  sessionsFile?: string | null;
   /** epoch ms; injected for tests */
   clock?: () => number;
   /** session idle expiry, seconds (default 1800) */
@@ -51,8 +54,9 @@ export function tlsFiles(certFile: string, keyFile: string): TlsFiles {
   }
 }
 
-export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir'>> {
+export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile'>> {
   dashboardDir: string | undefined;
+  sessionsFile: string | undefined;
 }
 
 export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
@@ -62,6 +66,7 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     https: o.https,
     dashboardDir: o.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : (o.dashboardDir ?? undefined),
     allowedOrigins: o.allowedOrigins ?? [],
+    sessionsFile: o.sessionsFile === undefined ? join(dirname(o.usersFile), 'sessions.json') : (o.sessionsFile ?? undefined),
     clock: o.clock ?? Date.now,
     sessionIdleS: o.sessionIdleS ?? 1800,
     sessionAbsoluteS: o.sessionAbsoluteS ?? 43_200,

@@ -44,7 +44,10 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   const o = resolveHttpOptions(options);
   const log = app.log.child({ component: 'http' });
   const policy: OriginPolicy = { https: o.https, allowed: o.allowedOrigins };
-  const sessions = new SessionStore({ idleS: o.sessionIdleS, absoluteS: o.sessionAbsoluteS, clock: o.clock });
+  const sessions = new SessionStore({
+    idleS: o.sessionIdleS, absoluteS: o.sessionAbsoluteS, clock: o.clock,
+    ...(o.sessionsFile ? { file: o.sessionsFile } : {}),
+  });
   const audit = new AuditTrail(backend, o.clock);
   const users = new UsersStore({
     path: o.usersFile,
@@ -137,6 +140,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
       users.stop();
       detachWs();
       await hub.stop();
+      sessions.flush();
       sessions.clear();
     },
   };

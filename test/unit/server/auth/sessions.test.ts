@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sameSecret, SessionStore } from '../../../../server/auth/sessions.ts';
 
 test('sessions expire when idle and at the absolute limit; only hashes of ids are stored', () => {
@@ -42,4 +45,37 @@ test('sameSecret compares exactly', () => {
   assert.equal(sameSecret('abc', 'abc'), true);
   assert.equal(sameSecret('abc', 'abd'), false);
   assert.equal(sameSecret('abc', 'abcd'), false);
+});
+
+test('sessions written to their file survive a restart; the file holds hashes only, owner-readable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pumpwatch-sessions-'));
+  try {
+    const file = join(dir, 'sessions.json');
+    const now = { ms: 1_000_000 };
+    const first = new SessionStore({ idleS: 60, absoluteS: 3600, clock: () => now.ms, file });
+    const kept = first.create('alice', 'nurse');
+    const gone = first.create('bob', 'billing');
+    first.destroy(gone.id);
+    first.flush();
+    const text = readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, new RegExp(kept.id), 'no usable cookie in the file');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+
+    const restarted = new SessionStore({ idleS: 60, absoluteS: 3600, clock: () => now.ms, file });
+    const s = restarted.touch(kept.id);
+    assert.equal(s?.username, 'alice');
+    assert.equal(s?.csrfToken, kept.session.csrfToken, 'the page keeps working with its CSRF token');
+    assert.equal(restarted.touch(gone.id), undefined, 'a logged-out session stays out');
+    restarted.flush();
+
+    now.ms += 61_000; // idle expiry passes while the server is down
+    const later = new SessionStore({ idleS: 60, absoluteS: 3600, clock: () => now.ms, file });
+    assert.equal(later.size, 0, 'expired sessions are not loaded');
+
+    const corrupt = join(dir, 'bad.json');
+    writeFileSync(corrupt, '{"v":1,"sessions":[["nothex",{"username":"x"}]]');
+    assert.equal(new SessionStore({ idleS: 60, absoluteS: 3600, clock: () => now.ms, file: corrupt }).size, 0, 'a damaged file starts empty');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
