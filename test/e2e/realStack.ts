@@ -1,19 +1,13 @@
 /**
- * The real system for browser tests: Mosquitto, influxd, the server built with buildServer (as
- * `npm run server` does, plus the dashboard folder) restartable on the same port, `npm run gateway`
- * on a socat pty, and a pump on the other end of it (SerialPumpPort).
+ * The real system for browser tests: Mosquitto, influxd, `npm run server` (serving the dashboard
+ * build) restartable on the same port, `npm run gateway` on a socat pty, and a pump on the other
+ * end of it (SerialPumpPort).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { encodeSentence } from '../../protocol/encode.ts';
 import type { Sentence } from '../../protocol/sentence.ts';
-import { buildServer, type PumpwatchServer } from '../../server/app.ts';
-import { createEpisodeTracker } from '../../server/billing/index.ts';
-import { loadConfig } from '../../server/config.ts';
-import { createDetectionEngine, DEFAULT_DETECTION_CONFIG } from '../../server/engine/index.ts';
-import { registerHttp } from '../../server/http/registerHttp.ts';
 import { PtyPair } from '../../simulators/ptyPair.ts';
 import { SerialPumpPort } from '../../simulators/serialPumpPort.ts';
 import { startNpmScript, type RunningProcess } from '../helpers/childProcess.ts';
@@ -32,7 +26,7 @@ export class RealStack {
   influx!: InfluxServer;
   dir!: TempDir;
   port = 0;
-  server: PumpwatchServer | null = null;
+  server: RunningProcess | null = null;
   gateway: RunningProcess | null = null;
   pty: PtyPair | null = null;
   pump: SerialPumpPort | null = null;
@@ -46,7 +40,7 @@ export class RealStack {
     return {
       MQTT_URL: this.broker.url, INFLUX_URL: this.influx.urlFor('pumpwatch_e2e'), HOST: '127.0.0.1', PORT: String(this.port),
       PUMPWATCH_JOURNAL_DIR: join(this.dir.path, 'journal'), PUMPWATCH_USERS_FILE: join(this.dir.path, 'users.json'),
-      INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', LOG_LEVEL: 'warn',
+      INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500',
     };
   }
 
@@ -70,16 +64,12 @@ export class RealStack {
   }
 
   async startServer(): Promise<void> {
-    const config = loadConfig({ ...process.env, ...this.env() });
-    const server = await buildServer({
-      config, log: pino({ level: 'warn' }), createEngine: createDetectionEngine, detectionDefaults: DEFAULT_DETECTION_CONFIG,
-      createTracker: createEpisodeTracker, registerHttp, http: { dashboardDir: join(ROOT, 'dashboard', 'dist') },
-    });
-    await server.start();
-    await server.app.listen({ host: '127.0.0.1', port: this.port });
+    const server = startNpmScript('server', [], { env: this.env() });
     this.server = server;
+    await server.waitForLine(/"msg":"listening"/, 60_000);
   }
 
+  /** SIGTERM, as systemd would: the server flushes and exits */
   async stopServer(): Promise<void> {
     const s = this.server;
     this.server = null;
