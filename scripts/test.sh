@@ -9,8 +9,11 @@ bash scripts/setup.sh --browser || { echo "0 passed, 1 failed"; exit 1; }
 if [ $# -eq 0 ]; then set -- unit integration e2e; fi
 files=()
 for part in "$@"; do
+  part=${part#test/}; part=${part%/}
   if [ -d "test/$part" ]; then
     while IFS= read -r f; do files+=("$f"); done < <(find "test/$part" -name '*.test.ts' | sort)
+  elif [ -f "test/$part" ]; then
+    files+=("test/$part")
   else
     files+=("$part")
   fi
