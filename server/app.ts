@@ -118,6 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     mqttUp: () => ingest.up,
     heldBack: () => ingest.heldBack,
     journalBytes: () => journal.pendingBytes(),
+    ingestBlocked: () => core.blocked(),
     wsClients: () => http?.wsClients() ?? 0,
   }));
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);

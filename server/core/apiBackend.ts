@@ -17,6 +17,8 @@ export interface BackendDeps {
   mqttUp(): boolean;
   heldBack(): number;
   journalBytes(): number;
+  /** true while the journal is full and PUBACKs are held back */
+  ingestBlocked(): boolean;
   /** WebSocket clients, once the HTTP layer is registered */
   wsClients(): number;
 }
@@ -75,9 +77,11 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
     health(): Promise<HealthView> {
       const mqtt = d.mqttUp() ? 'up' : 'down';
       const influx = d.writer.influxUp ? 'up' : 'down';
+      const backPressure = d.ingestBlocked();
       return Promise.resolve({
-        status: mqtt === 'up' && influx === 'up' ? 'ok' : 'degraded',
-        mqtt, influx,
+        // holding PUBACKs back means the broker, not the server, now holds the newest sentences
+        status: mqtt === 'up' && influx === 'up' && !backPressure ? 'ok' : 'degraded',
+        mqtt, influx, backPressure,
         writeBacklog: d.writer.backlog(),
         pumps: core.engine.stats().pumps,
       });
