@@ -45,8 +45,11 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         .sort(newestFirst);
     },
     acknowledge: (alertId, by) => Promise.resolve(core.acknowledge(alertId, by)),
-    episodes: (q) => Promise.resolve(core.billing.episodes({ fromMs: q.fromMs, toMs: q.toMs, ...(q.pump !== undefined ? { pump: q.pump } : {}) })),
-    episode: (id) => Promise.resolve<Episode | undefined>(core.billing.episode(id)),
+    // nowMs: an open episode reports the silence since its last sentence (unverified time) too
+    episodes: (q) => Promise.resolve(core.billing.episodes({
+      fromMs: q.fromMs, toMs: q.toMs, nowMs: d.clock.now(), ...(q.pump !== undefined ? { pump: q.pump } : {}),
+    })),
+    episode: (id) => Promise.resolve<Episode | undefined>(core.billing.episode(id, d.clock.now())),
     async evidence(id) {
       const range = core.billing.evidenceRange(id);
       if (!range) return undefined;
