@@ -2,7 +2,7 @@
 import type { Alert, TelemetryPoint } from '../../protocol/api.ts';
 import type { PumpState } from '../../protocol/sentence.ts';
 import { quote, timeLiteral, type PointStore } from './influxStore.ts';
-import { MEASUREMENTS } from './points.ts';
+import { MEASUREMENTS, type PumpStateFields } from './points.ts';
 
 /** µs timestamp of a sentence point back to its pump time (whole seconds, ISO) */
 export function pumpTimeOf(timeUs: number): string {
@@ -67,14 +67,9 @@ export async function sentences(store: PointStore, pump: string, fromMs: number,
   return out.sort((a, b) => a.timeUs - b.timeUs);
 }
 
-export interface StoredPumpState {
+/** a pump_state point as read back: what points.ts wrote, under its key */
+export interface StoredPumpState extends PumpStateFields {
   key: string;
-  gateway: string;
-  engine: unknown;
-  alerts: Alert[];
-  dedupe: string;
-  journalEpoch: string;
-  journalId: number;
 }
 
 /** The newest checkpoint of each pump (or of one). */
