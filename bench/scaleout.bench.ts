@@ -4,11 +4,11 @@
  * same fleet. Each instance's session receives the whole fleet and keeps its share, so on one
  * small machine this measures the cost of splitting more than the gain: see docs/scaling.md.
  */
-import mqtt from 'mqtt';
 import { encodeSentence } from '../protocol/encode.ts';
 import { toPumpMessage } from '../protocol/payloads.ts';
 import type { Sentence } from '../protocol/sentence.ts';
 import { startScaleoutStack, type ScaleoutStack } from '../test/integration/scaleout/scaleoutStack.ts';
+import { publishFleet } from './publishFleet.ts';
 import type { BenchRow } from './types.ts';
 
 const PUMPS = 2000;
@@ -40,16 +40,6 @@ function fleet(startMs: number): { topic: string; body: string }[] {
   return out;
 }
 
-async function publishFleet(url: string, messages: { topic: string; body: string }[]): Promise<void> {
-  const pub = await mqtt.connectAsync(url, { clientId: `scaleout-bench-pub-${process.pid}` });
-  const window: Promise<unknown>[] = [];
-  for (const m of messages) {
-    window.push(pub.publishAsync(m.topic, m.body, { qos: 1 }));
-    if (window.length >= 500) await Promise.all(window.splice(0));
-  }
-  await Promise.all(window);
-  await pub.endAsync();
-}
 
 async function totals(stack: ScaleoutStack): Promise<{ accepted: number; backlog: number }> {
   let accepted = 0;
@@ -67,7 +57,7 @@ async function measure(instances: number, messages: { topic: string; body: strin
   try {
     await Promise.all(stack.instances.map((x) => stack.start(x.index)));
     const t0 = performance.now();
-    await publishFleet(stack.broker.url, messages);
+    await publishFleet(stack.broker.url, messages, `scaleout-bench-pub-${process.pid}`);
     for (;;) {
       const t = await totals(stack);
       if (t.accepted >= TOTAL && t.backlog === 0) break;

@@ -17,6 +17,7 @@ import { messagePoint } from '../server/storage/points.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { serverNodePid, startStack } from '../test/integration/server/serverStack.ts';
+import { publishFleet } from './publishFleet.ts';
 import type { BenchRow } from './types.ts';
 
 const PUMPS = 10_000;
@@ -61,17 +62,6 @@ async function subscribeSession(url: string, clientId: string): Promise<void> {
   await sub.endAsync();
 }
 
-/** publishes at QoS 1 with 500 in flight, like a busy gateway fleet */
-async function publishFleet(url: string, messages: { topic: string; body: string }[]): Promise<void> {
-  const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}` });
-  const window: Promise<unknown>[] = [];
-  for (const m of messages) {
-    window.push(pub.publishAsync(m.topic, m.body, { qos: 1 }));
-    if (window.length >= 500) await Promise.all(window.splice(0));
-  }
-  await Promise.all(window);
-  await pub.endAsync();
-}
 
 /** a consumer receives while the fleet publishes; msg/s from the first publish to the last message handled */
 async function consume(url: string, clientId: string, messages: { topic: string; body: string }[], onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
