@@ -28,8 +28,10 @@ export type { QueuedRecord };
 
 /**
  * An append-only durable FIFO: segment files of length+CRC framed records and a persisted ack
- * cursor. `append` writes synchronously (survives kill -9 once it returns); `flush` makes it
- * survive power loss (one fsync for all concurrent callers).
+ * cursor. `append` writes synchronously (survives kill -9 once it returns); `stage` numbers a
+ * record now and `commit` writes every staged record in one write (a group commit for callers
+ * that can hold their acknowledgement until then); `flush` makes it survive power loss (one
+ * fsync for all concurrent callers).
  */
 export class DurableQueue {
   private readonly dir: string;
@@ -52,6 +54,9 @@ export class DurableQueue {
   private nextRound: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reader: { seg: Segment; r: SegmentReader; nextNo: number } | null = null;
+  /** framed records numbered but not yet written, oldest first */
+  private staged: Buffer[] = [];
+  private stagedBytes = 0;
   /** bytes cut off a torn tail at the last start() */
   truncatedBytes = 0;
 
@@ -68,9 +73,13 @@ export class DurableQueue {
   get depth(): number {
     return this.nextNo - 1 - this.ackedNo;
   }
-  /** bytes of segment files on disk */
+  /** bytes of segment files on disk, and of staged records about to be */
   get bytes(): number {
-    return this.totalBytes;
+    return this.totalBytes + this.stagedBytes;
+  }
+  /** records staged and not yet written */
+  get stagedCount(): number {
+    return this.staged.length;
   }
   /** number of the newest record made durable by a completed flush */
   get durableNo(): number {
@@ -111,6 +120,7 @@ export class DurableQueue {
   /** Appends one record; returns its number. Throws DurableQueueError (QUEUE_FULL, DISK_FULL, IO_ERROR). */
   append(record: Buffer | string): number {
     if (this.fd === null) throw new DurableQueueError('NOT_OPEN', 'queue is not started');
+    this.commit();
     const payload = typeof record === 'string' ? Buffer.from(record) : record;
     const frame = encodeFrame(payload);
     if (this.totalBytes + frame.length > this.maxBytes) {
@@ -137,8 +147,59 @@ export class DurableQueue {
     return no;
   }
 
+  /**
+   * Numbers one record and makes it readable now; it is written at the next commit() (or append,
+   * flush, stop). Throws DurableQueueError (QUEUE_FULL, NOT_OPEN, or a failed commit on rotation).
+   */
+  stage(record: Buffer | string): number {
+    if (this.fd === null) throw new DurableQueueError('NOT_OPEN', 'queue is not started');
+    const payload = typeof record === 'string' ? Buffer.from(record) : record;
+    const frame = encodeFrame(payload);
+    if (this.bytes + frame.length > this.maxBytes) {
+      throw new DurableQueueError('QUEUE_FULL', `queue holds ${this.bytes} of ${this.maxBytes} bytes`);
+    }
+    const seg = this.segments.at(-1) as Segment;
+    if (seg.bytes + this.stagedBytes >= this.segmentBytes && seg.count + this.staged.length > 0) {
+      this.commit();
+      this.rotate();
+    }
+    this.staged.push(frame);
+    this.stagedBytes += frame.length;
+    const no = this.nextNo++;
+    this.cache.push(no, payload);
+    return no;
+  }
+
+  /**
+   * Writes every staged record with one write (survives kill -9 once it returns). On failure the
+   * records stay staged and the next commit writes them again; throws DISK_FULL or IO_ERROR.
+   */
+  commit(): void {
+    if (this.staged.length === 0 || this.fd === null) return;
+    const fd = this.fd;
+    const seg = this.segments.at(-1) as Segment;
+    const buf = this.staged.length === 1 ? (this.staged[0] as Buffer) : Buffer.concat(this.staged, this.stagedBytes);
+    let written = 0;
+    try {
+      while (written < buf.length) written += this.write(fd, written === 0 ? buf : buf.subarray(written));
+    } catch (err) {
+      this.undoPartialWrite(fd, seg);
+      throw toDurableError(err, 'commit');
+    }
+    seg.bytes += buf.length;
+    seg.count += this.staged.length;
+    this.totalBytes += buf.length;
+    this.staged = [];
+    this.stagedBytes = 0;
+  }
+
   /** Makes every record appended so far durable; concurrent callers share one fsync. */
   flush(): Promise<void> {
+    try {
+      this.commit();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     if (this.nextRound) return this.nextRound;
     if (!this.syncing) {
       if (this.syncedNo === this.nextNo - 1 && this.unsyncedFds.length === 0 && !this.dirDirty) return Promise.resolve();

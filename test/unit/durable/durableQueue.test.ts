@@ -181,6 +181,102 @@ describe('DurableQueue', () => {
     await q2.stop();
   }));
 
+  test('staged records are numbered and readable at once, and written together by one commit', () => withQueue(async (dir) => {
+    const writes: number[] = [];
+    const { writeSync } = process.getBuiltinModule('node:fs');
+    const q = new DurableQueue({ dir, writeSync: (fd, buf) => { writes.push(buf.length); return writeSync(fd, buf); } });
+    q.start();
+    assert.equal(q.stage('a'), 1);
+    assert.equal(q.stage('bb'), 2);
+    assert.equal(q.stage('ccc'), 3);
+    assert.equal(q.stagedCount, 3);
+    assert.deepEqual(texts(q), ['a', 'bb', 'ccc']);
+    assert.equal(q.bytes, 3 * 8 + 6, 'staged bytes count towards the bound');
+    assert.deepEqual(writes, [], 'nothing written before the commit');
+    // a process dying now leaves nothing of them: their acknowledgements were never sent
+    const died = new DurableQueue({ dir });
+    died.start();
+    assert.deepEqual(texts(died), []);
+    await died.stop();
+    q.commit();
+    assert.deepEqual(writes, [3 * 8 + 6], 'one write for the three');
+    assert.equal(q.stagedCount, 0);
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['a', 'bb', 'ccc']);
+    await q2.stop();
+    await q.stop();
+  }));
+
+  test('an append or a flush writes what is staged first, keeping the order', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir });
+    q.start();
+    q.stage('s1');
+    assert.equal(q.append('a2'), 2);
+    q.stage('s3');
+    await q.flush();
+    assert.equal(q.durableNo, 3);
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['s1', 'a2', 's3']);
+    await q2.stop();
+  }));
+
+  test('a failed commit keeps the records staged, cuts the torn write off, and the next commit writes them', () => withQueue(async (dir) => {
+    let fail = true;
+    const { writeSync } = process.getBuiltinModule('node:fs');
+    const q = new DurableQueue({
+      dir,
+      writeSync: (fd, buf) => {
+        if (fail) {
+          writeSync(fd, buf.subarray(0, 5));
+          throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+        }
+        return writeSync(fd, buf);
+      },
+    });
+    q.start();
+    q.stage('one');
+    q.stage('two');
+    assert.throws(() => q.commit(), (e: unknown) => e instanceof DurableQueueError && e.code === 'IO_ERROR');
+    assert.equal(q.stagedCount, 2);
+    fail = false;
+    q.stage('three');
+    q.commit();
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), ['one', 'two', 'three']);
+    assert.equal(q2.truncatedBytes, 0);
+    await q2.stop();
+  }));
+
+  test('staging past the byte bound is refused with QUEUE_FULL; segments rotate as with appends', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir, maxBytes: 64 * 1024, segmentBytes: 8 * 1024 });
+    q.start();
+    const rec = 'x'.repeat(1000);
+    let n = 0;
+    for (;;) {
+      try {
+        q.stage(rec);
+        n++;
+      } catch (err) {
+        assert.ok(err instanceof DurableQueueError && err.code === 'QUEUE_FULL');
+        break;
+      }
+    }
+    assert.equal(n, Math.floor((64 * 1024) / (8 + 1000)));
+    q.commit();
+    assert.ok(readdirSync(dir).filter((f) => f.endsWith('.seg')).length > 1, 'several segments');
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.equal(q2.depth, n);
+    assert.ok(texts(q2).every((t) => t === rec));
+    await q2.stop();
+  }));
+
   test('concurrent flush() callers share fsyncs (group commit) and durableNo advances', () => withQueue(async (dir) => {
     const q = new DurableQueue({ dir });
     q.start();
