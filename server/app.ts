@@ -109,6 +109,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     subscriptions: cluster.subscriptions(),
     log: log.child({ component: 'mqtt' }),
     accept: (topic, payload) => cluster.accept(topic, payload),
+    commit: () => core.commitJournal(),
     blocked: () => core.blocked(),
   });
   mqttIngest = ingest;

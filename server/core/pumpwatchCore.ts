@@ -18,8 +18,9 @@ import { DropCounter } from '../ingest/dropCounter.ts';
 import { decodeEntry, encodeEntry, type IngestJournal, type JournalEntry } from '../ingest/journalEntry.ts';
 import { ownsPump } from '../ingest/shard.ts';
 import {
-  alertPoint, availabilityPoint, episodePoint, messagePoint, pumpStatePoint, ServerTimestamps,
+  alertPoint, availabilityPoint, episodePoint, messageLine, pumpStatePoint, ServerTimestamps,
 } from '../storage/points.ts';
+import type { PointOrLine } from '../storage/lineProtocol.ts';
 import { IngestRate } from './ingestRate.ts';
 
 export interface CoreOptions {
@@ -65,6 +66,8 @@ export class PumpwatchCore {
   /** entries journalled by this process and not yet stored: spares the writer a JSON.parse */
   private readonly unstored = new Map<number, JournalEntry>();
   private currentId = 0;
+  /** the last journal commit failed: ingest holds back until one succeeds */
+  private commitFailing = false;
 
   constructor(private readonly o: CoreOptions) {
     this.drops = new DropCounter(o.log);
@@ -81,7 +84,24 @@ export class PumpwatchCore {
   }
 
   blocked(): boolean {
-    return this.o.journal.full();
+    return this.commitFailing || this.o.journal.full();
+  }
+
+  /**
+   * Writes the journal entries appended since the last commit; false when the write failed (they
+   * stay staged, nothing after them may be acknowledged, and the next commit tries again).
+   */
+  commitJournal(): boolean {
+    try {
+      this.o.journal.commit();
+      if (this.commitFailing) this.o.log.info('journal writes again');
+      this.commitFailing = false;
+      return true;
+    } catch (err) {
+      if (!this.commitFailing) this.o.log.error({ err: (err as Error).message, code: (err as { code?: string }).code }, 'journal write failed; holding acknowledgements back');
+      this.commitFailing = true;
+      return false;
+    }
   }
 
   /** One MQTT message: validate, de-duplicate, journal, apply. Never throws on bad input. */
@@ -134,6 +154,7 @@ export class PumpwatchCore {
   acknowledge(alertId: string, by: string): Alert | undefined {
     if (!this.o.engine.alert(alertId)) return undefined;
     this.journalAndApply({ k: 'ack', t: this.o.clock.now(), id: alertId, by });
+    this.commitJournal(); // written before the reply says it is done
     return this.o.engine.alert(alertId);
   }
 
@@ -213,6 +234,7 @@ export class PumpwatchCore {
   /** engine changes to storage (alert history) and to live subscribers */
   flushChanges(): void {
     this.flushScheduled = false;
+    this.commitJournal();
     const ch = this.o.engine.takeChanges();
     if (ch.alerts.length === 0 && ch.pumps.length === 0) return;
     const now = this.o.clock.now();
@@ -234,13 +256,13 @@ export class PumpwatchCore {
     }
   }
 
-  /** journal entry → the points that store it */
-  entryPoints(id: number, data: Buffer): IPoint[] {
+  /** journal entry → the points (or lines) that store it */
+  entryPoints(id: number, data: Buffer): PointOrLine[] {
     const cached = this.unstored.get(id);
     if (cached) this.unstored.delete(id);
     const e = cached ?? decodeEntry(data);
     if (!e) return [];
-    if (e.k === 'm') return [messagePoint(e.m, e.g)];
+    if (e.k === 'm') return [messageLine(e.m, e.g)];
     if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
     return [];
   }

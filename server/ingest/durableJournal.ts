@@ -1,7 +1,7 @@
 /**
- * The ingest journal on the shared durable queue (durable/): appends are synchronous writes
- * (kept through kill -9 once append returns), fsync runs every `fsyncMs` for all appends since
- * the last one (power loss can take at most that much). The folder also holds an epoch file that
+ * The ingest journal on the shared durable queue (durable/): appends are staged and written by
+ * commit() in one write (kept through kill -9 once it returns), fsync runs every `fsyncMs` for
+ * all writes since the last one (power loss can take at most that much). The folder also holds an epoch file that
  * names this journal, so snapshots know which journal their entry numbers refer to.
  */
 import { randomUUID } from 'node:crypto';
@@ -45,9 +45,13 @@ export class DurableJournal implements IngestJournal {
   }
 
   append(data: Buffer): number {
-    const no = this.queue.append(data);
+    return this.queue.stage(data);
+  }
+
+  commit(): void {
+    if (this.queue.stagedCount === 0) return;
+    this.queue.commit();
     if (this.o.fsyncMs === 0) this.queue.flush().catch((err: unknown) => this.o.onFsyncError?.(err as Error));
-    return no;
   }
 
   full(): boolean {

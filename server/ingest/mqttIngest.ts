@@ -1,10 +1,13 @@
 /**
  * MQTT side of ingest: one persistent session (fixed client id, clean: false) subscribed at QoS 1.
- * Each message is handed to `accept` synchronously inside mqtt.js's handleMessage, and the PUBACK
- * goes out only after it returns, i.e. after the journal append. When the journal is full the
- * callback is held back, so the broker keeps the rest of the session's queue.
+ * Each message is handed to `accept` synchronously inside mqtt.js's handleMessage. Its PUBACK waits
+ * in the corked socket until `commit` has written the journal entries of every message read so
+ * far, once per turn of the event loop: one journal write and one socket write for a whole TCP
+ * read of messages instead of one of each per message. When the journal is full the callback is
+ * held back, so the broker keeps the rest of the session's queue.
  */
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 
@@ -18,6 +21,8 @@ export interface MqttIngestOptions {
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** processes one message synchronously; never throws on bad input */
   accept(topic: string, payload: Buffer): void;
+  /** writes what accept() journalled; false when the write failed (acknowledgements wait) */
+  commit(): boolean;
   /** true while the journal cannot take more */
   blocked(): boolean;
   /** how often a blocked ingest looks again, ms */
@@ -29,6 +34,9 @@ export class MqttIngest {
   private connected = false;
   private stopping = false;
   private waitTimer: NodeJS.Timeout | null = null;
+  /** the connection whose PUBACKs wait for the next journal commit */
+  private corked: Writable | null = null;
+  private releaseTimer: NodeJS.Timeout | null = null;
   /** messages whose PUBACK waited for journal space */
   heldBack = 0;
 
@@ -46,6 +54,8 @@ export class MqttIngest {
       connectTimeout: 10_000,
       keepalive: 30,
       resubscribe: true,
+      // mqtt.js otherwise checks its debug switch several times per message
+      log: () => undefined,
     };
     if (this.o.username !== null) opts.username = this.o.username;
     if (this.o.password !== null) opts.password = this.o.password;
@@ -81,8 +91,33 @@ export class MqttIngest {
       }, this.o.blockedPollMs ?? 100);
       return;
     }
+    this.holdAcks();
     this.o.accept(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
     callback();
+  }
+
+  /** corks the connection until the journal entries behind its pending PUBACKs are written */
+  private holdAcks(): void {
+    const stream = this.client?.stream as Writable | undefined;
+    if (!stream || this.corked === stream) return;
+    // a connection corked before a reconnect is gone, and its PUBACKs with it
+    const scheduled = this.corked !== null;
+    stream.cork();
+    this.corked = stream;
+    if (!scheduled) setImmediate(() => this.releaseAcks());
+  }
+
+  private releaseAcks(): void {
+    this.releaseTimer = null;
+    const stream = this.corked;
+    if (!stream) return;
+    if (!this.o.commit()) {
+      // stopping: the connection closes without them and the broker delivers them again
+      if (!this.stopping) this.releaseTimer = setTimeout(() => this.releaseAcks(), this.o.blockedPollMs ?? 100);
+      return;
+    }
+    this.corked = null;
+    stream.uncork();
   }
 
   /**
@@ -101,6 +136,8 @@ export class MqttIngest {
     this.stopping = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = null;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseAcks(); // PUBACKs of what is written go out before the disconnect
     const c = this.client;
     this.client = null;
     if (c) await c.endAsync(false).catch(() => c.end(true));

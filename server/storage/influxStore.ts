@@ -1,6 +1,6 @@
 /** Thin adapter over InfluxDB 1.x (`influx`): database set-up, batched writes and raw queries. */
-import { InfluxDB, escape, type IPoint } from 'influx';
-import { linesOf } from './lineProtocol.ts';
+import { InfluxDB, escape } from 'influx';
+import { linesOf, type PointOrLine } from './lineProtocol.ts';
 
 export const RETENTION_POLICY = 'pumpwatch';
 
@@ -14,7 +14,7 @@ export interface InfluxSeriesRaw {
 export interface PointStore {
   /** creates the database and retention policy when missing; throws when InfluxDB is unreachable */
   ensureSchema(): Promise<void>;
-  write(points: IPoint[]): Promise<void>;
+  write(points: PointOrLine[]): Promise<void>;
   /** rows as objects; `time` in microseconds since the epoch (exact in a double) */
   select(query: string): Promise<{ tags: Record<string, string>; rows: Record<string, unknown>[] }[]>;
   /** true when InfluxDB answers /ping */

@@ -10,14 +10,17 @@ const TAG_SPECIAL = /[,= ]/g;
 const MEASUREMENT_SPECIAL = /[, ]/g;
 const STRING_SPECIAL = /["\\]/g;
 
+/** a point, or one already encoded as a line (pump messages, the bulk of every write) */
+export type PointOrLine = IPoint | string;
+
 /** tag keys, tag values and field keys: `,` `=` and space escaped */
-function escapeKey(s: string): string {
+export function escapeKey(s: string): string {
   TAG_SPECIAL.lastIndex = 0;
   return TAG_SPECIAL.test(s) ? s.replace(TAG_SPECIAL, '\\$&') : s;
 }
 
 /** a string field value: quoted, with `"` and `\` escaped */
-function quoteString(s: string): string {
+export function quoteString(s: string): string {
   STRING_SPECIAL.lastIndex = 0;
   return STRING_SPECIAL.test(s) ? `"${s.replace(STRING_SPECIAL, '\\$&')}"` : `"${s}"`;
 }
@@ -69,11 +72,11 @@ function timestampNs(t: NonNullable<IPoint['timestamp']>): string {
 }
 
 /** the request body for a batch; `skipped` counts points that had nothing to write */
-export function linesOf(points: readonly IPoint[]): { body: string; skipped: number } {
+export function linesOf(points: readonly PointOrLine[]): { body: string; skipped: number } {
   const lines: string[] = [];
   let skipped = 0;
   for (const p of points) {
-    const l = pointLine(p);
+    const l = typeof p === 'string' ? p : pointLine(p);
     if (l === null) skipped++;
     else lines.push(l);
   }

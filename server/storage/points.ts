@@ -6,6 +6,7 @@ import type { IPoint } from 'influx';
 import type { Alert } from '../../protocol/api.ts';
 import { parsePumpTime } from '../../protocol/decode.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
+import { escapeKey, quoteString } from './lineProtocol.ts';
 
 export const MEASUREMENTS = {
   status: 'status', program: 'program', event: 'event', alert: 'alert', availability: 'availability',
@@ -52,6 +53,27 @@ export function messagePoint(msg: PumpMessage, gateway: string): IPoint {
       };
     case 'event':
       return { measurement: MEASUREMENTS.event, tags, timestamp, fields: { ...common, code: msg.code, detail: msg.detail } };
+  }
+}
+
+/**
+ * The line of messagePoint(msg, gateway), built directly: every pump message is stored, and
+ * going through a point object costs more than the rest of its way to InfluxDB.
+ */
+export function messageLine(msg: PumpMessage, gateway: string): string {
+  const head = `${escapeKey(msg.pump)} seq=${msg.seq},raw=${quoteString(msg.raw)},gateway=${quoteString(gateway)},received=${quoteString(msg.received)}`;
+  const timestamp = sentenceTimestampNs(msg.seq, msg.time);
+  switch (msg.type) {
+    case 'status': {
+      let line = `${MEASUREMENTS.status},pump=${head},state=${quoteString(msg.state)},rateMlH=${msg.rateMlH},infusedMl=${msg.infusedMl},vtbiMl=${msg.vtbiMl},batteryPct=${msg.batteryPct},alarms=${quoteString(msg.alarms.join('+'))}`;
+      if (msg.reservoirMl !== null) line += `,reservoirMl=${msg.reservoirMl}`;
+      if (msg.pressureMmHg !== null) line += `,pressureMmHg=${msg.pressureMmHg}`;
+      return `${line} ${timestamp}`;
+    }
+    case 'program':
+      return `${MEASUREMENTS.program},pump=${head},programId=${quoteString(msg.programId)},drug=${quoteString(msg.drug)},rateMlH=${msg.rateMlH},volumeMl=${msg.volumeMl},hours=${msg.hours} ${timestamp}`;
+    case 'event':
+      return `${MEASUREMENTS.event},pump=${head},code=${quoteString(msg.code)},detail=${quoteString(msg.detail)} ${timestamp}`;
   }
 }
 

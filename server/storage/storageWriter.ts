@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { IngestJournal } from '../ingest/journalEntry.ts';
 import type { PointStore } from './influxStore.ts';
+import type { PointOrLine } from './lineProtocol.ts';
 
 export interface StorageWriterOptions {
   store: PointStore;
@@ -20,7 +21,7 @@ export interface StorageWriterOptions {
   flushMs: number;
   checkpointMs: number;
   /** points for one journal entry; empty for entries that are not stored themselves */
-  entryPoints(id: number, data: Buffer): IPoint[];
+  entryPoints(id: number, data: Buffer): PointOrLine[];
   /**
    * Checkpoint points in slices: together they cover every journal entry up to `journalId`
    * (each snapshot may cover more); the writer yields to ingest between slices.
@@ -168,7 +169,7 @@ export class StorageWriter {
     this.timer = setTimeout(look, Math.min(IDLE_LOOK_MS, this.o.flushMs));
   }
 
-  private async write(points: IPoint[]): Promise<void> {
+  private async write(points: PointOrLine[]): Promise<void> {
     await this.o.store.write(points);
     this.writtenPoints += points.length;
     if (!this.up) this.o.log.info({ points: points.length }, 'InfluxDB writes going through');
@@ -231,8 +232,8 @@ export class StorageWriter {
     }
   }
 
-  private pointsOf(batch: { id: number; data: Buffer }[]): IPoint[] {
-    const points: IPoint[] = [];
+  private pointsOf(batch: { id: number; data: Buffer }[]): PointOrLine[] {
+    const points: PointOrLine[] = [];
     for (const e of batch) for (const p of this.o.entryPoints(e.id, e.data)) points.push(p);
     return points;
   }

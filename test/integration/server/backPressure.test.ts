@@ -7,7 +7,8 @@ test('a full journal holds PUBACKs back so the broker keeps the rest; nothing is
   const stack = await startStack();
   try {
     await stack.startServer({ JOURNAL_MAX_MB: '1' });
-    const payloads = capturePayloads('folfox-46h-normal.log'); // 2,772 sentences, about 1.5 MB of journal
+    // four pumps' captures: 8,011 sentences, 1.07 MB of journal, more than the 1 MB bound holds
+    const payloads = ['folfox-46h-normal.log', 'occlusion-at-20h.log', 'pause-20min.log', 'early-end-19h.log'].flatMap((f) => capturePayloads(f));
     await stack.influx.stop();
     const pub = await publisher(stack.broker.url, 'backpressure-pub');
     await publishAll(pub, 'gw-1', payloads);

@@ -120,7 +120,24 @@ describe('PumpwatchCore ingest', () => {
     const a = core.acknowledge(`${PUMP}-occlusion`, 'nurse.ann');
     assert.equal(a?.ackedBy, 'nurse.ann');
     assert.equal(journal.entries.length, 2);
+    assert.equal(journal.uncommitted, 0, 'written before the reply');
     assert.equal(core.acknowledge('unknown', 'nurse.ann'), undefined);
+  });
+
+  test('messages are journalled by one commit for many; a failing commit holds ingest back until one succeeds', () => {
+    const { core, journal } = setup();
+    core.accept(topic(), body(status(43, '2026-11-24T09:00:05Z')));
+    core.accept(topic(), body(status(44, '2026-11-24T09:00:06Z')));
+    assert.equal(journal.uncommitted, 2);
+    assert.equal(core.blocked(), false);
+    journal.failCommit = Object.assign(new Error('i/o error'), { code: 'IO_ERROR' });
+    assert.equal(core.commitJournal(), false);
+    assert.equal(core.blocked(), true, 'nothing more is taken while the journal cannot write');
+    assert.equal(core.commitJournal(), false);
+    journal.failCommit = null;
+    assert.equal(core.commitJournal(), true);
+    assert.equal(journal.uncommitted, 0);
+    assert.equal(core.blocked(), false);
   });
 });
 

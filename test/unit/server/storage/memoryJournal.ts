@@ -15,7 +15,16 @@ export class MemoryJournal implements IngestJournal {
     if (this.full()) throw new Error('QUEUE_FULL');
     const id = this.next++;
     this.entries.push({ id, data });
+    this.uncommitted++;
     return id;
+  }
+  /** entries appended and not yet committed */
+  uncommitted = 0;
+  /** set to make the next commits fail */
+  failCommit: Error | null = null;
+  commit(): void {
+    if (this.failCommit) throw this.failCommit;
+    this.uncommitted = 0;
   }
   full(): boolean {
     return this.entries.length >= this.maxEntries;

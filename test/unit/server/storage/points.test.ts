@@ -2,7 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeSentence } from '../../../../protocol/encode.ts';
 import { toPumpMessage, type PumpMessage } from '../../../../protocol/payloads.ts';
-import { identityFromTimestampNs, messagePoint, sentenceTimestampNs, ServerTimestamps } from '../../../../server/storage/points.ts';
+import { decodeSentence } from '../../../../protocol/decode.ts';
+import { pointLine } from '../../../../server/storage/lineProtocol.ts';
+import { identityFromTimestampNs, messageLine, messagePoint, sentenceTimestampNs, ServerTimestamps } from '../../../../server/storage/points.ts';
+import { loadCapture } from '../../../../simulators/capture.ts';
 
 function statusMessage(seq: number, time: string, press: number | null): PumpMessage {
   const s = {
@@ -47,5 +50,32 @@ describe('messagePoint', () => {
     assert.equal('pressureMmHg' in (p.fields ?? {}), false);
     assert.equal('reservoirMl' in (p.fields ?? {}), false);
     assert.equal(p.timestamp, sentenceTimestampNs(43, '2026-11-24T09:00:05Z'));
+  });
+});
+
+describe('message lines', () => {
+  test('the direct line of every capture message is the line of its point', () => {
+    let n = 0;
+    for (const name of ['folfox-46h-normal.log', 'occlusion-at-20h.log', 'pause-20min.log', 'early-end-19h.log', 'noisy-link.log']) {
+      for (const line of loadCapture(new URL(`../../../fixtures/captures/${name}`, import.meta.url).pathname)) {
+        const d = decodeSentence(line);
+        if (!d.ok) continue;
+        const m = toPumpMessage(d.sentence, line, new Date('2026-11-24T09:00:05.123Z'));
+        assert.equal(messageLine(m, 'gw-1'), pointLine(messagePoint(m, 'gw-1')));
+        n++;
+      }
+    }
+    assert.ok(n > 1000, `${n} messages`);
+  });
+
+  test('quotes, backslashes and missing readings are encoded as the point would be', () => {
+    const ev = { type: 'event' as const, pump: 'CS7-004512', seq: 9, time: '2026-11-24T09:00:05Z', code: 'NOTE', detail: 'say "hi" \\ bye' };
+    const evm = toPumpMessage(ev, encodeSentence(ev), new Date('2026-11-24T09:00:05.123Z'));
+    assert.equal(messageLine(evm, 'gw_2'), pointLine(messagePoint(evm, 'gw_2')));
+    assert.match(messageLine(evm, 'gw_2'), /detail="say \\"hi\\" \\\\ bye"/);
+    for (const press of [null, 40]) {
+      const m = statusMessage(7, '2026-11-24T09:00:05Z', press);
+      assert.equal(messageLine(m, 'gw-1'), pointLine(messagePoint(m, 'gw-1')));
+    }
   });
 });
