@@ -27,8 +27,20 @@ class FieldError extends Error {
   }
 }
 
+/** the last text parsed and its value: a fleet's sentences of the same second share it */
+let lastTimeText = '';
+let lastTimeMs = NaN;
+
 /** Pump clock text to epoch ms, or NaN when it is not a real `YYYY-MM-DDTHH:MM:SSZ` instant. */
 export function parsePumpTime(text: string): number {
+  if (text === lastTimeText) return lastTimeMs;
+  const ms = parseTimeText(text);
+  lastTimeText = text;
+  lastTimeMs = ms;
+  return ms;
+}
+
+function parseTimeText(text: string): number {
   const m = TIME_RE.exec(text);
   if (!m) return NaN;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];

@@ -89,7 +89,7 @@ export class LiveHub {
   }
 
   broadcast(changes: readonly LiveChange[]): void {
-    if (changes.length === 0) return;
+    if (changes.length === 0 || this.clients.size === 0) return;
     const frames = changes.map((c) => Buffer.from(JSON.stringify(c)));
     for (const client of this.clients) {
       if (client.pending) {
