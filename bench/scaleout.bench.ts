@@ -8,7 +8,7 @@ import { encodeSentence } from '../protocol/encode.ts';
 import { toPumpMessage } from '../protocol/payloads.ts';
 import type { Sentence } from '../protocol/sentence.ts';
 import { startScaleoutStack, type ScaleoutStack } from '../test/integration/scaleout/scaleoutStack.ts';
-import { publishFleet } from './publishFleet.ts';
+import { encodePublishes, publishEncoded } from './publishFleet.ts';
 import type { BenchRow } from './types.ts';
 
 const PUMPS = 2000;
@@ -56,8 +56,9 @@ async function measure(instances: number, messages: { topic: string; body: strin
   const stack = await startScaleoutStack(instances, { shard: instances > 1, env: { INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' } });
   try {
     await Promise.all(stack.instances.map((x) => stack.start(x.index)));
+    const packets = encodePublishes(messages);
     const t0 = performance.now();
-    await publishFleet(stack.broker.url, messages, `scaleout-bench-pub-${process.pid}`);
+    await publishEncoded(stack.broker.url, packets, { clientId: `scaleout-bench-pub-${process.pid}` });
     for (;;) {
       const t = await totals(stack);
       if (t.accepted >= TOTAL && t.backlog === 0) break;

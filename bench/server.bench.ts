@@ -14,10 +14,9 @@ import { encodeSentence } from '../protocol/encode.ts';
 import { parsePumpMessage, toPumpMessage } from '../protocol/payloads.ts';
 import type { Sentence } from '../protocol/sentence.ts';
 import { messagePoint } from '../server/storage/points.ts';
-import { startInfluxd } from '../test/helpers/influxd.ts';
-import { startMosquitto } from '../test/helpers/mosquitto.ts';
+
 import { serverNodePid, startStack } from '../test/integration/server/serverStack.ts';
-import { publishFleet } from './publishFleet.ts';
+import { encodePublishes, publishEncoded } from './publishFleet.ts';
 import type { BenchRow } from './types.ts';
 
 const PUMPS = 10_000;
@@ -26,6 +25,12 @@ const TOTAL = PUMPS * PER_PUMP;
 const TOKEN = 'integration-token-0123456789';
 /** the server's MQTT client id (MQTT_CLIENT_ID default) */
 const SERVER_CLIENT_ID = 'pumpwatch-server';
+/**
+ * Offered load for the throughput comparison, msg/s: what the target names as a bare subscriber's
+ * rate on this machine. Unpaced, this publisher (pre-encoded packets on one socket) drives a bare
+ * subscriber to about twice that, a figure reported too.
+ */
+const OFFERED_PER_S = 25_000;
 /** every phase gives up after this long */
 const DEADLINE_MS = 120_000;
 
@@ -62,26 +67,33 @@ async function subscribeSession(url: string, clientId: string): Promise<void> {
   await sub.endAsync();
 }
 
+/** ends a reference consumer's persistent session, so that the broker stops queuing for it */
+async function dropSession(url: string, clientId: string): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId, clean: true });
+  await c.endAsync();
+}
 
 /** a consumer receives while the fleet publishes; msg/s from the first publish to the last message handled */
-async function consume(url: string, clientId: string, messages: { topic: string; body: string }[], onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
+async function consume(url: string, clientId: string, packets: readonly Buffer[], ratePerS: number | undefined, onMessage: (topic: string, payload: Buffer) => void, done: () => Promise<void> = () => Promise.resolve()): Promise<number> {
+  await subscribeSession(url, clientId);
   let got = 0;
   let finish: () => void = () => undefined;
   const all = new Promise<void>((r, j) => {
     finish = r;
-    setTimeout(() => j(new Error(`${clientId}: ${got}/${messages.length} messages after ${DEADLINE_MS} ms`)), DEADLINE_MS).unref();
+    setTimeout(() => j(new Error(`${clientId}: ${got}/${packets.length} messages after ${DEADLINE_MS} ms`)), DEADLINE_MS).unref();
   });
   const c = await mqtt.connectAsync(url, { clientId, clean: false });
   c.on('message', (t, p) => {
     onMessage(t, p);
-    if (++got === messages.length) finish();
+    if (++got === packets.length) finish();
   });
   const t0 = performance.now();
-  await publishFleet(url, messages);
+  await publishEncoded(url, packets, ratePerS === undefined ? {} : { ratePerS });
   await all;
   await done();
-  const rate = messages.length / ((performance.now() - t0) / 1000);
+  const rate = packets.length / ((performance.now() - t0) / 1000);
   await c.endAsync();
+  await dropSession(url, clientId);
   return rate;
 }
 
@@ -96,9 +108,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 /** the fleet published to a running server; msg/s from the first publish until all are accepted and stored */
-async function serverIngestRate(port: number, brokerUrl: string, messages: { topic: string; body: string }[], log: readonly string[]): Promise<number> {
+async function serverIngestRate(port: number, brokerUrl: string, packets: readonly Buffer[], log: readonly string[]): Promise<number> {
   const t0 = performance.now();
-  await publishFleet(brokerUrl, messages);
+  await publishEncoded(brokerUrl, packets, { ratePerS: OFFERED_PER_S });
   for (;;) {
     const m = await metrics(port);
     if ((m.pumpwatch_ingest_accepted_total ?? 0) >= TOTAL && (m.pumpwatch_storage_backlog ?? 1) === 0) break;
@@ -114,24 +126,25 @@ async function serverIngestRate(port: number, brokerUrl: string, messages: { top
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const t0 = Date.now() - PER_PUMP * 1000 - 5000;
-  const messages = fleetBodies(t0);
+  const packets = encodePublishes(fleetBodies(t0));
 
-  // 1 and 2: bare subscriber and detection-free relay on their own broker and influxd
-  const broker = await startMosquitto();
-  const influx = await startInfluxd();
+  // one broker and one influxd for all three consumers, one after the other: the bare subscriber,
+  // the detection-free relay, then the server
+  const stack = await startStack();
   let bare = NaN;
   try {
-    await subscribeSession(broker.url, 'bench-bare');
-    bare = await consume(broker.url, 'bench-bare', messages, () => undefined);
-    rows.push({ area: 'server', metric: 'bare mqtt.js QoS 1 subscriber', value: bare, unit: 'msg/s' });
+    const broker = stack.broker;
+    const unpaced = await consume(broker.url, 'bench-bare-unpaced', packets, undefined, () => undefined);
+    rows.push({ area: 'server', metric: 'bare mqtt.js QoS 1 subscriber, publisher unpaced', value: unpaced, unit: 'msg/s' });
+    bare = await consume(broker.url, 'bench-bare', packets, OFFERED_PER_S, () => undefined);
+    rows.push({ area: 'server', metric: `bare mqtt.js QoS 1 subscriber, ${OFFERED_PER_S} msg/s offered`, value: bare, unit: 'msg/s' });
     // the relay writes through the `influx` package itself, as the target defines it
-    const relayUrl = new URL(influx.urlFor('relay'));
+    const relayUrl = new URL(stack.influx.urlFor('relay'));
     const store = new InfluxDB({ host: relayUrl.hostname, port: Number(relayUrl.port), database: 'relay' });
     await store.createDatabase('relay');
     let batch: IPoint[] = [];
     const writes: Promise<void>[] = [];
-    await subscribeSession(broker.url, 'bench-relay');
-    const relay = await consume(broker.url, 'bench-relay', messages, (topic, payload) => {
+    const relay = await consume(broker.url, 'bench-relay', packets, OFFERED_PER_S, (topic, payload) => {
       const v = parsePumpMessage(payload, topic.split('/')[3]);
       if (v.ok) batch.push(messagePoint(v.message, 'bench-gw'));
       if (batch.length >= 5000) {
@@ -142,21 +155,16 @@ export async function run(): Promise<BenchRow[]> {
       writes.push(store.writePoints(batch, { precision: 'n' }));
       await Promise.all(writes);
     });
+    await store.dropDatabase('relay');
     rows.push({ area: 'server', metric: 'detection-free relay (subscriber → influx batches)', value: relay, unit: 'msg/s' });
-  } finally {
-    await broker.dispose();
-    await influx.dispose();
-  }
 
-  // 3, 4, 5: the real server process with the production defaults (flush 250 ms, checkpoint 15 s)
-  const stack = await startStack();
-  try {
+    // the real server process with the production defaults (flush 250 ms, checkpoint 15 s)
     await subscribeSession(stack.broker.url, SERVER_CLIENT_ID);
     const server = await stack.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' });
     const pid = serverNodePid(server);
     const rssOf = (): number => (pid ? Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 : NaN);
     rows.push({ area: 'server', metric: 'resident memory at start', value: rssOf(), unit: 'MB' });
-    const serverRate = await serverIngestRate(stack.port, stack.broker.url, messages, server.lines);
+    const serverRate = await serverIngestRate(stack.port, stack.broker.url, packets, server.lines);
     rows.push({ area: 'server', metric: 'server ingest → stored (validate, dedupe, journal, detect, store)', value: serverRate, unit: 'msg/s', target: '>= 75% of bare', pass: serverRate >= 0.75 * bare });
     rows.push({ area: 'server', metric: 'server rate / bare subscriber', value: (100 * serverRate) / bare, unit: '%', target: '>= 75', pass: serverRate >= 0.75 * bare });
 
@@ -220,7 +228,7 @@ export async function run(): Promise<BenchRow[]> {
     // the relay (and in a deployment): nothing published before its first SUBSCRIBE goes missing
     await subscribeSession(stress.broker.url, SERVER_CLIENT_ID);
     const stressed = await stress.startServer({ INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '500' });
-    const rate = await serverIngestRate(stress.port, stress.broker.url, messages, stressed.lines);
+    const rate = await serverIngestRate(stress.port, stress.broker.url, packets, stressed.lines);
     rows.push({ area: 'server', metric: 'server ingest → stored, checkpoint every 500 ms', value: rate, unit: 'msg/s' });
     rows.push({ area: 'server', metric: 'that rate / bare subscriber', value: (100 * rate) / bare, unit: '%' });
   } finally {
