@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCursor, writeCursor } from './cursorFile.ts';
 import { DurableQueueError, toDurableError } from './errors.ts';
-import { encodeFrame } from './frame.ts';
+import { encodeFrame, FRAME_HEADER_BYTES, writeFrame } from './frame.ts';
 import { SegmentReader } from './segmentReader.ts';
 import { recoverSegments, segmentPath, type Segment } from './segments.ts';
 import { TailCache, type QueuedRecord } from './tailCache.ts';
@@ -25,6 +25,8 @@ export interface DurableQueueOptions {
 }
 
 export type { QueuedRecord };
+
+const STAGING_CHUNK_BYTES = 256 * 1024;
 
 /**
  * An append-only durable FIFO: segment files of length+CRC framed records and a persisted ack
@@ -54,9 +56,14 @@ export class DurableQueue {
   private nextRound: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reader: { seg: Segment; r: SegmentReader; nextNo: number } | null = null;
-  /** framed records numbered but not yet written, oldest first */
-  private staged: Buffer[] = [];
+  /**
+   * Staged frames are written back to back into a chunk from `stagedFrom`; the memory cache keeps
+   * views into it instead of a copy per record, so a chunk is never reused, only replaced.
+   */
+  private staging = Buffer.allocUnsafeSlow(STAGING_CHUNK_BYTES);
+  private stagedFrom = 0;
   private stagedBytes = 0;
+  private stagedRecords = 0;
   /** bytes cut off a torn tail at the last start() */
   truncatedBytes = 0;
 
@@ -79,7 +86,7 @@ export class DurableQueue {
   }
   /** records staged and not yet written */
   get stagedCount(): number {
-    return this.staged.length;
+    return this.stagedRecords;
   }
   /** number of the newest record made durable by a completed flush */
   get durableNo(): number {
@@ -154,19 +161,27 @@ export class DurableQueue {
   stage(record: Buffer | string): number {
     if (this.fd === null) throw new DurableQueueError('NOT_OPEN', 'queue is not started');
     const payload = typeof record === 'string' ? Buffer.from(record) : record;
-    const frame = encodeFrame(payload);
-    if (this.bytes + frame.length > this.maxBytes) {
+    const frameBytes = FRAME_HEADER_BYTES + payload.length;
+    if (this.bytes + frameBytes > this.maxBytes) {
       throw new DurableQueueError('QUEUE_FULL', `queue holds ${this.bytes} of ${this.maxBytes} bytes`);
     }
     const seg = this.segments.at(-1) as Segment;
-    if (seg.bytes + this.stagedBytes >= this.segmentBytes && seg.count + this.staged.length > 0) {
+    if (seg.bytes + this.stagedBytes >= this.segmentBytes && seg.count + this.stagedRecords > 0) {
       this.commit();
       this.rotate();
     }
-    this.staged.push(frame);
-    this.stagedBytes += frame.length;
+    if (this.stagedFrom + this.stagedBytes + frameBytes > this.staging.length) {
+      // a fresh chunk; what is staged and unwritten moves along (cached views keep the old one)
+      const next = Buffer.allocUnsafeSlow(Math.max(STAGING_CHUNK_BYTES, 2 * (this.stagedBytes + frameBytes)));
+      this.staging.copy(next, 0, this.stagedFrom, this.stagedFrom + this.stagedBytes);
+      this.staging = next;
+      this.stagedFrom = 0;
+    }
+    const start = this.stagedFrom + this.stagedBytes;
+    this.stagedBytes = writeFrame(this.staging, start, payload) - this.stagedFrom;
+    this.stagedRecords++;
     const no = this.nextNo++;
-    this.cache.push(no, payload);
+    this.cache.push(no, this.staging.subarray(start + FRAME_HEADER_BYTES, start + frameBytes), true);
     return no;
   }
 
@@ -175,10 +190,10 @@ export class DurableQueue {
    * records stay staged and the next commit writes them again; throws DISK_FULL or IO_ERROR.
    */
   commit(): void {
-    if (this.staged.length === 0 || this.fd === null) return;
+    if (this.stagedRecords === 0 || this.fd === null) return;
     const fd = this.fd;
     const seg = this.segments.at(-1) as Segment;
-    const buf = this.staged.length === 1 ? (this.staged[0] as Buffer) : Buffer.concat(this.staged, this.stagedBytes);
+    const buf = this.staging.subarray(this.stagedFrom, this.stagedFrom + this.stagedBytes);
     let written = 0;
     try {
       while (written < buf.length) written += this.write(fd, written === 0 ? buf : buf.subarray(written));
@@ -187,9 +202,10 @@ export class DurableQueue {
       throw toDurableError(err, 'commit');
     }
     seg.bytes += buf.length;
-    seg.count += this.staged.length;
+    seg.count += this.stagedRecords;
     this.totalBytes += buf.length;
-    this.staged = [];
+    this.stagedRecords = 0;
+    this.stagedFrom += this.stagedBytes;
     this.stagedBytes = 0;
   }
 

@@ -15,10 +15,16 @@ function frameCrc(lenBytes: Buffer, payload: Buffer): number {
 
 export function encodeFrame(payload: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
-  payload.copy(frame, FRAME_HEADER_BYTES);
-  frame.writeUInt32LE(frameCrc(frame.subarray(0, 4), payload), 4);
+  writeFrame(frame, 0, payload);
   return frame;
+}
+
+/** Writes the frame of `payload` into `buf` at `offset` (which has room for it); returns its end. */
+export function writeFrame(buf: Buffer, offset: number, payload: Buffer): number {
+  buf.writeUInt32LE(payload.length, offset);
+  payload.copy(buf, offset + FRAME_HEADER_BYTES);
+  buf.writeUInt32LE(frameCrc(buf.subarray(offset, offset + 4), payload), offset + 4);
+  return offset + FRAME_HEADER_BYTES + payload.length;
 }
 
 export type FrameAt =

@@ -19,12 +19,16 @@ export class TailCache {
     return this.items[this.head]?.no ?? null;
   }
 
-  push(no: number, data: Buffer): void {
+  /** `owned`: data is the caller's to give away (not a view into a shared pool slab) */
+  push(no: number, data: Buffer, owned = false): void {
     const last = this.items.at(-1);
     if (last && last.no + 1 !== no) this.clear();
-    // an exact-size copy: a slice of a shared 8 kB pool slab would keep the whole slab alive
-    const own = Buffer.allocUnsafeSlow(data.length);
-    data.copy(own);
+    let own = data;
+    if (!owned) {
+      // an exact-size copy: a slice of a shared 8 kB pool slab would keep the whole slab alive
+      own = Buffer.allocUnsafeSlow(data.length);
+      data.copy(own);
+    }
     this.items.push({ no, data: own });
     this.bytes += data.length;
     while (this.bytes > this.maxBytes && this.head < this.items.length) this.dropHead();

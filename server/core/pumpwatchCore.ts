@@ -47,6 +47,13 @@ const MAX_UNSTORED_CACHE = 10_000;
 /** Skip markers from a restore: journal entries up to id are already inside the restored state. */
 interface Covered { epoch: string; id: number }
 
+/** what stores a journal entry (acknowledgements are stored through their alert change) */
+function pointsOfEntry(e: JournalEntry): PointOrLine[] {
+  if (e.k === 'm') return [messageLine(e.m, e.g)];
+  if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
+  return [];
+}
+
 export class PumpwatchCore {
   readonly drops: DropCounter;
   readonly dedupe: DedupeWindows;
@@ -63,8 +70,11 @@ export class PumpwatchCore {
   readonly billingCovered = new Map<string, Covered>();
   private readonly stamps = new ServerTimestamps();
   private flushScheduled = false;
-  /** entries journalled by this process and not yet stored: spares the writer a JSON.parse */
-  private readonly unstored = new Map<number, JournalEntry>();
+  /**
+   * What entries journalled by this process and not yet stored will be written as: spares the
+   * writer decoding them again, and keeps one flat string per message alive instead of its object
+   */
+  private readonly unstored = new Map<number, PointOrLine[]>();
   private currentId = 0;
   /** the last journal commit failed: ingest holds back until one succeeds */
   private commitFailing = false;
@@ -162,7 +172,7 @@ export class PumpwatchCore {
     let id: number;
     try {
       id = this.o.journal.append(encodeEntry(e));
-      if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, e);
+      if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, pointsOfEntry(e));
     } catch (err) {
       // only an acknowledgement can get here while full (messages wait in MQTT); keep it in memory
       this.o.log.error({ err: (err as Error).message, kind: e.k }, 'journal append failed');
@@ -259,12 +269,12 @@ export class PumpwatchCore {
   /** journal entry → the points (or lines) that store it */
   entryPoints(id: number, data: Buffer): PointOrLine[] {
     const cached = this.unstored.get(id);
-    if (cached) this.unstored.delete(id);
-    const e = cached ?? decodeEntry(data);
-    if (!e) return [];
-    if (e.k === 'm') return [messageLine(e.m, e.g)];
-    if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
-    return [];
+    if (cached) {
+      this.unstored.delete(id);
+      return cached;
+    }
+    const e = decodeEntry(data);
+    return e ? pointsOfEntry(e) : [];
   }
 
   /**

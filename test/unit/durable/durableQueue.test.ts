@@ -208,6 +208,25 @@ describe('DurableQueue', () => {
     await q.stop();
   }));
 
+  test('staged records keep their bytes across many commits and staging chunks, in memory and on disk', () => withQueue(async (dir) => {
+    const q = new DurableQueue({ dir, cacheBytes: 64 * 1024 * 1024 });
+    q.start();
+    const rec = (i: number): string => `${i}:`.padEnd(100 + (i % 300), String.fromCharCode(97 + (i % 26)));
+    const n = 5000; // about 1.2 MB: several 256 kB chunks, some records moved along uncommitted
+    for (let i = 0; i < n; i++) {
+      q.stage(rec(i));
+      if (i % 7 === 6) q.commit();
+    }
+    q.append(rec(n));
+    const expected = Array.from({ length: n + 1 }, (_, i) => rec(i));
+    assert.deepEqual(texts(q), expected);
+    await q.stop();
+    const q2 = new DurableQueue({ dir });
+    q2.start();
+    assert.deepEqual(texts(q2), expected);
+    await q2.stop();
+  }));
+
   test('an append or a flush writes what is staged first, keeping the order', () => withQueue(async (dir) => {
     const q = new DurableQueue({ dir });
     q.start();
