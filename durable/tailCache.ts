@@ -21,6 +21,7 @@ export class TailCache {
 
   /** `owned`: data is the caller's to give away (not a view into a shared pool slab) */
   push(no: number, data: Buffer, owned = false): void {
+    if (this.maxBytes <= 0) return;
     const last = this.items.at(-1);
     if (last && last.no + 1 !== no) this.clear();
     let own = data;

@@ -2,6 +2,7 @@
  * buildServer(deps): the whole server wired together, without listening. main.ts listens;
  * tests and benches build it in-process with their own clock, store or journal.
  */
+import { LineLog } from './storage/lineLog.ts';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
@@ -58,6 +59,9 @@ export interface PumpwatchServer {
   cluster: Cluster;
 }
 
+/** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
+const LINE_LOG_BYTES = 32 * 1024 * 1024;
+
 export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   const { config: c, log } = deps;
   const clock = deps.clock ?? systemClock;
@@ -78,18 +82,21 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   };
   const tracker = deps.createTracker(billingConfig);
   let writer: StorageWriter | null = null;
+  const lineLog = new LineLog(LINE_LOG_BYTES);
   const journalEpoch = journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test');
   const core = new PumpwatchCore({
     engine, billing: tracker, journal, journalEpoch,
     clock, log: log.child({ component: 'ingest' }), shard: c.shard, dedupeWindow: c.dedupeWindow,
     store: (points) => writer?.enqueue(points),
     journalled: () => writer?.notify(),
+    entryLine: (id, line) => lineLog.append(id, line),
   });
   writer = new StorageWriter({
     store, journal, clock, log: log.child({ component: 'storage' }),
     batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
     entryPoints: (id, data) => core.entryPoints(id, data),
     checkpoint: (id) => core.checkpointSlices(id),
+    lines: lineLog,
   });
   const storageWriter = writer;
   const slog = log.child({ component: 'server' });

@@ -20,7 +20,7 @@ import { ownsPump } from '../ingest/shard.ts';
 import {
   alertPoint, availabilityPoint, episodePoint, messageLine, pumpStatePoint, ServerTimestamps,
 } from '../storage/points.ts';
-import type { PointOrLine } from '../storage/lineProtocol.ts';
+import { pointLine, type PointOrLine } from '../storage/lineProtocol.ts';
 import { IngestRate } from './ingestRate.ts';
 
 export interface CoreOptions {
@@ -39,10 +39,9 @@ export interface CoreOptions {
   store(points: IPoint[]): void;
   /** new journal entries are waiting */
   journalled(): void;
+  /** the InfluxDB line of a journalled entry (null: nothing to store), encoded while it is at hand */
+  entryLine?(id: number, line: string | null): void;
 }
-
-/** entries kept parsed in memory between journal append and storage (beyond it, read back from disk) */
-const MAX_UNSTORED_CACHE = 10_000;
 
 /** Skip markers from a restore: journal entries up to id are already inside the restored state. */
 interface Covered { epoch: string; id: number }
@@ -52,6 +51,12 @@ function pointsOfEntry(e: JournalEntry): PointOrLine[] {
   if (e.k === 'm') return [messageLine(e.m, e.g)];
   if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
   return [];
+}
+
+function lineOfEntry(e: JournalEntry): string | null {
+  if (e.k === 'm') return messageLine(e.m, e.g);
+  if (e.k === 'a') return pointLine(availabilityPoint(e.g, e.state, e.time, e.t));
+  return null;
 }
 
 export class PumpwatchCore {
@@ -70,11 +75,6 @@ export class PumpwatchCore {
   readonly billingCovered = new Map<string, Covered>();
   private readonly stamps = new ServerTimestamps();
   private flushScheduled = false;
-  /**
-   * What entries journalled by this process and not yet stored will be written as: spares the
-   * writer decoding them again, and keeps one flat string per message alive instead of its object
-   */
-  private readonly unstored = new Map<number, PointOrLine[]>();
   private currentId = 0;
   /** the last journal commit failed: ingest holds back until one succeeds */
   private commitFailing = false;
@@ -172,7 +172,7 @@ export class PumpwatchCore {
     let id: number;
     try {
       id = this.o.journal.append(encodeEntry(e));
-      if (this.unstored.size < MAX_UNSTORED_CACHE) this.unstored.set(id, pointsOfEntry(e));
+      this.o.entryLine?.(id, lineOfEntry(e));
     } catch (err) {
       // only an acknowledgement can get here while full (messages wait in MQTT); keep it in memory
       this.o.log.error({ err: (err as Error).message, kind: e.k }, 'journal append failed');
@@ -268,11 +268,6 @@ export class PumpwatchCore {
 
   /** journal entry → the points (or lines) that store it */
   entryPoints(id: number, data: Buffer): PointOrLine[] {
-    const cached = this.unstored.get(id);
-    if (cached) {
-      this.unstored.delete(id);
-      return cached;
-    }
     const e = decodeEntry(data);
     return e ? pointsOfEntry(e) : [];
   }

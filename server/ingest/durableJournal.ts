@@ -30,7 +30,9 @@ export class DurableJournal implements IngestJournal {
     const epochFile = join(o.dir, 'epoch');
     if (!existsSync(epochFile)) writeFileSync(epochFile, randomUUID());
     this.epoch = readFileSync(epochFile, 'utf8').trim();
-    this.queue = new DurableQueue({ dir: join(o.dir, 'queue'), maxBytes: o.maxBytes });
+    // no memory cache: the storage writer sends recent entries from its own line log and reads
+    // only a longer backlog back, which is on disk anyway
+    this.queue = new DurableQueue({ dir: join(o.dir, 'queue'), maxBytes: o.maxBytes, cacheBytes: 0 });
   }
 
   open(): Promise<void> {

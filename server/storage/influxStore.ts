@@ -15,6 +15,8 @@ export interface PointStore {
   /** creates the database and retention policy when missing; throws when InfluxDB is unreachable */
   ensureSchema(): Promise<void>;
   write(points: PointOrLine[]): Promise<void>;
+  /** newline-separated lines, as they are */
+  writeLines(body: Buffer): Promise<void>;
   /** rows as objects; `time` in microseconds since the epoch (exact in a double) */
   select(query: string): Promise<{ tags: Record<string, string>; rows: Record<string, unknown>[] }[]>;
   /** true when InfluxDB answers /ping */
@@ -51,6 +53,21 @@ export function createInfluxStore(o: InfluxStoreOptions): PointStore {
   const password = o.password ?? (u.password ? decodeURIComponent(u.password) : null);
   const auth = username !== null ? `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` : null;
   const writeBase = `${u.protocol}//${u.host}/write?db=${encodeURIComponent(o.database)}&precision=n`;
+  const post = async (body: string | Buffer): Promise<void> => {
+    if (body.length === 0) return;
+    const res = await fetch(rp ? `${writeBase}&rp=${encodeURIComponent(rp)}` : writeBase, {
+      method: 'POST',
+      // a view of the bytes, not a copy (allocUnsafeSlow chunks are plain ArrayBuffers)
+      body: typeof body === 'string' ? body : new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length),
+      signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...(auth ? { authorization: auth } : {}) },
+    });
+    if (!res.ok) {
+      const text = (await res.text().catch(() => '')).slice(0, 300);
+      throw new Error(`InfluxDB write failed: HTTP ${res.status} ${text}`);
+    }
+    await res.body?.cancel().catch(() => undefined);
+  };
   return {
     async ensureSchema() {
       const names = await influx.getDatabaseNames();
@@ -70,16 +87,10 @@ export function createInfluxStore(o: InfluxStoreOptions): PointStore {
       if (points.length === 0) return;
       // our own line protocol and POST: `influx`'s writePoints costs more CPU than the rest of a point's path
       const { body } = linesOf(points);
-      if (body === '') return;
-      const res = await fetch(rp ? `${writeBase}&rp=${encodeURIComponent(rp)}` : writeBase, {
-        method: 'POST', body, signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
-        headers: { 'content-type': 'text/plain; charset=utf-8', ...(auth ? { authorization: auth } : {}) },
-      });
-      if (!res.ok) {
-        const text = (await res.text().catch(() => '')).slice(0, 300);
-        throw new Error(`InfluxDB write failed: HTTP ${res.status} ${text}`);
-      }
-      await res.body?.cancel().catch(() => undefined);
+      await post(body);
+    },
+    async writeLines(body) {
+      await post(body);
     },
     async select(query) {
       const raw = (await influx.queryRaw(query, { database: o.database, precision: 'u' })) as {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { IngestJournal } from '../ingest/journalEntry.ts';
 import type { PointStore } from './influxStore.ts';
+import type { LineBatch } from './lineLog.ts';
 import type { PointOrLine } from './lineProtocol.ts';
 
 export interface StorageWriterOptions {
@@ -27,6 +28,17 @@ export interface StorageWriterOptions {
    * (each snapshot may cover more); the writer yields to ingest between slices.
    */
   checkpoint(journalId: number): Iterator<IPoint[]>;
+  /** lines of recent entries encoded on arrival (server/storage/lineLog.ts); the rest is decoded */
+  lines?: { take(afterId: number, max: number): LineBatch | null; release(id: number): void };
+}
+
+/** a batch of journal entries: their lines ready to send, or their points */
+interface EntryBatch {
+  lastId: number;
+  /** more entries may be waiting right behind it */
+  more: boolean;
+  points: number;
+  body: Buffer | PointOrLine[];
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -170,9 +182,14 @@ export class StorageWriter {
   }
 
   private async write(points: PointOrLine[]): Promise<void> {
+    const n = points.length;
     await this.o.store.write(points);
-    this.writtenPoints += points.length;
-    if (!this.up) this.o.log.info({ points: points.length }, 'InfluxDB writes going through');
+    this.wrote(n);
+  }
+
+  private wrote(points: number): void {
+    this.writtenPoints += points;
+    if (!this.up) this.o.log.info({ points }, 'InfluxDB writes going through');
     this.up = true;
     this.everWritten = true;
   }
@@ -199,14 +216,14 @@ export class StorageWriter {
     }
     for (;;) {
       // two batches in flight: InfluxDB answers one while the next is on the wire
-      const first = j.readAfter(this.readId, this.o.batchSize);
-      if (first.length === 0) break;
-      const lastOfFirst = (first[first.length - 1] as { id: number }).id;
-      const second = first.length < this.o.batchSize ? [] : j.readAfter(lastOfFirst, this.o.batchSize);
-      await Promise.all([first, second].filter((b) => b.length > 0).map((b) => this.write(this.pointsOf(b))));
-      const last = second.length > 0 ? second : first;
-      this.readId = (last[last.length - 1] as { id: number }).id;
-      if (last.length < this.o.batchSize) break;
+      const first = this.nextBatch(this.readId);
+      if (!first) break;
+      const second = first.more ? this.nextBatch(first.lastId) : null;
+      await Promise.all([first, second].flatMap((b) => (b ? [this.writeBatch(b)] : [])));
+      const last = second ?? first;
+      this.readId = last.lastId;
+      this.o.lines?.release(this.readId);
+      if (!last.more) break;
     }
     await this.writeDerived();
     if (this.writtenPoints === writtenBefore && this.o.clock.now() - this.lastPingMs >= PING_EVERY_MS) {
@@ -230,6 +247,21 @@ export class StorageWriter {
       this.derived.splice(0, chunk.length);
       this.derivedWritten += chunk.length;
     }
+  }
+
+  private nextBatch(afterId: number): EntryBatch | null {
+    const cached = this.o.lines?.take(afterId, this.o.batchSize);
+    if (cached) return { lastId: cached.lastId, more: cached.lastId < this.o.journal.lastId(), points: cached.points, body: cached.body };
+    const entries = this.o.journal.readAfter(afterId, this.o.batchSize);
+    if (entries.length === 0) return null;
+    const points = this.pointsOf(entries);
+    return { lastId: (entries[entries.length - 1] as { id: number }).id, more: entries.length === this.o.batchSize, points: points.length, body: points };
+  }
+
+  private async writeBatch(b: EntryBatch): Promise<void> {
+    if (Array.isArray(b.body)) return this.write(b.body);
+    if (b.body.length > 0) await this.o.store.writeLines(b.body);
+    this.wrote(b.points);
   }
 
   private pointsOf(batch: { id: number; data: Buffer }[]): PointOrLine[] {

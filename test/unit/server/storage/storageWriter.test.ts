@@ -4,6 +4,7 @@ import type { IPoint } from 'influx';
 import pino from 'pino';
 import { manualClock } from '../../../../server/clock.ts';
 import type { PointStore } from '../../../../server/storage/influxStore.ts';
+import { LineLog } from '../../../../server/storage/lineLog.ts';
 import { StorageWriter } from '../../../../server/storage/storageWriter.ts';
 import { MemoryJournal } from './memoryJournal.ts';
 
@@ -18,6 +19,13 @@ class FakeStore implements PointStore {
     this.writes.push(points);
     return Promise.resolve();
   }
+  /** bodies sent as ready lines */
+  bodies: string[] = [];
+  writeLines(body: Buffer): Promise<void> {
+    if (this.down) return Promise.reject(new Error('connect ECONNREFUSED'));
+    this.bodies.push(body.toString('utf8'));
+    return Promise.resolve();
+  }
   select(): Promise<never[]> {
     return Promise.resolve([]);
   }
@@ -30,7 +38,7 @@ class FakeStore implements PointStore {
   }
 }
 
-function setup(batchSize = 3, flushMs = 50) {
+function setup(batchSize = 3, flushMs = 50, lines?: LineLog) {
   const store = new FakeStore();
   const journal = new MemoryJournal();
   const clock = manualClock(1_000_000);
@@ -42,6 +50,7 @@ function setup(batchSize = 3, flushMs = 50) {
       checkpoints++;
       return [[{ measurement: 'snap', fields: { covers: id } }]][Symbol.iterator]();
     },
+    ...(lines ? { lines } : {}),
   });
   return { store, journal, clock, writer, checkpoints: () => checkpoints };
 }
@@ -60,6 +69,33 @@ describe('StorageWriter', () => {
     assert.equal(journal.ackedId(), 7);
     assert.equal(writer.backlog(), 0);
     assert.equal(writer.influxUp, true);
+  });
+
+  test('entries whose lines are ready go as they are, the rest is decoded from the journal; ready lines are released once written', async () => {
+    const lines = new LineLog(16 * 1024 * 1024);
+    const { store, journal, writer } = setup(3, 50, lines);
+    for (let i = 1; i <= 7; i++) {
+      const id = journal.append(Buffer.from(`e${i}`));
+      if (i <= 4) lines.append(id, i === 2 ? null : `m v="L${i}"`);
+    }
+    await writer.flushNow();
+    assert.deepEqual(store.bodies, ['m v="L1"\nm v="L3"\n', 'm v="L4"\n']);
+    assert.deepEqual(store.all.filter((p) => p.measurement === 'm').map((p) => String(p.fields?.v)), ['e5', 'e6', 'e7']);
+    assert.equal(writer.writtenPoints, 3 + 3 + 1, 'ready points, decoded points and the checkpoint');
+    assert.equal(journal.ackedId(), 7);
+    assert.equal(lines.size, 0);
+  });
+
+  test('a write of ready lines that fails is sent again from the same lines', async () => {
+    const lines = new LineLog(16 * 1024 * 1024);
+    const { store, journal, writer } = setup(10, 50, lines);
+    lines.append(journal.append(Buffer.from('e1')), 'm v="L1"');
+    store.down = true;
+    await assert.rejects(writer.flushNow());
+    store.down = false;
+    await writer.flushNow();
+    assert.deepEqual(store.bodies, ['m v="L1"\n']);
+    assert.equal(journal.ackedId(), 1);
   });
 
   test('while InfluxDB is down nothing is acknowledged or lost, and checkpoints do not pile up', async () => {
