@@ -140,7 +140,12 @@ export class MqttIngest {
     this.releaseAcks(); // PUBACKs of what is written go out before the disconnect
     const c = this.client;
     this.client = null;
-    if (c) await c.endAsync(false).catch(() => c.end(true));
+    if (this.corked) {
+      // the journal could not be written: a graceful end would flush the held PUBACKs
+      this.corked.destroy();
+      this.corked = null;
+      if (c) await new Promise<void>((r) => c.end(true, {}, () => r()));
+    } else if (c) await c.endAsync(false).catch(() => c.end(true));
     this.connected = false;
   }
 }
