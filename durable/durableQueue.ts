@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCursor, writeCursor } from './cursorFile.ts';
 import { DurableQueueError, toDurableError } from './errors.ts';
-import { encodeFrame, FRAME_HEADER_BYTES, writeFrame } from './frame.ts';
-import { SegmentReader } from './segmentReader.ts';
+import { encodeFrame, FRAME_HEADER_BYTES } from './frame.ts';
+import { SegmentCursor } from './segmentCursor.ts';
 import { recoverSegments, segmentPath, type Segment } from './segments.ts';
+import { StagingArea } from './stagingArea.ts';
 import { TailCache, type QueuedRecord } from './tailCache.ts';
 
 const fsyncAsync = promisify(fsync);
@@ -26,7 +27,6 @@ export interface DurableQueueOptions {
 
 export type { QueuedRecord };
 
-const STAGING_CHUNK_BYTES = 256 * 1024;
 
 /**
  * An append-only durable FIFO: segment files of length+CRC framed records and a persisted ack
@@ -55,15 +55,8 @@ export class DurableQueue {
   private syncing: Promise<void> | null = null;
   private nextRound: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private reader: { seg: Segment; r: SegmentReader; nextNo: number } | null = null;
-  /**
-   * Staged frames are written back to back into a chunk from `stagedFrom`; the memory cache keeps
-   * views into it instead of a copy per record, so a chunk is never reused, only replaced.
-   */
-  private staging = Buffer.allocUnsafeSlow(STAGING_CHUNK_BYTES);
-  private stagedFrom = 0;
-  private stagedBytes = 0;
-  private stagedRecords = 0;
+  private readonly disk = new SegmentCursor();
+  private readonly staged = new StagingArea();
   /** bytes cut off a torn tail at the last start() */
   truncatedBytes = 0;
 
@@ -82,11 +75,11 @@ export class DurableQueue {
   }
   /** bytes of segment files on disk, and of staged records about to be */
   get bytes(): number {
-    return this.totalBytes + this.stagedBytes;
+    return this.totalBytes + this.staged.bytes;
   }
   /** records staged and not yet written */
   get stagedCount(): number {
-    return this.stagedRecords;
+    return this.staged.records;
   }
   /** number of the newest record made durable by a completed flush */
   get durableNo(): number {
@@ -166,22 +159,13 @@ export class DurableQueue {
       throw new DurableQueueError('QUEUE_FULL', `queue holds ${this.bytes} of ${this.maxBytes} bytes`);
     }
     const seg = this.segments.at(-1) as Segment;
-    if (seg.bytes + this.stagedBytes >= this.segmentBytes && seg.count + this.stagedRecords > 0) {
+    if (seg.bytes + this.staged.bytes >= this.segmentBytes && seg.count + this.staged.records > 0) {
       this.commit();
       this.rotate();
     }
-    if (this.stagedFrom + this.stagedBytes + frameBytes > this.staging.length) {
-      // a fresh chunk; what is staged and unwritten moves along (cached views keep the old one)
-      const next = Buffer.allocUnsafeSlow(Math.max(STAGING_CHUNK_BYTES, 2 * (this.stagedBytes + frameBytes)));
-      this.staging.copy(next, 0, this.stagedFrom, this.stagedFrom + this.stagedBytes);
-      this.staging = next;
-      this.stagedFrom = 0;
-    }
-    const start = this.stagedFrom + this.stagedBytes;
-    this.stagedBytes = writeFrame(this.staging, start, payload) - this.stagedFrom;
-    this.stagedRecords++;
+    const view = this.staged.add(payload);
     const no = this.nextNo++;
-    this.cache.push(no, this.staging.subarray(start + FRAME_HEADER_BYTES, start + frameBytes), true);
+    this.cache.push(no, view, true);
     return no;
   }
 
@@ -190,10 +174,10 @@ export class DurableQueue {
    * records stay staged and the next commit writes them again; throws DISK_FULL or IO_ERROR.
    */
   commit(): void {
-    if (this.stagedRecords === 0 || this.fd === null) return;
+    if (this.staged.records === 0 || this.fd === null) return;
     const fd = this.fd;
     const seg = this.segments.at(-1) as Segment;
-    const buf = this.staging.subarray(this.stagedFrom, this.stagedFrom + this.stagedBytes);
+    const buf = this.staged.pending();
     let written = 0;
     try {
       while (written < buf.length) written += this.write(fd, written === 0 ? buf : buf.subarray(written));
@@ -202,11 +186,9 @@ export class DurableQueue {
       throw toDurableError(err, 'commit');
     }
     seg.bytes += buf.length;
-    seg.count += this.stagedRecords;
+    seg.count += this.staged.records;
     this.totalBytes += buf.length;
-    this.stagedRecords = 0;
-    this.stagedFrom += this.stagedBytes;
-    this.stagedBytes = 0;
+    this.staged.written();
   }
 
   /** Makes every record appended so far durable; concurrent callers share one fsync. */
@@ -245,7 +227,7 @@ export class DurableQueue {
         no += cached.length;
         continue;
       }
-      const rec = this.readFromDisk(no);
+      const rec = this.disk.read(this.segments, no);
       if (!rec) break;
       out.push(rec);
       no = rec.no + 1;
@@ -281,7 +263,7 @@ export class DurableQueue {
       await this.flush();
     } finally {
       this.persistCursor();
-      this.closeReader();
+      this.disk.close();
       for (const fd of this.unsyncedFds) closeSync(fd);
       this.unsyncedFds = [];
       closeSync(this.fd);
@@ -358,7 +340,7 @@ export class DurableQueue {
       const first = this.segments[0] as Segment;
       const second = this.segments[1] as Segment;
       if (second.firstNo - 1 > this.ackedNo) break;
-      if (this.reader?.seg === first) this.closeReader();
+      if (this.disk.isOn(first)) this.disk.close();
       try {
         unlinkSync(first.path);
       } catch {
@@ -368,39 +350,6 @@ export class DurableQueue {
       this.totalBytes -= first.bytes;
       this.dirDirty = true;
     }
-  }
-
-  private readFromDisk(no: number): QueuedRecord | null {
-    let idx = -1;
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      if ((this.segments[i] as Segment).firstNo <= no) {
-        idx = i;
-        break;
-      }
-    }
-    const seg = this.segments[idx];
-    if (!seg) return null;
-    if (no >= seg.firstNo + seg.count) {
-      // a hole left by a corrupt segment: carry on with the next one
-      const next = this.segments[idx + 1];
-      return next ? this.readFromDisk(next.firstNo) : null;
-    }
-    if (!this.reader || this.reader.seg !== seg || this.reader.nextNo > no) {
-      this.closeReader();
-      this.reader = { seg, r: new SegmentReader(seg.path), nextNo: seg.firstNo };
-    }
-    const rd = this.reader;
-    while (rd.nextNo <= no) {
-      const payload = rd.r.next();
-      if (!payload) return null;
-      if (rd.nextNo++ === no) return { no, data: payload };
-    }
-    return null;
-  }
-
-  private closeReader(): void {
-    this.reader?.r.close();
-    this.reader = null;
   }
 
   private cursorPath(): string {
