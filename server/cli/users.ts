@@ -50,15 +50,40 @@ function parseArgs(argv: string[]): Parsed {
 
 /** One line from standard input; on a terminal the typing is not echoed. */
 async function readPassword(): Promise<string> {
-  const tty = process.stdin.isTTY;
-  if (tty) process.stderr.write('Password: ');
+  if (process.stdin.isTTY) return readPasswordFromTerminal();
   const rl = createInterface({ input: process.stdin, terminal: false });
   for await (const line of rl) {
     rl.close();
-    if (tty) process.stderr.write('\n');
     return line.replace(/\r$/, '');
   }
   return '';
+}
+
+/** raw mode (set before the prompt, so nothing typed is ever echoed); Enter ends, Ctrl-C aborts */
+function readPasswordFromTerminal(): Promise<string> {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  process.stderr.write('Password: ');
+  return new Promise((resolve) => {
+    let typed: string[] = [];
+    const finish = (aborted: boolean): void => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (aborted) process.exit(130);
+      resolve(typed.join(''));
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish(false);
+        if (ch === '\u0003') return finish(true);
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else if (ch >= ' ') typed.push(ch);
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 async function main(argv: string[]): Promise<void> {

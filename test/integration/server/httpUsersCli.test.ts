@@ -1,6 +1,8 @@
 /** `npm run users` as a real process, and a running HTTP layer picking its changes up without a restart. */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../helpers/tempDir.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait.ts';
@@ -55,6 +57,49 @@ describe('npm run users', () => {
     const ok = await waitFor(async () => { const r = await login('nina', 'nina-secret-pw'); return r.status === 200 ? r : null; }, 15_000, 'new account live');
     assert.equal(ok.role, 'nurse');
     assert.ok(f.backend.audits.some((e) => e.action === 'user_added' && e.target === 'nina'));
+  });
+
+  test('on a terminal the password is read without echo', async () => {
+    // the CLI's stdin is one end of a socat pty pair with the default line discipline (echo on);
+    // the test types on the other end and reads back whatever the terminal echoed
+    const tmp = tempDir('pumpwatch-users-tty-');
+    const term = join(tmp.path, 'term');
+    const keys = join(tmp.path, 'keys');
+    const socat = spawn('socat', [`pty,link=${term}`, `pty,raw,echo=0,link=${keys}`], { stdio: 'ignore' });
+    const fds: number[] = [];
+    try {
+      await waitFor(() => existsSync(term) && existsSync(keys), 10_000, 'pty pair');
+      const ttyFd = openSync(term, 'r+');
+      const keysFd = openSync(keys, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
+      fds.push(ttyFd, keysFd);
+      const child = spawn('npm', ['run', '--silent', 'users', '--', 'add', 'tina', '--role', 'billing'], { env: { ...process.env, ...env }, stdio: [ttyFd, 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const closed = new Promise<number | null>((r) => child.on('close', r));
+      await waitFor(() => stderr.includes('Password: '), 30_000, 'password prompt');
+      writeSync(keysFd, 'tina-secret-pw\r');
+      assert.equal(await closed, 0, stderr);
+      await new Promise((r) => setTimeout(r, 300)); // socat relays what the terminal sent back
+      let echoed = '';
+      const buf = Buffer.alloc(4096);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(keysFd, buf, 0, buf.length, null);
+        } catch {
+          break; // EAGAIN: nothing more
+        }
+        if (n <= 0) break;
+        echoed += buf.subarray(0, n).toString();
+      }
+      assert.ok(!echoed.includes('tina-secret'), `the terminal echoed ${JSON.stringify(echoed)}`);
+      await waitFor(async () => (await login('tina', 'tina-secret-pw')).status === 200, 15_000, 'new account live');
+      assert.equal((await runUsers(['remove', 'tina'], env)).code, 0); // the other tests list the accounts
+    } finally {
+      for (const fd of fds) closeSync(fd);
+      socat.kill();
+      tmp.remove();
+    }
   });
 
   test('add on an existing account changes its role; remove ends its sessions; list shows accounts without hashes', async () => {
