@@ -126,22 +126,9 @@ export class DurableQueue {
     if (this.totalBytes + frame.length > this.maxBytes) {
       throw new DurableQueueError('QUEUE_FULL', `queue holds ${this.totalBytes} of ${this.maxBytes} bytes`);
     }
-    let seg = this.segments.at(-1) as Segment;
-    if (seg.bytes >= this.segmentBytes && seg.count > 0) {
-      this.rotate();
-      seg = this.segments.at(-1) as Segment;
-    }
-    const fd = this.fd;
-    let written = 0;
-    try {
-      while (written < frame.length) written += this.write(fd, written === 0 ? frame : frame.subarray(written));
-    } catch (err) {
-      this.undoPartialWrite(fd, seg);
-      throw toDurableError(err, 'append');
-    }
-    seg.bytes += frame.length;
-    seg.count++;
-    this.totalBytes += frame.length;
+    const seg = this.segments.at(-1) as Segment;
+    if (seg.bytes >= this.segmentBytes && seg.count > 0) this.rotate();
+    this.writeFrames(frame, 1, 'append');
     const no = this.nextNo++;
     this.cache.push(no, payload);
     return no;
@@ -175,20 +162,24 @@ export class DurableQueue {
    */
   commit(): void {
     if (this.staged.records === 0 || this.fd === null) return;
-    const fd = this.fd;
+    this.writeFrames(this.staged.pending(), this.staged.records, 'commit');
+    this.staged.written();
+  }
+
+  /** `records` whole frames to the current segment; a failed write is cut off again */
+  private writeFrames(buf: Buffer, records: number, what: string): void {
+    const fd = this.fd as number;
     const seg = this.segments.at(-1) as Segment;
-    const buf = this.staged.pending();
     let written = 0;
     try {
       while (written < buf.length) written += this.write(fd, written === 0 ? buf : buf.subarray(written));
     } catch (err) {
       this.undoPartialWrite(fd, seg);
-      throw toDurableError(err, 'commit');
+      throw toDurableError(err, what);
     }
     seg.bytes += buf.length;
-    seg.count += this.staged.records;
+    seg.count += records;
     this.totalBytes += buf.length;
-    this.staged.written();
   }
 
   /** Makes every record appended so far durable; concurrent callers share one fsync. */
