@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { influxdConfig } from '../services/influxd.ts';
 import { mosquittoConfig } from '../services/mosquitto.ts';
 import type { Children } from './children.ts';
+import { portOpen } from '../services/portOpen.ts';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (`preferred` when it is free). */
 export function freePort(preferred = 0): Promise<number> {
@@ -17,14 +18,6 @@ export function freePort(preferred = 0): Promise<number> {
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolve(port));
     });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
   });
 }
 

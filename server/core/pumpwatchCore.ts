@@ -46,13 +46,7 @@ export interface CoreOptions {
 /** Skip markers from a restore: journal entries up to id are already inside the restored state. */
 interface Covered { epoch: string; id: number }
 
-/** what stores a journal entry (acknowledgements are stored through their alert change) */
-function pointsOfEntry(e: JournalEntry): PointOrLine[] {
-  if (e.k === 'm') return [messageLine(e.m, e.g)];
-  if (e.k === 'a') return [availabilityPoint(e.g, e.state, e.time, e.t)];
-  return [];
-}
-
+/** the InfluxDB line that stores a journal entry (acknowledgements are stored through their alert change) */
 function lineOfEntry(e: JournalEntry): string | null {
   if (e.k === 'm') return messageLine(e.m, e.g);
   if (e.k === 'a') return pointLine(availabilityPoint(e.g, e.state, e.time, e.t));
@@ -266,10 +260,11 @@ export class PumpwatchCore {
     }
   }
 
-  /** journal entry → the points (or lines) that store it */
+  /** a journal entry read back from disk → the line that stores it (none for an acknowledgement) */
   entryPoints(id: number, data: Buffer): PointOrLine[] {
     const e = decodeEntry(data);
-    return e ? pointsOfEntry(e) : [];
+    const line = e ? lineOfEntry(e) : null;
+    return line === null ? [] : [line];
   }
 
   /**

@@ -4,8 +4,8 @@ import { freePort } from './ports.ts';
 import { startProcess, type RunningProcess } from './childProcess.ts';
 import { tempDir, type TempDir } from './tempDir.ts';
 import { waitFor } from './wait.ts';
-import { connect } from 'node:net';
 import { mosquittoConfig } from '../../scripts/services/mosquitto.ts';
+import { portOpen } from '../../scripts/services/portOpen.ts';
 
 export interface Broker {
   port: number;
@@ -17,14 +17,6 @@ export interface Broker {
   stop(): Promise<void>;
   /** removes the temp folder too */
   dispose(): Promise<void>;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** A real Mosquitto on a free port in a temp folder (configuration: scripts/services/mosquitto.ts). */

@@ -1,6 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevCerts, type DevCerts } from '../../scripts/devCerts.ts';
@@ -9,6 +8,7 @@ import { startProcess, type RunningProcess } from './childProcess.ts';
 import { freePort } from './ports.ts';
 import { tempDir, type TempDir } from './tempDir.ts';
 import { waitFor } from './wait.ts';
+import { portOpen } from '../../scripts/services/portOpen.ts';
 
 /** The shipped broker configuration and ACL header (deploy/mosquitto/). */
 export const SHIPPED_MOSQUITTO_CONF = fileURLToPath(new URL('../../deploy/mosquitto/mosquitto.conf', import.meta.url));
@@ -86,14 +86,6 @@ export function testBrokerConfig(shipped: string, p: {
   // logging only: reload() waits for "Reloading config.", an information-level line
   out.push('log_type information');
   return out.join('\n') + '\n';
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
