@@ -1,40 +1,29 @@
 #!/usr/bin/env bash
-# The whole test suite (unit, integration against real services, browser) or one part of it.
-# Usage: npm test [-- unit|integration|e2e|<file>...]
+# The whole test suite (unit, integration against real services, browser) or one part of it, on vitest.
+# Usage: npm test [-- unit|integration|e2e|<folder>|<file>...] [vitest flags, e.g. --coverage]
+# Ends with one line `N passed, N failed, N skipped` (rules in docs/testing.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
-bash scripts/setup.sh --browser || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --browser || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-if [ $# -eq 0 ]; then set -- unit integration e2e; fi
-files=()
+args=()
 for part in "$@"; do
-  part=${part#test/}; part=${part%/}
-  if [ -d "test/$part" ]; then
-    while IFS= read -r f; do files+=("$f"); done < <(find "test/$part" -name '*.test.ts' | sort)
-  elif [ -f "test/$part" ]; then
-    files+=("test/$part")
+  case "$part" in
+    -*) args+=("$part"); continue ;;
+  esac
+  rel=${part#test/}; rel=${rel%/}
+  if [ -d "test/$rel" ]; then
+    args+=("test/$rel/")
+  elif [ -f "test/$rel" ]; then
+    args+=("test/$rel")
   else
-    files+=("$part")
+    args+=("$part")
   fi
 done
-if [ ${#files[@]} -eq 0 ]; then echo "no test files found for: $*" >&2; echo "0 passed, 1 failed"; exit 1; fi
 
-tap=$(mktemp)
-trap 'rm -f "$tap"' EXIT
-node --import tsx --test --test-concurrency="${PUMPWATCH_TEST_CONCURRENCY:-2}" --test-timeout=300000 \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" \
-  "${files[@]}"
+report=$(mktemp --suffix=.json)
+trap 'rm -f "$report"' EXIT
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "${args[@]}"
 status=$?
-
-count() { grep -E "^# $1 [0-9]+" "$tap" | tail -1 | awk '{print $3}'; }
-passed=$(count pass); failed=$(count fail); skipped=$(count skipped); cancelled=$(count cancelled); todo=$(count todo)
-passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}; cancelled=${cancelled:-0}; todo=${todo:-0}
-failed=$((failed + cancelled))
-# A skipped test is a test that did not prove anything: it fails the run.
-if [ "$skipped" -gt 0 ] || [ "$todo" -gt 0 ]; then status=1; fi
-if [ "$passed" -eq 0 ]; then status=1; fi
-[ "$failed" -gt 0 ] && status=1
-echo "$passed passed, $failed failed, $((skipped + todo)) skipped"
-exit $status
+node --import tsx scripts/testSummary.ts "$report" "$status"

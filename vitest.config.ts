@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Test files run in their own forked processes, this many at once (integration files start real brokers and databases). */
+const concurrentFiles = Number(process.env.PUMPWATCH_TEST_CONCURRENCY ?? 2) || 2;
+
+// Another dashboard test replaces this one; until it is gone it stays on node:test and out of this run.
+const stillOnNodeTest = existsSync(new URL('test/e2e/dashboard.fake.test.ts', import.meta.url)) ? ['test/e2e/dashboard.fake.test.ts'] : [];
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: concurrentFiles,
+    exclude: [...configDefaults.exclude, ...stillOnNodeTest],
+    coverage: {
+      provider: 'v8',
+      include: ['server/**', 'gateway/**', 'protocol/**', 'durable/**', 'simulators/**', 'dashboard/src/**'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: '.coverage',
+    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // pure logic on a fake clock: anything slower than this is a hang, not a slow test
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          // integration/, e2e/ and any other folder: everything under test/ that is not a unit test
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...stillOnNodeTest, 'test/unit/**'],
+          // real Mosquitto, influxd, ptys, child processes and Chromium on a shared 2-core machine;
+          // tests that need longer say so with { timeout }
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
