@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { codeText, dayToIso } from '../../../dashboard/src/billing.ts';
 import { episodeQuery } from '../../../dashboard/src/api.ts';

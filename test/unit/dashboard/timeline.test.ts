@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildTimeline, currentInfusion, toSeries } from '../../../dashboard/src/timeline.ts';
 import { alert, point } from './fixtures.ts';

@@ -1,4 +1,4 @@
-import { test, describe, mock } from 'node:test';
+import { describe, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -312,7 +312,7 @@ describe('DurableQueue', () => {
   }));
 
   test('the ack cursor is persisted periodically, not at every ack', () => withQueue(async (dir) => {
-    mock.timers.enable({ apis: ['setInterval'] });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const q = new DurableQueue({ dir, cursorPersistMs: 1000 });
       q.start();
@@ -320,14 +320,14 @@ describe('DurableQueue', () => {
       q.ack(3);
       const cursorFile = join(dir, 'cursor.json');
       assert.equal(readdirSync(dir).includes('cursor.json'), false);
-      mock.timers.tick(1000);
+      vi.advanceTimersByTime(1000);
       assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 3 });
       q.ack(5);
       assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 3 });
       await q.stop();
       assert.deepEqual(JSON.parse(readFileSync(cursorFile, 'utf8')), { acked: 5 });
     } finally {
-      mock.timers.reset();
+      vi.useRealTimers();
     }
   }));
 

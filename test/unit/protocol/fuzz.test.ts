@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeSentence, encodeSentence, DECODE_ERRORS, PUMP_STATES, type Sentence } from '../../../protocol/index.ts';

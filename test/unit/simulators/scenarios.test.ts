@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { decodeSentence, parsePumpTime, type Sentence, type StatusSentence } from '../../../protocol/index.ts';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { decodeSentence } from '../../../../protocol/index.ts';
 import { runScenario } from '../../../../simulators/scenarioRun.ts';

@@ -1,5 +1,5 @@
 /** Alert lifecycle: flapping, escalation, acknowledgement, history coalescing. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../../../protocol/api.ts';
 import { createDetectionEngine } from '../../../../server/engine/index.ts';

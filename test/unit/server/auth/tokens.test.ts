@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { labelOfToken, TokenSet } from '../../../../server/auth/tokens.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { hashPassword } from '../../../../server/auth/passwords.ts';
 import { parseUsersFile, readUsersFile, UsersFileError, writeUsersFile } from '../../../../server/auth/usersFile.ts';

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mock, test } from 'node:test';
+import { test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { hashPassword } from '../../../../server/auth/passwords.ts';
 import { writeUsersFile } from '../../../../server/auth/usersFile.ts';
@@ -9,7 +9,7 @@ import { tempDir } from '../../../helpers/tempDir.ts';
 
 test('the mtime poll picks changes up where fs.watch cannot (folder created later), and stop() ends it', async () => {
   const dir = tempDir();
-  mock.timers.enable({ apis: ['setInterval'] });
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   try {
     const folder = join(dir.path, 'later');
     const path = join(folder, 'users.json');
@@ -21,20 +21,20 @@ test('the mtime poll picks changes up where fs.watch cannot (folder created late
     mkdirSync(folder);
     const password = await hashPassword('pw-pw-pw-pw', { N: 1024, r: 8, p: 1 });
     writeUsersFile(path, { version: 1, users: { amy: { role: 'nurse', password, updatedAt: '' } } });
-    mock.timers.tick(1000);
+    vi.advanceTimersByTime(1000);
     assert.deepEqual(changes, [{ username: 'amy', kind: 'added', role: 'nurse' }]);
     assert.equal(store.get('amy')?.role, 'nurse');
     assert.equal(store.get('constructor'), undefined, 'no prototype lookups');
 
-    mock.timers.tick(5000);
+    vi.advanceTimersByTime(5000);
     assert.equal(changes.length, 1, 'unchanged file, no events');
     store.stop();
     writeUsersFile(path, { version: 1, users: {} });
-    mock.timers.tick(5000);
+    vi.advanceTimersByTime(5000);
     assert.equal(changes.length, 1, 'stopped');
     assert.deepEqual(errors, []);
   } finally {
-    mock.timers.reset();
+    vi.useRealTimers();
     dir.remove();
   }
 });

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { captureMessages, feed, PumpScript, tracker } from './billingFixtures.ts';
 import type { BillingEpisode } from '../../../../server/billing/index.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { csvCell, EPISODE_CSV_COLUMNS, episodesToCsv } from '../../../../server/billing/index.ts';
 import type { Episode } from '../../../../protocol/api.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { feed, message, PumpScript, tracker } from './billingFixtures.ts';
 import { encodeSentence } from '../../../../protocol/encode.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runProvision, type ProvisionDeps } from '../../../../server/cli/provision.ts';
 import { ProvisionError, type PasswordStore } from '../../../../server/cli/provisionFiles.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { DEFAULT_ACL_FILE, DEFAULT_CA_FILE, DEFAULT_PASSWORD_FILE, UsageError, parseProvisionArgs } from '../../../../server/cli/provisionArgs.ts';
 

@@ -1,4 +1,4 @@
-import { describe, test, mock } from 'node:test';
+import { describe, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import type { Alert, PumpView } from '../../../../protocol/api.ts';
 import { ClusterRelay } from '../../../../server/cluster/clusterRelay.ts';
@@ -80,7 +80,7 @@ describe('cluster relay', () => {
   });
 
   test('pump changes are coalesced per pump and published on the timer', () => {
-    mock.timers.enable({ apis: ['setInterval'] });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const b = bus();
       const a = b.make('a');
@@ -88,13 +88,13 @@ describe('cluster relay', () => {
       a.start();
       for (let i = 0; i < 5; i++) a.publishLocal([{ type: 'pump', pump: pump('P1') }, { type: 'pump', pump: pump('P2') }]);
       assert.equal(b.log.length, 0);
-      mock.timers.tick(50);
+      vi.advanceTimersByTime(50);
       assert.equal(b.log.length, 2);
       assert.ok(b.log.every((l) => l.retain));
       assert.deepEqual(c.remotePumpViews().map((p) => p.pump).sort(), ['P1', 'P2']);
       a.stop();
     } finally {
-      mock.timers.reset();
+      vi.useRealTimers();
     }
   });
 

@@ -1,5 +1,5 @@
 import type { EpisodeRecord } from '../../../../server/billing/types.ts';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
 import pino from 'pino';

@@ -1,5 +1,5 @@
 /** clock_error, signal_lost and gateway_offline: the alerts about clocks and silence. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../../../protocol/api.ts';
 import type { PumpMessage } from '../../../../protocol/payloads.ts';

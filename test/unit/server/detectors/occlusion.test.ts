@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine } from '../../../../server/engine/index.ts';
 import type { PumpMessage } from '../../../../protocol/payloads.ts';

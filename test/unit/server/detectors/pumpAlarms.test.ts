@@ -1,5 +1,5 @@
 /** Alerts the pump's own alarm list drives: air_in_line, pump_fault, low_battery, low_reservoir. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine } from '../../../../server/engine/index.ts';
 import { byType, ids, PumpFeed, replay } from '../engine/feed.ts';

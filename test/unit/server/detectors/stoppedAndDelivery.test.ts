@@ -1,5 +1,5 @@
 /** infusion_stopped for each way a program can stop delivering, and delivery_below_24h projections. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine } from '../../../../server/engine/index.ts';
 import { byType, ids, PumpFeed, replay } from '../engine/feed.ts';

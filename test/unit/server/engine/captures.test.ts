@@ -1,5 +1,5 @@
 /** The shared captures through the engine, with a server clock that follows pump time. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine, DEFAULT_DETECTION_CONFIG } from '../../../../server/engine/index.ts';
 import { byType, captureMessages, ids, replay } from './feed.ts';

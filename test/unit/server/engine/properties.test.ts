@@ -1,5 +1,5 @@
 /** Random pump histories: the engine never throws, is deterministic, and keeps one active alert per (pump, type). */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Alert } from '../../../../protocol/api.ts';

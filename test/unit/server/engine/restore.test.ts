@@ -1,5 +1,5 @@
 /** Restart and handover: export → new engine → restore behaves exactly like the engine that never stopped. */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { PumpMessage } from '../../../../protocol/payloads.ts';
 import { createDetectionEngine, type DetectionEngine, type PumpSnapshot } from '../../../../server/engine/index.ts';

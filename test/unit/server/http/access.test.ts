@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { labelOfToken } from '../../../../server/auth/tokens.ts';
 import { makeFixture, ORIGIN, TOKEN, type Fixture } from './appFixture.ts';
@@ -12,8 +12,8 @@ const PUBLIC = new Set(['POST /api/session', 'GET /api/health', 'HEAD /api/healt
 
 describe('access control', () => {
   let f: Fixture;
-  before(async () => { f = await makeFixture(); });
-  after(async () => { await f.close(); });
+  beforeAll(async () => { f = await makeFixture(); });
+  afterAll(async () => { await f.close(); });
 
   test('every registered route but the public ones refuses anonymous callers with 401 and reveals nothing', async () => {
     const privateRoutes = f.routes.filter((r) => !PUBLIC.has(`${r.method} ${r.url}`));

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readUsersFile, writeUsersFile } from '../../../../server/auth/usersFile.ts';
 import type { AuditEvent } from '../../../../server/http/backend.ts';
@@ -6,8 +6,8 @@ import { makeFixture, ORIGIN, PASSWORDS, TOKEN, usersContent, type Fixture } fro
 
 describe('audit events', () => {
   let f: Fixture;
-  before(async () => { f = await makeFixture({ loginMaxPerUser: 3 }); });
-  after(async () => { await f.close(); });
+  beforeAll(async () => { f = await makeFixture({ loginMaxPerUser: 3 }); });
+  afterAll(async () => { await f.close(); });
 
   const last = (action: AuditEvent['action']): AuditEvent | undefined => f.backend.audits.filter((e) => e.action === action).at(-1);
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { EPISODE_CSV_COLUMNS } from '../../../../server/billing/csv.ts';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { tempDir, type TempDir } from '../../../helpers/tempDir.ts';
 import { makeFixture, TOKEN, type Fixture } from './appFixture.ts';
@@ -11,7 +11,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 describe('routes: validation, not found, formats', () => {
   let f: Fixture;
   let dist: TempDir;
-  before(async () => {
+  beforeAll(async () => {
     dist = tempDir('pumpwatch-dist-');
     writeFileSync(join(dist.path, 'index.html'), '<!doctype html><title>pumpwatch</title>');
     mkdirSync(join(dist.path, 'assets'));
@@ -19,7 +19,7 @@ describe('routes: validation, not found, formats', () => {
     writeFileSync(join(dist.path, '.secret'), 'hidden');
     f = await makeFixture({ dashboardDir: dist.path });
   });
-  after(async () => {
+  afterAll(async () => {
     await f.close();
     dist.remove();
   });

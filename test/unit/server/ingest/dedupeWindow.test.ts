@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { DedupeWindows, decodeIdentities, encodeIdentities, identityNumber } from '../../../../server/ingest/dedupeWindow.ts';
 import { ownsPump, shardOf } from '../../../../server/ingest/shard.ts';

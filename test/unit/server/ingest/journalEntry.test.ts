@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { decodeSentence } from '../../../../protocol/decode.ts';
 import { parsePumpMessage, toPumpMessage, type PumpMessage } from '../../../../protocol/payloads.ts';

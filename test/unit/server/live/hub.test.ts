@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mock, test } from 'node:test';
+import { test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import type { WebSocket } from 'ws';
 import type { LiveChange, LiveSnapshot } from '../../../../server/http/backend.ts';
@@ -100,7 +100,7 @@ test('a client waiting for its snapshot with too many queued changes is dropped;
 });
 
 test('a client that misses a pong is dropped at the next ping; one that answers stays', async () => {
-  mock.timers.enable({ apis: ['setInterval'] });
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   try {
     const src = new Source();
     const hub = new LiveHub(src, { maxBufferedBytes: 1000, pingMs: 1000 });
@@ -110,7 +110,7 @@ test('a client that misses a pong is dropped at the next ping; one that answers 
     hub.add(live as unknown as WebSocket);
     hub.add(dead as unknown as WebSocket);
     for (let i = 0; i < 3; i++) {
-      mock.timers.tick(1000);
+      vi.advanceTimersByTime(1000);
       live.emit('pong');
     }
     assert.equal(dead.terminated, true);
@@ -118,9 +118,9 @@ test('a client that misses a pong is dropped at the next ping; one that answers 
     assert.equal(live.pings, 3);
     assert.equal(dead.pings, 1);
     assert.equal(hub.stats().dropped.dead, 1);
-    mock.timers.reset();
+    vi.useRealTimers();
     await hub.stop();
   } finally {
-    mock.timers.reset();
+    vi.useRealTimers();
   }
 });

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine, DEFAULT_DETECTION_CONFIG, DetectionConfigError } from '../../../../server/engine/index.ts';
 import { captureMessages, PumpFeed, replay } from '../engine/feed.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { InfluxDB, type IPoint } from 'influx';
 import { linesOf, pointLine } from '../../../../server/storage/lineProtocol.ts';

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { encodeSentence } from '../../../../protocol/encode.ts';
 import { toPumpMessage, type PumpMessage } from '../../../../protocol/payloads.ts';

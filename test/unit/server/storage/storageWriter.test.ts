@@ -1,4 +1,4 @@
-import { describe, mock, test } from 'node:test';
+import { describe, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
 import pino from 'pino';
@@ -143,11 +143,11 @@ describe('StorageWriter', () => {
   });
 
   test('a partial batch waits while ingest keeps appending, and is written as soon as ingest pauses', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { store, journal, writer, clock } = setup(100, 1000);
     const step = async (ms: number): Promise<void> => {
       clock.advance(ms);
-      mock.timers.tick(ms);
+      vi.advanceTimersByTime(ms);
       for (let i = 0; i < 5; i++) await Promise.resolve();
     };
     try {
@@ -164,7 +164,7 @@ describe('StorageWriter', () => {
       assert.deepEqual(store.all.filter((p) => p.measurement === 'm').length, 30);
     } finally {
       writer.stop(0).catch(() => undefined);
-      mock.timers.reset();
+      vi.useRealTimers();
     }
   });
 });
