@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { decodeSentence } from '../../../protocol/decode.ts';
@@ -18,7 +18,7 @@ const SCENARIOS = [
   { scenario: 'early-end', serial: 'BIL-0002' },
 ];
 
-before(async () => {
+beforeAll(async () => {
   stack = await startStack();
   await stack.startServer();
   for (const s of SCENARIOS) {
@@ -30,7 +30,7 @@ before(async () => {
   await Promise.all(pumps.map((p) => p.done));
 });
 
-after(async () => {
+afterAll(async () => {
   await gw?.stop();
   for (const p of pumps) await p.stop();
   await stack?.dispose();

@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ let rec: Recorder;
 let gw: RunningProcess;
 const pumps: { file: string; pty: PtyPair; pump: SerialPumpPort }[] = [];
 
-before(async () => {
+beforeAll(async () => {
   broker = await startMosquitto();
   tmp = tempDir('pumpwatch-gw-captures-');
   for (const file of files) pumps.push({ file, ...(await startPump(tmp.path, file.replace('.log', ''))) });
@@ -34,7 +34,7 @@ before(async () => {
   await waitFor(() => gw.lines.filter((l) => l.includes('"event":"link_up"')).length === files.length, 30_000, 'all links up');
 });
 
-after(async () => {
+afterAll(async () => {
   await stopGateway(gw);
   await rec?.close();
   for (const p of pumps) {
@@ -51,7 +51,7 @@ test('every capture, replayed on its own port at once, arrives complete and exac
   const total = valid.reduce((n, v) => n + v.length, 0);
   await Promise.all(pumps.map((p, i) => sendLines(p.pump, (captures[i] as { lines: string[] }).lines)));
   await waitForIdentities(rec, total, 45_000);
-  // a little longer: a duplicate would arrive now
+  // a fixed wait on purpose: a duplicate would arrive now, and none must
   await new Promise((resolve) => setTimeout(resolve, 1000));
   assert.equal(rec.invalid, 0, 'every payload passes the contract validator');
   assert.equal(rec.messages.length, total, 'no sentence twice');

@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { PtyPair } from '../../../simulators/ptyPair.ts';
@@ -15,13 +15,13 @@ let tmp: TempDir;
 let pty: PtyPair;
 let pump: SerialPumpPort;
 
-before(async () => {
+beforeAll(async () => {
   broker = await startMosquitto();
   tmp = tempDir('pumpwatch-gw-cli-');
   ({ pty, pump } = await startPump(tmp.path, 'cli'));
 });
 
-after(async () => {
+afterAll(async () => {
   await pump?.close();
   await pty?.stop();
   await broker?.dispose();
@@ -46,6 +46,7 @@ test('broker down at start is not an exit reason; retained online at connect; SI
     await gw.waitForLine(/"event":"link_up"/, 30_000);
     const lines = syntheticSentences('CS7-CLI01', 50);
     await sendLines(pump, lines);
+    // a fixed wait on purpose: it proves the gateway does not exit without a broker
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(gw.child.exitCode, null, 'still running without a broker');
     await broker.start();

@@ -8,7 +8,6 @@ import { startNpmScript, type RunningProcess } from '../../helpers/childProcess.
 import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { setTimeout as delay } from 'node:timers/promises';
 
 /** A subscriber that records every pump message and the latest retained diagnostics/availability. */
 export interface Recorder {
@@ -124,7 +123,7 @@ export async function stopGateway(gw: RunningProcess | null | undefined): Promis
   if (!gw) return;
   const pid = gatewayNodePid(gw);
   await gw.stop();
-  for (let i = 0; pid && alive(pid) && i < 400; i++) await delay(50);
+  if (pid) await waitFor(() => !alive(pid), 20_000, `gateway node process ${pid} gone`);
 }
 
 /** Broker, temp folder, one pump on a pty and a recorder: what most gateway tests stand on. */

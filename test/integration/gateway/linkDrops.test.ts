@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -13,13 +13,13 @@ let rec: Recorder;
 let gw: RunningProcess;
 let pump: SerialPumpPort;
 
-before(async () => {
+beforeAll(async () => {
   rig = await startRig('linkdrops', 'home2');
   ({ rec, pump } = rig);
   gw = await launchReady(rig, ['--diagnostics-s', '1', '--silence-s', '2', '--gap-hold-s', '5']);
 });
 
-after(async () => {
+afterAll(async () => {
   await rig?.dispose();
 });
 

@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
 import type { Broker } from '../../helpers/mosquitto.ts';
@@ -16,13 +16,13 @@ let rec: Recorder;
 let gw: RunningProcess;
 let pump: SerialPumpPort;
 
-before(async () => {
+beforeAll(async () => {
   rig = await startRig('queuefull', 'home7');
   ({ broker, rec, pump } = rig);
   gw = await launchReady(rig, ['--max-queue-mb', '0.25', '--diagnostics-s', '1']);
 });
 
-after(async () => {
+afterAll(async () => {
   await rig?.dispose();
 });
 

@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SerialPumpPort } from '../../../simulators/serialPumpPort.ts';
@@ -14,13 +14,13 @@ let rec: Recorder;
 let gw: RunningProcess;
 let pump: SerialPumpPort;
 
-before(async () => {
+beforeAll(async () => {
   rig = await startRig('robustness', 'home4');
   ({ rec, pump } = rig);
   gw = await launchReady(rig, ['--diagnostics-s', '1']);
 });
 
-after(async () => {
+afterAll(async () => {
   await rig?.dispose();
 });
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import mqtt from 'mqtt';
@@ -22,8 +22,7 @@ test('the harness starts a real Mosquitto that keeps a persistent session across
     // attach before CONNACK: a persistent session's queue arrives right behind it
     const again = mqtt.connect(broker.url, { clientId: 'harness-sub', clean: false, reconnectPeriod: 100 });
     again.on('message', (_t, m) => got.push(m.toString()));
-    const deadline = Date.now() + 10_000;
-    while (got.length < 1500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => assert.ok(got.length >= 1500, `${got.length} of 1500 queued messages so far`), { timeout: 10_000, interval: 50 });
     await again.endAsync();
     assert.equal(got.length, 1500, 'more than 1000 queued messages survive (max_queued_messages is set deliberately)');
   } finally {

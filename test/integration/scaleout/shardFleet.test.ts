@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { decodeSentence } from '../../../protocol/decode.ts';
 import type { Alert } from '../../../protocol/api.ts';
@@ -48,7 +48,7 @@ test('three SHARD instances, one killed mid-stream and restarted: every sentence
         assert.ok(d.ok);
         return pub.publishAsync(`pumpwatch/gw-${p.pump.slice(-1)}/pumps/${p.pump}`, payloadOf(line, d.sentence), { qos: 1 });
       }));
-      await new Promise((res) => setTimeout(res, 15));
+      await new Promise((res) => setTimeout(res, 15)); // pacing, as a fleet publishes: not a wait for anything
     }
     await restarted;
 

@@ -2,7 +2,7 @@
  * Broker accounts against real Mosquitto with the shipped configuration, password file and ACL
  * (deploy/mosquitto/), accounts made by the provision command's code, over TLS with the dev CA.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -31,7 +31,7 @@ describe('MQTT accounts and ACL (shipped config, real Mosquitto)', () => {
     return got;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     broker = await startSecureMosquitto();
     ca = readFileSync(broker.caFile);
     for (const id of ['home-1', 'home-2']) passwords.set(id, await broker.addGateway(id));
@@ -45,7 +45,7 @@ describe('MQTT accounts and ACL (shipped config, real Mosquitto)', () => {
     for (const c of clients.splice(0)) c.end(true);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await broker.dispose();
   });
 

@@ -1,5 +1,5 @@
 /** scripts/devCerts.ts with real openssl: valid chain and names, idempotent, regenerates what is stale. */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * TLS error logged, retrying without crashing) and, with the same queue, publishes everything to
  * the broker whose certificate the CA vouches for.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ describe('real gateway over TLS', () => {
   let goodGwPw = '';
   let goodServerPw = '';
 
-  before(async () => {
+  beforeAll(async () => {
     tmp = tempDir('pumpwatch-gw-tls-');
     const devDir = join(tmp.path, 'dev');
     good = await startSecureMosquitto({ certsDir: devDir });
@@ -55,7 +55,7 @@ describe('real gateway over TLS', () => {
     await good.reload();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([good?.dispose(), ...bad.map((b) => b.broker.dispose())]);
     tmp?.remove();
   });

@@ -2,7 +2,7 @@
  * `npm run provision` as an operator runs it, against a real Mosquitto with the shipped config:
  * the printed configuration works, revoke works after a reload, bad input exits 2 with one line.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ describe('npm run provision (real CLI, real Mosquitto)', () => {
   let tmp: TempDir;
   let files: NodeJS.ProcessEnv;
 
-  before(async () => {
+  beforeAll(async () => {
     broker = await startSecureMosquitto();
     tmp = tempDir('pumpwatch-provision-cli-');
     // paths by environment this time (the in-process helper uses options)
@@ -38,7 +38,7 @@ describe('npm run provision (real CLI, real Mosquitto)', () => {
     };
   });
 
-  after(async () => {
+  afterAll(async () => {
     await broker.dispose();
     tmp.remove();
   });

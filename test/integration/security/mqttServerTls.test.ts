@@ -3,7 +3,7 @@
  * and the provisioned `_server` account are enough to ingest what a provisioned gateway publishes;
  * with a CA that does not vouch for the broker it stays up, reports MQTT down and never logs in.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ describe('server over TLS with the provisioned account', () => {
   let serverPw = '';
   let gwPw = '';
 
-  before(async () => {
+  beforeAll(async () => {
     broker = await startSecureMosquitto();
     influx = await startInfluxd();
     tmp = tempDir('pumpwatch-server-tls-');
@@ -35,7 +35,7 @@ describe('server over TLS with the provisioned account', () => {
     await broker.reload();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await broker.dispose();
     await influx.dispose();
     tmp.remove();

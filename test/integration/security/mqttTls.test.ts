@@ -2,7 +2,7 @@
  * TLS on the shipped broker configuration: plain text is refused, and clients refuse brokers whose
  * certificate does not match (another CA, another host name) before sending anything.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ describe('MQTT over TLS (shipped config, real Mosquitto)', () => {
   let otherCaPem: Buffer;
   const pw = { good: '', otherCa: '', wrongHost: '', otherCaServer: '' };
 
-  before(async () => {
+  beforeAll(async () => {
     tmp = tempDir('pumpwatch-tls-');
     const devDir = join(tmp.path, 'dev');
     good = await startSecureMosquitto({ certsDir: devDir });
@@ -46,7 +46,7 @@ describe('MQTT over TLS (shipped config, real Mosquitto)', () => {
     await Promise.all([good.reload(), otherCa.reload(), wrongHost.reload()]);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([good?.dispose(), otherCa?.dispose(), wrongHost?.dispose()]);
     tmp?.remove();
   });

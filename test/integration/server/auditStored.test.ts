@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { waitFor } from '../../helpers/wait.ts';
@@ -17,14 +17,14 @@ function users(args: string[], password = ''): Promise<number | null> {
   });
 }
 
-before(async () => {
+beforeAll(async () => {
   stack = await startStack();
   usersFile = `${stack.dir.path}/users.json`;
   assert.equal(await users(['add', 'nina', '--role', 'nurse'], 'night-shift-pass-1'), 0);
   await stack.startServer();
 });
 
-after(async () => {
+afterAll(async () => {
   await stack?.dispose();
 });
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait.ts';
 import { capturePayloads, metricValue, publishAll, publisher, startStack, storedCount } from './serverStack.ts';

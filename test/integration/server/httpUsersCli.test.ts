@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/tempDir.ts';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait.ts';
 import { makeFixture, PASSWORDS, type Fixture } from '../../unit/server/http/appFixture.ts';
@@ -32,14 +32,14 @@ describe('npm run users', () => {
   let base: string;
   let env: NodeJS.ProcessEnv;
 
-  before(async () => {
+  beforeAll(async () => {
     f = await makeFixture({ usersPollMs: 1000 });
     await f.app.listen({ port: 0, host: '127.0.0.1' });
     const addr = f.app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
     env = { PUMPWATCH_USERS_FILE: f.usersFile };
   });
-  after(async () => { await f.close(); });
+  afterAll(async () => { await f.close(); });
 
   const login = async (username: string, password: string): Promise<{ status: number; role?: string; cookie?: string }> => {
     const res = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
@@ -79,7 +79,8 @@ describe('npm run users', () => {
       await waitFor(() => stderr.includes('Password: '), 30_000, 'password prompt');
       writeSync(keysFd, 'tina-secret-pw\r');
       assert.equal(await closed, 0, stderr);
-      await new Promise((r) => setTimeout(r, 300)); // socat relays what the terminal sent back
+      // a fixed wait on purpose: socat relays whatever the terminal echoed, and the secret must not be in it
+      await new Promise((r) => setTimeout(r, 300));
       let echoed = '';
       const buf = Buffer.alloc(4096);
       for (;;) {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -9,14 +9,14 @@ import { startStack, TOKEN, type ServerStack } from './serverStack.ts';
 let stack: ServerStack;
 let ca: Buffer;
 
-before(async () => {
+beforeAll(async () => {
   stack = await startStack();
   const certs = ensureDevCerts(`${stack.dir.path}/certs`);
   ca = readFileSync(certs.caFile);
   await stack.startServer({ HTTPS_CERT_FILE: certs.brokerCertFile, HTTPS_KEY_FILE: certs.brokerKeyFile });
 });
 
-after(async () => {
+afterAll(async () => {
   await stack?.dispose();
 });
 

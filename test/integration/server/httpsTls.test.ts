@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
@@ -38,7 +38,7 @@ describe('HTTPS', () => {
       req.end(body);
     });
 
-  before(async () => {
+  beforeAll(async () => {
     dir = tempDir('pumpwatch-tls-');
     const cert = join(dir.path, 'cert.pem');
     const key = join(dir.path, 'key.pem');
@@ -54,7 +54,7 @@ describe('HTTPS', () => {
     const addr = app.server.address();
     port = typeof addr === 'object' && addr ? addr.port : 0;
   });
-  after(async () => {
+  afterAll(async () => {
     await http.stop();
     await app.close();
     dir.remove();

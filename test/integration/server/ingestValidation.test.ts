@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { encodeSentence } from '../../../protocol/encode.ts';
 import { decodeSentence } from '../../../protocol/decode.ts';
@@ -33,6 +33,7 @@ test('duplicates and invalid payloads from a plain MQTT client are counted and d
     for (const [topic, body] of invalid) await pub.publishAsync(topic, body, { qos: 1 });
     await waitFor(async () => (await metricValue(stack, 'pumpwatch_ingest_dropped_total{reason="TOPIC_MISMATCH"}')) === 1, 15_000, 'every message handled');
     await waitFor(async () => (await storedCount(stack.influx)) === payloads.length, 15_000, `${payloads.length} stored`);
+    // a fixed wait on purpose: it proves nothing is stored a second time a little later
     await new Promise((r) => setTimeout(r, 1000));
     await pub.endAsync();
 

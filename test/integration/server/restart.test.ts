@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import { expect, test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../../protocol/api.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { alertKinds, alertsAll, capturePayloads, publishAll, publisher, startStack, storedAlertIds, storedCount } from './serverStack.ts';
+import { alertKinds, alertsAll, capturePayloads, DB, metricValue, publishAll, publisher, startStack, storedAlertIds, storedCount } from './serverStack.ts';
 
 test('a server killed (-9) mid-stream and restarted loses nothing, keeps its active alert and raises nothing twice', async () => {
   const stack = await startStack();
@@ -19,9 +19,16 @@ test('a server killed (-9) mid-stream and restarted loses nothing, keeps its act
       return a.find((x) => x.type === 'occlusion');
     }, 20_000, 'an active occlusion alert');
 
-    // mid-stream: the publisher keeps going while the server dies without a chance to flush
+    // the open alert is in a stored checkpoint (every CHECKPOINT_MS): what a restart rebuilds from
+    await expect.poll(async () => {
+      const r = await stack.influx.query(DB, 'SELECT "alerts" FROM "pump_state"');
+      return (r.results[0]?.series ?? []).some((s) => s.values.some((v) => String(v[1]).includes(active.id)));
+    }, { timeout: 10_000 }).toBe(true);
+
+    // mid-stream: the publisher keeps going while the server dies without a chance to flush;
+    // killed once it has taken in part of this stretch
     const streaming = publishAll(pub, 'gw-1', payloads.slice(firstCut, secondCut), 20);
-    await new Promise((r) => setTimeout(r, 300));
+    await expect.poll(() => metricValue(stack, 'pumpwatch_ingest_accepted_total'), { timeout: 10_000 }).toBeGreaterThanOrEqual(firstCut + 5);
     await server.kill9();
     await streaming; // the broker holds the rest for the server's persistent session
 

@@ -84,7 +84,7 @@ export async function publishAll(client: MqttClient, gateway: string, payloads: 
   // QoS 1 with a bounded window in flight, like a gateway
   const window: Promise<unknown>[] = [];
   for (const p of payloads) {
-    if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
+    if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs)); // pacing, not a wait for anything
     window.push(client.publishAsync(`pumpwatch/${gateway}/pumps/${p.serial}`, p.body, { qos: 1 }));
     if (window.length >= 100) await Promise.all(window.splice(0));
   }

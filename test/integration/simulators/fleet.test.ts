@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { parseTopic, validateAvailability, validatePumpMessage } from '../../../protocol/index.ts';

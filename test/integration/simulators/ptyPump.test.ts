@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ describe('simulated pump on a real pty', () => {
       assert.deepEqual(pump.port?.histRequests, [from]);
       // asking for the next sentence replays nothing; garbage is ignored
       await reader.write(`${encodeHistRequest(total)}\r\n?HIST,12*00\r\nhello\r\n`);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // a fixed wait on purpose: it proves no line comes back
       assert.equal(reader.lines.length, before + (total - from));
     } finally {
       await reader.close();
