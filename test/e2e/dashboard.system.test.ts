@@ -4,7 +4,7 @@
  * in a second nurse's browser; a server restart shows the stale banner and then recovery; billing
  * CSV downloads.
  */
-import { after, before, test } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ async function loggedIn(user: string, password: string): Promise<Page> {
   return page;
 }
 
-before(async () => {
+beforeAll(async () => {
   buildDashboard();
   await stack.start([
     { name: 'nurse', password: 'night-shift-1', role: 'nurse' },
@@ -41,7 +41,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
+afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await stack.dispose();
