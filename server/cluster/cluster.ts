@@ -56,6 +56,7 @@ export class Cluster {
         },
         accept: (topic, payload) => o.core.accept(topic, payload),
         forget: (serial) => o.core.forgetPump(serial),
+        dropped: (serial) => o.core.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
       })
       : null;
     this.relay = c.clusterRelay

@@ -6,8 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { Alert, PumpView } from '../../protocol/api.ts';
-import type { LiveChange } from '../http/backend.ts';
+import type { LiveChange } from '../events/facts.ts';
 import { DropCounter } from '../ingest/dropCounter.ts';
+import { CLUSTER_RELAY_DROP_REASONS, type ClusterRelayDropReason } from '../ingest/dropReasons.ts';
 import {
   clusterTopics, decodeClusterMessage, encodeAck, encodeAlert, encodePump, isOpenAlert,
 } from './clusterMessages.ts';
@@ -26,7 +27,7 @@ export interface RelayOptions {
 }
 
 export class ClusterRelay {
-  readonly drops: DropCounter;
+  readonly drops: DropCounter<ClusterRelayDropReason>;
   published = 0;
   relayed = 0;
   ignoredOwn = 0;
@@ -38,7 +39,7 @@ export class ClusterRelay {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: RelayOptions) {
-    this.drops = new DropCounter(o.log);
+    this.drops = new DropCounter(o.log, CLUSTER_RELAY_DROP_REASONS);
   }
 
   start(): void {

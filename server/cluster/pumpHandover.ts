@@ -24,6 +24,8 @@ export interface HandoverOptions {
   log: Pick<Logger, 'warn' | 'info'>;
   /** messages one loading pump may queue; beyond it the oldest waiting is dropped and counted */
   maxQueued?: number;
+  /** the oldest queued message of a loading pump was dropped (counted and logged by the caller) */
+  dropped?(serial: string): void;
 }
 
 interface Queued { topic: string; payload: Buffer }
@@ -73,6 +75,7 @@ export class PumpHandover {
       if (queue.length >= (this.o.maxQueued ?? 10_000)) {
         queue.shift();
         this.queuedDropped++;
+        this.o.dropped?.(serial);
       }
       queue.push({ topic, payload });
       return;

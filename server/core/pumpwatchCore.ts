@@ -15,6 +15,7 @@ import type { DetectionEngine } from '../engine/types.ts';
 import type { LiveChange } from '../http/backend.ts';
 import { DedupeWindows, encodeIdentities, identityNumber } from '../ingest/dedupeWindow.ts';
 import { DropCounter } from '../ingest/dropCounter.ts';
+import { INGEST_DROP_REASONS, validationDropReason, type IngestDropReason } from '../ingest/dropReasons.ts';
 import { decodeEntry, encodeEntry, type IngestJournal, type JournalEntry } from '../ingest/journalEntry.ts';
 import { ownsPump } from '../ingest/shard.ts';
 import {
@@ -54,7 +55,7 @@ function lineOfEntry(e: JournalEntry): string | null {
 }
 
 export class PumpwatchCore {
-  readonly drops: DropCounter;
+  readonly drops: DropCounter<IngestDropReason>;
   readonly dedupe: DedupeWindows;
   readonly rate: IngestRate;
   accepted = 0;
@@ -74,7 +75,7 @@ export class PumpwatchCore {
   private commitFailing = false;
 
   constructor(private readonly o: CoreOptions) {
-    this.drops = new DropCounter(o.log);
+    this.drops = new DropCounter(o.log, INGEST_DROP_REASONS);
     this.dedupe = new DedupeWindows(o.dedupeWindow);
     this.rate = new IngestRate();
   }
@@ -140,7 +141,7 @@ export class PumpwatchCore {
     }
     const v = parsePumpMessage(payload, t.serial);
     if (!v.ok) {
-      this.drops.drop(v.decodeCode ? `${v.code}:${v.decodeCode}` : v.code, { topic, reason: v.reason });
+      this.drops.drop(validationDropReason(v.code, v.decodeCode), { topic, reason: v.reason });
       return;
     }
     const msg = v.message;
