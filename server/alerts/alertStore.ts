@@ -5,7 +5,7 @@
  * cleared inside it is published once, already cleared.
  */
 import type { Alert, AlertType } from '../../protocol/api.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { ALERT_SEVERITY, SERVER_CLOCK_TYPES, alertId } from './severity.ts';
 
 /** When something happened, on the clock the alert type is timed with. */

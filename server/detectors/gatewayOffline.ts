@@ -4,7 +4,7 @@
  * cleared when the gateway is back online or a sentence arrives through it.
  */
 import type { AlertStore } from '../alerts/alertStore.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { hasUnfinishedProgram, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { clockText } from './messageText.ts';
 import { serverStamp } from './signalLost.ts';

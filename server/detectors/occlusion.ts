@@ -5,7 +5,7 @@
  * so pressure noise alone (vi still advancing) or a pause (not RUN) never raises it.
  */
 import type { StatusMessage } from '../../protocol/payloads.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import { clockText, durationText, mlText, round2 } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';

@@ -4,7 +4,7 @@
  * gateway is known to be offline: gateway_offline already says why, for the same pumps.
  */
 import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { hasUnfinishedProgram, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { clockText, durationText } from './messageText.ts';
 

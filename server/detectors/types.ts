@@ -1,7 +1,7 @@
 /** What a sentence-driven detector sees: the pump after the sentence, the sentence, and where alerts go. */
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { MessageEffects } from '../pumps/applyMessage.ts';
 import type { TimeVerdict } from '../pumps/pumpClock.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';

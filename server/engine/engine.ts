@@ -13,7 +13,7 @@ import { applyMessage, newMessageEffects } from '../pumps/applyMessage.ts';
 import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
-import type { ResolvedDetectionConfig } from './config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { DetectionEngine, EngineChanges, EngineStats, IngestContext, PumpSnapshot } from './types.ts';
 
 /** What exportPump() returns: the record as is, plus the pump's current alerts with their lifecycle state. */

@@ -1,9 +1,9 @@
 /** Entry point of the pure detection core. */
-import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from './config.ts';
+import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { Engine } from './engine.ts';
 import type { DetectionConfig, DetectionEngine } from './types.ts';
 
-export { DEFAULT_DETECTION_CONFIG, DetectionConfigError, resolveDetectionConfig, type ResolvedDetectionConfig } from './config.ts';
+export { DEFAULT_DETECTION_CONFIG, DetectionConfigError, resolveDetectionConfig, type ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 export type { DetectionConfig, DetectionEngine, EngineChanges, EngineStats, IngestContext, PumpSnapshot } from './types.ts';
 
 /** Validates the config once (throws DetectionConfigError, code BAD_DETECTION_CONFIG) and builds an engine. */

@@ -5,19 +5,7 @@
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
-
-export interface DetectionConfig {
-  /** STOPPED_GRACE_S: how long a running program may be paused/halted before infusion_stopped */
-  stoppedGraceS: number;
-  /** SIGNAL_LOST_S: silence (server clock) from a pump with an unfinished program before signal_lost */
-  signalLostS: number;
-  /** unacknowledged high-severity alerts are re-pushed with escalated: true after this long */
-  escalateAfterS: number;
-  /** a pump time more than this ahead of the server clock is a clock_error, not used for durations */
-  clockAheadToleranceS: number;
-  /** further thresholds (occlusion inference, reservoir, battery, flap window...): see DEFAULT_DETECTION_CONFIG and docs/detection.md */
-  [key: string]: number;
-}
+export type { DetectionConfig } from '../thresholds/detectionConfig.ts';
 
 /** Counters for /metrics: inputs kept as evidence but not used to move pump state. */
 export interface EngineStats {

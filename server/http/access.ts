@@ -8,7 +8,7 @@ import type { Role } from '../../protocol/api.ts';
 import { SESSION_COOKIE, type Authenticator, type Principal } from '../auth/authenticator.ts';
 import { sameSecret } from '../auth/sessions.ts';
 import { ApiError, forbidden, unauthorized } from './errors.ts';
-import { originAllowed, statedOrigin, type OriginPolicy } from './origin.ts';
+import { originAllowed, statedOrigin, type OriginPolicy } from '../auth/origin.ts';
 
 /** 'public': anyone; 'static': anyone, except paths under /api/ (an unknown API path stays private) */
 export type Access = 'public' | 'static' | 'authenticated' | readonly Role[];

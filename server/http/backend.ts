@@ -4,6 +4,10 @@
  * All times given to the backend are epoch ms; everything returned uses the protocol/api.ts shapes.
  */
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { LiveChange, LiveSnapshot } from '../events/facts.ts';
+
+/** the live shapes are the core's facts (server/events); named here too for the HTTP layer's callers */
+export type { LiveChange, LiveSnapshot };
 
 export interface AlertQuery {
   /** 'active' = status active now; 'all' = every alert raised in [fromMs, toMs] */
@@ -29,16 +33,6 @@ export interface HealthView {
   [key: string]: unknown;
 }
 
-/** One live change, pushed to every WebSocket client as a ServerMessage. */
-export type LiveChange =
-  | { type: 'alert'; alert: Alert }
-  | { type: 'pump'; pump: PumpView };
-
-export interface LiveSnapshot {
-  pumps: PumpView[];
-  /** active alerts plus cleared ones not yet acknowledged */
-  alerts: Alert[];
-}
 
 export type AuditAction =
   | 'login' | 'login_failed' | 'login_locked' | 'logout'

@@ -8,12 +8,12 @@ import { TokenSet } from '../auth/tokens.ts';
 import { UsersStore, type UserChange } from '../auth/usersStore.ts';
 import { LiveHub } from '../live/hub.ts';
 import { attachWebSocket, WS_PATH } from '../live/wsUpgrade.ts';
-import { installAccessControl } from './access.ts';
+import { installAccessControl, roleAllowed } from './access.ts';
 import { AuditTrail } from './auditTrail.ts';
 import type { ApiBackend } from './backend.ts';
 import { ApiError, installErrorHandlers } from './errors.ts';
 import { resolveHttpOptions, type HttpOptions } from './options.ts';
-import type { OriginPolicy } from './origin.ts';
+import type { OriginPolicy } from '../auth/origin.ts';
 import { registerAdminRoutes } from './routes/adminRoutes.ts';
 import { registerAlertRoutes } from './routes/alertRoutes.ts';
 import { registerBillingRoutes } from './routes/billingRoutes.ts';
@@ -122,7 +122,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
 
   hub.start();
   const detachWs = attachWebSocket(app.server, {
-    auth, policy, hub, access: NURSE,
+    auth, policy, hub, mayWatch: (principal) => roleAllowed(principal.role, NURSE),
     onRefused: (reason) => { wsRefused[reason] = (wsRefused[reason] ?? 0) + 1; },
   });
   const sweep = setInterval(() => sessions.sweep(), 60_000);

@@ -6,7 +6,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { ServerMessage } from '../../protocol/api.ts';
-import type { LiveChange, LiveSnapshot } from '../http/backend.ts';
+import type { LiveChange, LiveSnapshot } from '../events/facts.ts';
 
 export interface LiveSource {
   snapshot(): Promise<LiveSnapshot>;

@@ -6,9 +6,8 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import { WebSocketServer } from 'ws';
-import { SESSION_COOKIE, type Authenticator } from '../auth/authenticator.ts';
-import { roleAllowed, type Access } from '../http/access.ts';
-import { originAllowed, statedOrigin, type OriginPolicy } from '../http/origin.ts';
+import { SESSION_COOKIE, type Authenticator, type Principal } from '../auth/authenticator.ts';
+import { originAllowed, statedOrigin, type OriginPolicy } from '../auth/origin.ts';
 import type { LiveHub } from './hub.ts';
 
 export const WS_PATH = '/ws';
@@ -17,7 +16,8 @@ export interface WsUpgradeDeps {
   auth: Authenticator;
   policy: OriginPolicy;
   hub: LiveHub;
-  access: Access;
+  /** whether this caller's role may watch live changes (the HTTP layer's rule for its routes) */
+  mayWatch(principal: Principal): boolean;
   /** upgrade refusals by reason */
   onRefused?: (reason: 'path' | 'unauthorized' | 'forbidden' | 'origin') => void;
 }
@@ -62,7 +62,7 @@ export function attachWebSocket(server: HttpServer, deps: WsUpgradeDeps): () => 
       deps.onRefused?.('origin');
       return refuse(socket, 403);
     }
-    if (!roleAllowed(principal.role, deps.access)) {
+    if (!deps.mayWatch(principal)) {
       deps.onRefused?.('forbidden');
       return refuse(socket, 403);
     }

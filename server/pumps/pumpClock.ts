@@ -6,7 +6,7 @@
  */
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { seqDistance } from '../../protocol/sentence.ts';
-import type { ResolvedDetectionConfig } from '../engine/config.ts';
+import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { rebaseAnchors, type PumpRecord } from './pumpRecord.ts';
 
 /** How one sentence stands against the pump's and server's clocks. Filled in place (no allocation per message). */

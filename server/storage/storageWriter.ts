@@ -8,14 +8,28 @@
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import type { IngestJournal } from '../ingest/journalEntry.ts';
 import type { PointStore } from './influxStore.ts';
 import type { LineBatch } from './lineLog.ts';
 import type { PointOrLine } from './lineProtocol.ts';
 
+/**
+ * What the writer needs of the ingest journal (server/ingest/journalEntry.ts implements it): read
+ * entries in order and discard them once stored. Declared here so storage depends on no ingest code.
+ */
+export interface StoredJournal {
+  /** id of the newest appended entry (0 when none yet) */
+  lastId(): number;
+  /** up to `max` entries with id > afterId, oldest first */
+  readAfter(afterId: number, max: number): { id: number; data: Buffer }[];
+  /** everything up to and including id is stored and may be discarded */
+  ack(id: number): void;
+  /** id of the newest acknowledged entry */
+  ackedId(): number;
+}
+
 export interface StorageWriterOptions {
   store: PointStore;
-  journal: IngestJournal;
+  journal: StoredJournal;
   clock: Clock;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   batchSize: number;

@@ -6,7 +6,7 @@ import type { Session, SessionStore } from '../../auth/sessions.ts';
 import { checkOrigin, principalOf } from '../access.ts';
 import type { AuditTrail } from '../auditTrail.ts';
 import { ApiError } from '../errors.ts';
-import type { OriginPolicy } from '../origin.ts';
+import type { OriginPolicy } from '../../auth/origin.ts';
 
 export interface SessionRouteDeps {
   auth: Authenticator;

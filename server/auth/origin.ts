@@ -1,4 +1,4 @@
-/** Same-origin checks for cookie-authenticated state changes and WebSocket upgrades. */
+/** Same-origin checks for cookie-authenticated state changes and WebSocket upgrades; below both the HTTP layer and the live hub, which use them. */
 
 export interface OriginPolicy {
   https: boolean;

@@ -1,0 +1,93 @@
+/**
+ * Detection thresholds: defaults, validation, and the frozen resolved form the detectors read.
+ * Below the whole detection domain (pumps, alerts, detectors, engine), so each of them can read it
+ * without importing the engine that uses them.
+ */
+
+export interface DetectionConfig {
+  /** STOPPED_GRACE_S: how long a running program may be paused/halted before infusion_stopped */
+  stoppedGraceS: number;
+  /** SIGNAL_LOST_S: silence (server clock) from a pump with an unfinished program before signal_lost */
+  signalLostS: number;
+  /** unacknowledged high-severity alerts are re-pushed with escalated: true after this long */
+  escalateAfterS: number;
+  /** a pump time more than this ahead of the server clock is a clock_error, not used for durations */
+  clockAheadToleranceS: number;
+  /** further thresholds (occlusion inference, reservoir, battery, flap window...): see DEFAULT_DETECTION_CONFIG and docs/detection.md */
+  [key: string]: number;
+}
+
+export interface ResolvedDetectionConfig extends DetectionConfig {
+  /** seconds a flapping condition may stay cleared and still come back as the same alert */
+  flapWindowS: number;
+  /** seconds of pump time a sentence may lag the server clock (beyond the pump's usual lag) before it counts as replayed history */
+  historyLagS: number;
+  /** seconds of quiet (server clock) after a backlog before alerts it raised are published as active */
+  historyQuietS: number;
+  /** mmHg above the running baseline that counts as a pressure climb */
+  occlusionRiseMmHg: number;
+  /** seconds vi must stay still during RUN before an occlusion can be inferred */
+  occlusionStallS: number;
+  /** mL the pump should have delivered (rate × stall time) before an occlusion can be inferred */
+  occlusionStallMl: number;
+  /** weight of each new advancing-RUN pressure sample in the baseline (0–1) */
+  occlusionBaselineAlpha: number;
+  /** hours of delivery below which an ended or projected episode raises delivery_below_24h */
+  deliveryMinHours: number;
+  /** programs planned for fewer hours than this are short on purpose and never raise delivery_below_24h */
+  deliveryMinPlannedHours: number;
+  /** mL: reservoir short of the volume still to infuse by more than this raises low_reservoir */
+  reservoirShortfallMl: number;
+  /** % battery at or below which low_battery is raised during an unfinished program */
+  lowBatteryPct: number;
+  /** % above lowBatteryPct the battery must climb back before low_battery clears */
+  lowBatteryHysteresisPct: number;
+  /** mL: volume left below this counts as nothing left */
+  volumeEpsilonMl: number;
+}
+
+export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Object.freeze({
+  stoppedGraceS: 300,
+  signalLostS: 300,
+  escalateAfterS: 600,
+  clockAheadToleranceS: 600,
+  flapWindowS: 600,
+  historyLagS: 120,
+  historyQuietS: 2,
+  occlusionRiseMmHg: 100,
+  occlusionStallS: 180,
+  occlusionStallMl: 0.15,
+  occlusionBaselineAlpha: 0.1,
+  deliveryMinHours: 24,
+  deliveryMinPlannedHours: 24,
+  reservoirShortfallMl: 5,
+  lowBatteryPct: 15,
+  lowBatteryHysteresisPct: 5,
+  volumeEpsilonMl: 0.05,
+});
+
+export class DetectionConfigError extends Error {
+  readonly code = 'BAD_DETECTION_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DetectionConfigError';
+  }
+}
+
+/** Fills defaults and checks every value once; throws DetectionConfigError with one clear line. */
+export function resolveDetectionConfig(config: Partial<DetectionConfig>): Readonly<ResolvedDetectionConfig> {
+  const merged: Record<string, number> = { ...DEFAULT_DETECTION_CONFIG };
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_DETECTION_CONFIG)) throw new DetectionConfigError(`detection config: unknown setting ${key}`);
+    merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(merged)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new DetectionConfigError(`detection config: ${key} must be a finite number >= 0 (got ${String(value)})`);
+    }
+  }
+  if ((merged.occlusionBaselineAlpha ?? 0) > 1) throw new DetectionConfigError('detection config: occlusionBaselineAlpha must be <= 1');
+  if ((merged.lowBatteryPct ?? 0) > 100) throw new DetectionConfigError('detection config: lowBatteryPct must be <= 100');
+  return Object.freeze(merged as ResolvedDetectionConfig);
+}
