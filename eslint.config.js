@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importLayersConfig } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dashboard/dist/**', 'docs/**', '.data/**', '.build/**', '.perf/**', '.coverage/**'] },
@@ -27,6 +28,8 @@ export default tseslint.config(
       }],
     },
   },
+  // folders import one way (docs/architecture.md, "Layers"), and no file cycles
+  importLayersConfig(import.meta.dirname),
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
