@@ -20,7 +20,7 @@ export const SERVER_LAYERS = [
   ['server/billing'],
   // facts the core publishes, and the live shapes built from them
   ['server/events'],
-  ['server/config.ts'],
+  ['server/config.ts', 'server/config'],
   ['server/auth'],
   // adapters: InfluxDB storage, MQTT ingest and its journal, metrics, WebSocket hub, HTTP API
   ['server/storage'],
