@@ -235,7 +235,7 @@ export async function run(): Promise<BenchRow[]> {
     await pub.endAsync();
     ws.close();
     const rss = rssOf();
-    const heap = (await metrics(stack.port)).pumpwatch_process_heap_used_bytes ?? NaN;
+    const heap = (await metrics(stack.port)).pumpwatch_nodejs_heap_size_used_bytes ?? NaN;
     rows.push({ area: 'server', metric: 'V8 heap used (of that resident memory)', value: heap / 1024 / 1024, unit: 'MB' });
     rows.push({ area: 'server', metric: `resident memory with ${PUMPS} pumps reporting`, value: rss, unit: 'MB', target: '< 300', pass: rss < 300 });
     rows.push({ area: 'server', metric: `alarm → WebSocket latency p50 at 1,000 msg/s (${latencies.length}/${alarmNo} alerts)`, value: pct(latencies, 50), unit: 'ms' });

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster } from './cluster/cluster.ts';
+import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { createApiBackend } from './core/apiBackend.ts';
@@ -19,6 +20,8 @@ import type { HttpLayer } from './http/registerHttp.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
+import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
+import { registerServerMetrics } from './metrics/serverMetrics.ts';
 import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
 import { StorageWriter } from './storage/storageWriter.ts';
 
@@ -57,6 +60,8 @@ export interface PumpwatchServer {
   rebuildPump(serial: string): Promise<RestoreReport>;
   /** SHARD / shared-subscription wiring and the relay between instances */
   cluster: Cluster;
+  /** this server's metrics, served at GET /metrics */
+  metrics: Registry;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -120,18 +125,24 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     blocked: () => core.blocked(),
   });
   mqttIngest = ingest;
+  const metrics = createMetricsRegistry();
+  registerServerMetrics(metrics, {
+    accepted: () => core.accepted, duplicates: () => core.duplicates, otherShard: () => core.notMine, drops: core.drops,
+    heldBack: () => ingest.heldBack, storageBacklog: () => storageWriter.backlog(), journalBytes: () => journal.pendingBytes(),
+    pointsWritten: () => storageWriter.writtenPoints, writeFailures: () => storageWriter.writeFailures,
+    engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => storageWriter.influxUp,
+  });
+  registerClusterMetrics(metrics, cluster.relay, cluster.handover);
   let http: HttpLayer | null = null;
   const backend = cluster.wrapBackend(createApiBackend({
     core, store, writer: storageWriter, clock,
     mqttUp: () => ingest.up,
-    heldBack: () => ingest.heldBack,
-    journalBytes: () => journal.pendingBytes(),
     ingestBlocked: () => core.blocked(),
     wsClients: () => http?.wsClients() ?? 0,
   }));
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   http = await deps.registerHttp(app, backend, {
-    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), ...(deps.http ?? {}),
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, ...(deps.http ?? {}),
   });
   let ticker: NodeJS.Timeout | null = null;
 
@@ -157,7 +168,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, core, backend, writer: storageWriter, ingest, journal, cluster, rebuildPump,
+    app, core, backend, writer: storageWriter, ingest, journal, cluster, rebuildPump, metrics,
     async start() {
       await journal.open();
       const restored = await restore();

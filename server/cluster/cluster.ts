@@ -123,7 +123,6 @@ export class Cluster {
     return clusterBackend(base, relay, {
       now,
       isLocalAlert: (id) => this.o.core.engine.alert(id) !== undefined,
-      metricsLines: () => this.metricsLines(),
       ...(b ? {
         billing: {
           store: b.store,
@@ -131,21 +130,6 @@ export class Cluster {
         },
       } : {}),
     });
-  }
-
-  private metricsLines(): string {
-    const r = this.relay;
-    const h = this.handover;
-    const lines = [
-      `pumpwatch_cluster_published_total ${r?.published ?? 0}`,
-      `pumpwatch_cluster_relayed_total ${r?.relayed ?? 0}`,
-      `pumpwatch_cluster_remote_pumps ${r?.remotePumpViews().length ?? 0}`,
-      `pumpwatch_cluster_remote_open_alerts ${r?.openRemoteAlerts().length ?? 0}`,
-      `pumpwatch_cluster_rebuilds_total ${h?.rebuilds ?? 0}`,
-      `pumpwatch_cluster_rebuild_failures_total ${h?.rebuildFailures ?? 0}`,
-      `pumpwatch_cluster_loading_pumps ${h?.loadingPumps ?? 0}`,
-    ];
-    return `${lines.join('\n')}\n`;
   }
 
   start(): void {

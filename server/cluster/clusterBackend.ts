@@ -16,8 +16,6 @@ export interface ClusterBackendOptions {
   now(): number;
   /** true when this instance's engine holds the alert */
   isLocalAlert(id: string): boolean;
-  /** extra Prometheus lines appended to /metrics */
-  metricsLines(): string;
   /** episodes of the pumps other instances hold, from storage */
   billing?: { fleet: FleetBilling; store: PointStore };
 }
@@ -85,9 +83,6 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
       const it = rows.map((r) => JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw }))[Symbol.iterator]();
       return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(it.next()) }) };
-    },
-    async metricsText() {
-      return `${await base.metricsText()}${o.metricsLines()}`;
     },
     async snapshot() {
       const s = await base.snapshot();

@@ -6,7 +6,6 @@ import type { PointStore } from '../storage/influxStore.ts';
 import { auditPoint, ServerTimestamps } from '../storage/points.ts';
 import { alertHistory, auditRecords, sentences, telemetry } from '../storage/queries.ts';
 import type { StorageWriter } from '../storage/storageWriter.ts';
-import { metricsText } from './metrics.ts';
 import type { PumpwatchCore } from './pumpwatchCore.ts';
 
 export interface BackendDeps {
@@ -15,8 +14,6 @@ export interface BackendDeps {
   writer: StorageWriter;
   clock: Clock;
   mqttUp(): boolean;
-  heldBack(): number;
-  journalBytes(): number;
   /** true while the journal is full and PUBACKs are held back */
   ingestBlocked(): boolean;
   /** WebSocket clients, once the HTTP layer is registered */
@@ -88,21 +85,6 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         writeBacklog: d.writer.backlog(),
         pumps: core.engine.stats().pumps,
       });
-    },
-    metricsText() {
-      const now = d.clock.now();
-      const stats = core.engine.stats();
-      return Promise.resolve(metricsText({
-        ingestRatePerS: core.rate.perSecond(now),
-        accepted: core.accepted, duplicates: core.duplicates, notMine: core.notMine,
-        drops: core.drops.snapshot(),
-        writeBacklog: d.writer.backlog(), journalBytes: d.journalBytes(),
-        writtenPoints: d.writer.writtenPoints, writeFailures: d.writer.writeFailures,
-        heldBack: d.heldBack(),
-        pumps: stats.pumps, openAlerts: stats.openAlerts,
-        staleSentences: stats.staleSentences, clockAheadSentences: stats.clockAheadSentences, historicSentences: stats.historicSentences,
-        mqttUp: d.mqttUp(), influxUp: d.writer.influxUp,
-      }));
     },
     snapshot: () => Promise.resolve({ pumps: core.engine.pumps(), alerts: core.engine.openAlerts() }),
     subscribe: (listener) => core.subscribe(listener),

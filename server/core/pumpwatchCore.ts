@@ -22,7 +22,6 @@ import {
   alertPoint, availabilityPoint, episodePoint, messageLine, pumpStatePoint, ServerTimestamps,
 } from '../storage/points.ts';
 import { pointLine, type PointOrLine } from '../storage/lineProtocol.ts';
-import { IngestRate } from './ingestRate.ts';
 
 export interface CoreOptions {
   engine: DetectionEngine;
@@ -57,7 +56,6 @@ function lineOfEntry(e: JournalEntry): string | null {
 export class PumpwatchCore {
   readonly drops: DropCounter<IngestDropReason>;
   readonly dedupe: DedupeWindows;
-  readonly rate: IngestRate;
   accepted = 0;
   duplicates = 0;
   notMine = 0;
@@ -77,7 +75,6 @@ export class PumpwatchCore {
   constructor(private readonly o: CoreOptions) {
     this.drops = new DropCounter(o.log, INGEST_DROP_REASONS);
     this.dedupe = new DedupeWindows(o.dedupeWindow);
-    this.rate = new IngestRate();
   }
 
   get engine(): DetectionEngine {
@@ -151,7 +148,6 @@ export class PumpwatchCore {
       return;
     }
     this.accepted++;
-    this.rate.add(now);
     this.journalAndApply({ k: 'm', g: t.gateway, t: now, m: msg });
   }
 

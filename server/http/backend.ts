@@ -84,8 +84,6 @@ export interface ApiBackend {
    */
   evidence(id: string): Promise<AsyncIterable<string> | undefined>;
   health(): Promise<HealthView>;
-  /** Prometheus text exposition of the core's metrics (ingest rate, drops by reason, write backlog...) */
-  metricsText(): Promise<string>;
   /** current pumps and open alerts, for the first WebSocket message */
   snapshot(): Promise<LiveSnapshot>;
   /**

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { Registry } from 'prom-client';
 
 /** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -38,6 +39,8 @@ export interface HttpOptions {
   wsMaxBufferedBytes?: number;
   /** WebSocket: ping period; a client that missed the previous pong is dropped (default 30000 ms) */
   wsPingMs?: number;
+  /** the server's metrics registry: the HTTP layer adds its own and serves it at /metrics (default: a registry of its own) */
+  metrics?: Registry;
 }
 
 export interface TlsFiles {
@@ -77,5 +80,6 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     usersPollMs: o.usersPollMs ?? 2000,
     wsMaxBufferedBytes: o.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
     wsPingMs: o.wsPingMs ?? 30_000,
+    metrics: o.metrics ?? new Registry(),
   });
 }

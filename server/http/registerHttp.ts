@@ -10,6 +10,7 @@ import { LiveHub } from '../live/hub.ts';
 import { attachWebSocket, WS_PATH } from '../live/wsUpgrade.ts';
 import { installAccessControl, roleAllowed } from './access.ts';
 import { AuditTrail } from './auditTrail.ts';
+import { registerHttpMetrics } from './httpMetrics.ts';
 import type { ApiBackend } from './backend.ts';
 import { ApiError, installErrorHandlers } from './errors.ts';
 import { resolveHttpOptions, type HttpOptions } from './options.ts';
@@ -71,7 +72,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
     pingMs: o.wsPingMs,
     log: (msg, fields) => log.warn(fields, msg),
   });
-  const wsRefused: Record<string, number> = {};
+  const countWsRefusal = registerHttpMetrics(o.metrics, { hub, sessions, audit });
 
   await app.register(fastifyCookie);
   installErrorHandlers(app);
@@ -88,31 +89,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   registerBillingRoutes(app, backend, audit, clock);
   registerAdminRoutes(app, {
     backend, auth, clock,
-    httpMetrics: () => {
-      const s = hub.stats();
-      const lines = [
-        '# HELP pumpwatch_ws_clients WebSocket clients connected now.',
-        '# TYPE pumpwatch_ws_clients gauge',
-        `pumpwatch_ws_clients ${s.clients}`,
-        '# HELP pumpwatch_ws_messages_sent_total Messages queued to WebSocket clients.',
-        '# TYPE pumpwatch_ws_messages_sent_total counter',
-        `pumpwatch_ws_messages_sent_total ${s.messagesSent}`,
-        '# HELP pumpwatch_ws_dropped_total WebSocket clients dropped, by reason.',
-        '# TYPE pumpwatch_ws_dropped_total counter',
-        ...Object.entries(s.dropped).map(([r, n]) => `pumpwatch_ws_dropped_total{reason="${r}"} ${n}`),
-        '# HELP pumpwatch_ws_refused_total WebSocket upgrades refused, by reason.',
-        '# TYPE pumpwatch_ws_refused_total counter',
-        ...Object.entries(wsRefused).map(([r, n]) => `pumpwatch_ws_refused_total{reason="${r}"} ${n}`),
-        '# HELP pumpwatch_http_sessions Login sessions held now.',
-        '# TYPE pumpwatch_http_sessions gauge',
-        `pumpwatch_http_sessions ${sessions.size}`,
-        '# HELP pumpwatch_audit_events_total Audit events handed to storage, by outcome.',
-        '# TYPE pumpwatch_audit_events_total counter',
-        `pumpwatch_audit_events_total{result="recorded"} ${audit.stats().recorded}`,
-        `pumpwatch_audit_events_total{result="failed"} ${audit.stats().failed}`,
-      ];
-      return `${lines.join('\n')}\n`;
-    },
+    metrics: o.metrics,
   });
   // a plain GET /ws (no upgrade) from an allowed caller
   app.get(WS_PATH, { config: { access: NURSE } }, () => {
@@ -123,7 +100,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   hub.start();
   const detachWs = attachWebSocket(app.server, {
     auth, policy, hub, mayWatch: (principal) => roleAllowed(principal.role, NURSE),
-    onRefused: (reason) => { wsRefused[reason] = (wsRefused[reason] ?? 0) + 1; },
+    onRefused: countWsRefusal,
   });
   const sweep = setInterval(() => sessions.sweep(), 60_000);
   sweep.unref();

@@ -1,5 +1,6 @@
 /** /api/health (public), /metrics and /api/audit (admin and tokens). */
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { SESSION_COOKIE, type Authenticator } from '../../auth/authenticator.ts';
 import type { AuditAction, ApiBackend, AuditQuery } from '../backend.ts';
 import { parseRange, rangeQueryProperties } from '../timeRange.ts';
@@ -14,8 +15,8 @@ export interface AdminRouteDeps {
   backend: ApiBackend;
   auth: Authenticator;
   clock: () => number;
-  /** Prometheus lines of the HTTP layer itself (sessions, logins, WebSocket clients) */
-  httpMetrics: () => string;
+  /** every metric of the server, the HTTP layer's included */
+  metrics: Registry;
 }
 
 export function registerAdminRoutes(app: FastifyInstance, d: AdminRouteDeps): void {
@@ -27,9 +28,7 @@ export function registerAdminRoutes(app: FastifyInstance, d: AdminRouteDeps): vo
   });
 
   app.get('/metrics', { config: { access: ADMIN } }, async (_request, reply) => {
-    const core = await d.backend.metricsText();
-    const text = `${core.endsWith('\n') || core.length === 0 ? core : `${core}\n`}${d.httpMetrics()}`;
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+    return reply.type(d.metrics.contentType).send(await d.metrics.metrics());
   });
 
   app.get<{ Querystring: { from?: string; to?: string; action?: AuditAction; limit?: number } }>('/api/audit', {

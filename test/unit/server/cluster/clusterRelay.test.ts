@@ -131,7 +131,6 @@ describe('fleet-wide backend', () => {
       },
       snapshot: () => Promise.resolve({ pumps: [pump('L1')], alerts }),
       subscribe: () => () => undefined,
-      metricsText: () => Promise.resolve('base 1\n'),
     } as unknown as ApiBackend;
   }
 
@@ -145,12 +144,11 @@ describe('fleet-wide backend', () => {
     owner.flushPumps();
     const local = alert('L1.low_battery.20261127T090000Z', { type: 'low_battery', severity: 'low' });
     const localAcks: string[] = [];
-    const api = clusterBackend(localBackend([local], localAcks), here, { now: () => 0, isLocalAlert: (id) => id === local.id, metricsLines: () => 'cluster 1\n' });
+    const api = clusterBackend(localBackend([local], localAcks), here, { now: () => 0, isLocalAlert: (id) => id === local.id });
     assert.deepEqual((await api.pumps()).map((p) => p.pump).sort(), ['L1', 'R1']);
     assert.equal((await api.pump('R1'))?.pump, 'R1');
     assert.deepEqual((await api.alerts({ status: 'active', fromMs: 0, toMs: 0 })).map((a) => a.id), [remoteId, local.id], 'newest first');
     assert.equal((await api.snapshot()).alerts.length, 2);
-    assert.equal(await api.metricsText(), 'base 1\ncluster 1\n');
     // the owner applies the command and publishes the acknowledged alert back
     const acked = api.acknowledge(remoteId, 'nurse-ann');
     await new Promise((r) => setImmediate(r)); // the local lookup runs first

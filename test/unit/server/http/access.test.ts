@@ -91,11 +91,11 @@ describe('access control', () => {
     assert.match(labelOfToken(TOKEN), /^token:[0-9a-f]{8}$/);
   });
 
-  test('/metrics is Prometheus text from the core plus the HTTP layer', async () => {
+  test('/metrics is Prometheus text with the HTTP layer\'s metrics, every refusal reason at 0 from the start', async () => {
     const res = await f.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(res.statusCode, 200);
     assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
-    assert.match(res.body, /^pumpwatch_ingest_total 5$/m);
+    for (const reason of ['path', 'unauthorized', 'forbidden', 'origin']) assert.match(res.body, new RegExp(`^pumpwatch_ws_refused_total\\{reason="${reason}"\\} 0$`, 'm'));
     assert.match(res.body, /^pumpwatch_ws_clients 0$/m);
     assert.match(res.body, /^pumpwatch_http_sessions \d+$/m);
   });

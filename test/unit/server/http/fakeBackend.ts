@@ -98,9 +98,6 @@ export class FakeBackend implements ApiBackend {
   health(): Promise<HealthView> {
     return Promise.resolve(this.healthView);
   }
-  metricsText(): Promise<string> {
-    return Promise.resolve('# TYPE pumpwatch_ingest_total counter\npumpwatch_ingest_total 5\n');
-  }
   async snapshot(): Promise<LiveSnapshot> {
     if (this.snapshotGate) await this.snapshotGate;
     return { pumps: [...this.pumpMap.values()], alerts: [...this.alertMap.values()] };

@@ -1,0 +1,58 @@
+/**
+ * Every pumpwatch metric on GET /metrics, declared once: the modules that register them take
+ * name, type, help and labels from here, and the table in docs/server.md is generated from it.
+ * Conventions (Prometheus): counters end in _total, base units in names (seconds, bytes), no
+ * per-pump labels, a rate is a counter that Prometheus turns into one with rate().
+ */
+
+export type MetricType = 'counter' | 'gauge';
+
+/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over */
+export type MetricPresence = 'always' | 'relay' | 'handover';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  /** at most one label, with a fixed set of values, every one present from the start */
+  readonly label?: string;
+  readonly presence: MetricPresence;
+}
+
+export const METRICS = {
+  ingestAccepted: { name: 'pumpwatch_ingest_accepted_total', type: 'counter', presence: 'always', help: 'Pump messages accepted (valid and new); rate() of it is the ingest rate.' },
+  ingestDuplicates: { name: 'pumpwatch_ingest_duplicates_total', type: 'counter', presence: 'always', help: 'Pump messages dropped as already seen (also under dropped_total reason DUPLICATE).' },
+  ingestOtherShard: { name: 'pumpwatch_ingest_other_shard_total', type: 'counter', presence: 'always', help: 'Pump messages left to another instance (SHARD).' },
+  ingestDropped: { name: 'pumpwatch_ingest_dropped_total', type: 'counter', presence: 'always', label: 'reason', help: 'Inputs dropped, by reason (validator code, BAD_RAW:<decode code>, DUPLICATE, ...).' },
+  ingestHeldBack: { name: 'pumpwatch_ingest_held_back_total', type: 'counter', presence: 'always', help: 'Times a PUBACK waited because the journal was full or failing.' },
+  storageBacklog: { name: 'pumpwatch_storage_backlog', type: 'gauge', presence: 'always', help: 'Journal entries and derived points not yet in InfluxDB.' },
+  journalBytes: { name: 'pumpwatch_journal_bytes', type: 'gauge', presence: 'always', help: 'Bytes of ingest journal segment files on disk.' },
+  storagePointsWritten: { name: 'pumpwatch_storage_points_written_total', type: 'counter', presence: 'always', help: 'Points written to InfluxDB.' },
+  storageWriteFailures: { name: 'pumpwatch_storage_write_failures_total', type: 'counter', presence: 'always', help: 'Failed InfluxDB writes (each is retried).' },
+  pumps: { name: 'pumpwatch_pumps', type: 'gauge', presence: 'always', help: 'Pumps known to this instance.' },
+  alertsOpen: { name: 'pumpwatch_alerts_open', type: 'gauge', presence: 'always', help: 'Alerts active or not yet acknowledged.' },
+  engineStaleSentences: { name: 'pumpwatch_engine_stale_sentences_total', type: 'counter', presence: 'always', help: 'Sentences older than the pump\'s newest, kept as evidence only.' },
+  engineClockAheadSentences: { name: 'pumpwatch_engine_clock_ahead_sentences_total', type: 'counter', presence: 'always', help: 'Sentences with a pump clock too far ahead (clock_error).' },
+  engineHistoricSentences: { name: 'pumpwatch_engine_historic_sentences_total', type: 'counter', presence: 'always', help: 'Sentences recognised as replayed history.' },
+  mqttUp: { name: 'pumpwatch_mqtt_up', type: 'gauge', presence: 'always', help: '1 while connected to the broker, else 0.' },
+  influxUp: { name: 'pumpwatch_influx_up', type: 'gauge', presence: 'always', help: '1 while InfluxDB takes writes, else 0.' },
+  wsClients: { name: 'pumpwatch_ws_clients', type: 'gauge', presence: 'always', help: 'WebSocket clients connected now.' },
+  wsMessagesSent: { name: 'pumpwatch_ws_messages_sent_total', type: 'counter', presence: 'always', help: 'Messages queued to WebSocket clients.' },
+  wsDropped: { name: 'pumpwatch_ws_dropped_total', type: 'counter', presence: 'always', label: 'reason', help: 'WebSocket clients dropped, by reason.' },
+  wsRefused: { name: 'pumpwatch_ws_refused_total', type: 'counter', presence: 'always', label: 'reason', help: 'WebSocket upgrades refused, by reason.' },
+  httpSessions: { name: 'pumpwatch_http_sessions', type: 'gauge', presence: 'always', help: 'Login sessions held now.' },
+  auditEvents: { name: 'pumpwatch_audit_events_total', type: 'counter', presence: 'always', label: 'result', help: 'Audit events handed to storage, by outcome.' },
+  clusterPublished: { name: 'pumpwatch_cluster_published_total', type: 'counter', presence: 'relay', help: 'Alert and pump changes this instance published to the others.' },
+  clusterRelayed: { name: 'pumpwatch_cluster_relayed_total', type: 'counter', presence: 'relay', help: 'Alert and pump changes of other instances passed to live views here.' },
+  clusterRemotePumps: { name: 'pumpwatch_cluster_remote_pumps', type: 'gauge', presence: 'relay', help: 'Pumps other instances hold.' },
+  clusterRemoteOpenAlerts: { name: 'pumpwatch_cluster_remote_open_alerts', type: 'gauge', presence: 'relay', help: 'Open alerts other instances hold.' },
+  clusterRelayDropped: { name: 'pumpwatch_cluster_relay_dropped_total', type: 'counter', presence: 'relay', label: 'reason', help: 'Instance-to-instance messages dropped, by reason.' },
+  clusterRebuilds: { name: 'pumpwatch_cluster_rebuilds_total', type: 'counter', presence: 'handover', help: 'Pumps rebuilt from storage before their next sentence was judged.' },
+  clusterRebuildFailures: { name: 'pumpwatch_cluster_rebuild_failures_total', type: 'counter', presence: 'handover', help: 'Pump rebuilds that failed (the pump is judged without stored state).' },
+  clusterLoadingPumps: { name: 'pumpwatch_cluster_loading_pumps', type: 'gauge', presence: 'handover', help: 'Pumps loading from storage now, their messages queued.' },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** prefix of the process and Node.js metrics prom-client collects (pumpwatch_process_cpu_seconds_total, ...) */
+export const DEFAULT_METRICS_PREFIX = 'pumpwatch_';
