@@ -10,6 +10,7 @@ command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool, which checks /metrics in the tests
 # PostgreSQL for clinical records (tests and the demo start throwaway clusters: scripts/services/postgres.ts)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
 if [ "${1:-}" = "--browser" ]; then
