@@ -1,0 +1,145 @@
+/**
+ * Every environment variable of the server, declared once: name, default, parser, unit and
+ * meaning. loadConfig (server/config.ts) reads the environment through this table, and the
+ * configuration tables in docs/server.md, docs/detection.md and docs/billing.md are generated
+ * from it (`npm run docs`). A new variable is one entry here; with `field` it becomes that
+ * field of ServerConfig with the parser's type.
+ */
+import { DEFAULT_DETECTION_CONFIG, type ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
+import { decimal, list, matching, oneOf, shardSpec, text, timeZone, url, wholeNumber, type Parser } from './parsers.ts';
+
+/** Sections of the docs' tables, in the order they are shown. */
+export const SECTIONS = {
+  mqtt: 'MQTT broker',
+  influx: 'InfluxDB storage',
+  journal: 'Ingest journal and checkpoints',
+  http: 'HTTP API, dashboard and sign-in',
+  detection: 'Detection thresholds',
+  billing: 'Billing',
+  cluster: 'Scale-out',
+  process: 'Process',
+} as const;
+
+export type SectionId = keyof typeof SECTIONS;
+
+export interface Setting<T = unknown> {
+  section: SectionId;
+  /** the value as it would be written in the environment; null: unset (optional, or derived: see defaultText) */
+  default: string | null;
+  /** how the docs describe a default derived from other settings */
+  defaultText?: string;
+  parse: Parser<T>;
+  /** unit of a numeric value, as the docs write it */
+  unit?: string;
+  /** one line for the docs */
+  meaning: string;
+  /** the ServerConfig field that gets the parsed value (absent: loadConfig uses it explicitly) */
+  field?: string;
+  /** a detection threshold: set in ServerConfig.detection under this key, only when the variable is set */
+  detection?: keyof ResolvedDetectionConfig;
+  /** further sections whose docs list this variable too */
+  alsoIn?: readonly SectionId[];
+}
+
+const D = DEFAULT_DETECTION_CONFIG;
+const IDENTIFIER = /^[A-Za-z0-9_.-]{1,64}$/;
+const IDENTIFIER_RULE = '1-64 of A-Z a-z 0-9 _ . -';
+
+export const SETTINGS = {
+  // MQTT broker
+  MQTT_URL: { section: 'mqtt', default: 'mqtt://127.0.0.1:1883', parse: url(['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:']), field: 'mqttUrl', meaning: 'the MQTT broker the gateways publish to' },
+  MQTT_USERNAME: { section: 'mqtt', default: null, parse: text('text'), field: 'mqttUsername', meaning: "the server's broker account" },
+  MQTT_PASSWORD: { section: 'mqtt', default: null, parse: text('text'), field: 'mqttPassword', meaning: "password of the server's broker account" },
+  MQTT_CLIENT_ID: {
+    section: 'mqtt', default: null, defaultText: '`pumpwatch-server` (`pumpwatch-<SERVER_INSTANCE_ID>` with `SHARD` or `MQTT_SHARED_GROUP`)',
+    parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: 'fixed client id of the persistent session; every instance needs its own',
+  },
+  MQTT_CA_FILE: { section: 'mqtt', default: null, parse: text('file path'), field: 'mqttCaFile', meaning: 'PEM CA bundle for `mqtts://`' },
+
+  // InfluxDB storage
+  INFLUX_URL: { section: 'influx', default: 'http://127.0.0.1:8086/pumpwatch', parse: url(['http:', 'https:']), field: 'influxUrl', meaning: 'InfluxDB 1.x; the path is the database, created when missing' },
+  INFLUX_RETENTION_DAYS: { section: 'influx', default: '0', parse: wholeNumber(0, 36_500), unit: 'days', field: 'influxRetentionDays', meaning: 'duration of the `pumpwatch` retention policy created when missing (0 = forever)' },
+  INFLUX_BATCH_SIZE: { section: 'influx', default: '5000', parse: wholeNumber(1, 100_000), unit: 'points', field: 'writeBatchSize', meaning: 'points per write' },
+  INFLUX_FLUSH_MS: { section: 'influx', default: '250', parse: wholeNumber(10, 60_000), unit: 'ms', field: 'writeFlushMs', meaning: 'longest wait before a partial batch is written' },
+
+  // Ingest journal and checkpoints
+  PUMPWATCH_JOURNAL_DIR: { section: 'journal', default: './.data/server-journal', parse: text('folder path'), field: 'journalDir', meaning: 'the ingest journal' },
+  JOURNAL_MAX_MB: { section: 'journal', default: '512', parse: wholeNumber(1, 1_000_000), unit: 'MB', meaning: 'journal bound on disk; beyond it ingest applies back-pressure' },
+  JOURNAL_FSYNC_MS: { section: 'journal', default: '200', parse: wholeNumber(0, 60_000), unit: 'ms', field: 'journalFsyncMs', meaning: 'fsync interval of the journal (0 = fsync after every append, in groups)' },
+  CHECKPOINT_MS: { section: 'journal', default: '15000', parse: wholeNumber(100, 600_000), unit: 'ms', field: 'checkpointMs', meaning: 'how often pump snapshots and episodes are stored and the journal trimmed' },
+  DEDUPE_WINDOW: { section: 'journal', default: '1024', parse: wholeNumber(16, 65_536), unit: 'sentences', field: 'dedupeWindow', meaning: 'recent sentence identities remembered per pump (the pump keeps 1,000 for `?HIST`)' },
+
+  // HTTP API, dashboard and sign-in
+  HOST: { section: 'http', default: '127.0.0.1', parse: text('address'), field: 'host', meaning: 'address of the HTTP + WebSocket listener' },
+  PORT: { section: 'http', default: '8080', parse: wholeNumber(0, 65_535), unit: 'TCP port', field: 'port', meaning: 'port of the HTTP + WebSocket listener' },
+  PUMPWATCH_API_TOKENS: {
+    section: 'http', default: '', parse: list('comma-separated tokens', (t) => (t.length < 16 ? 'every token must be at least 16 characters' : null)),
+    field: 'apiTokens', meaning: 'bearer tokens for machine clients, each at least 16 characters',
+  },
+  PUMPWATCH_USERS_FILE: { section: 'http', default: './.data/users.json', parse: text('file path'), field: 'usersFile', meaning: 'accounts file written by `npm run users`' },
+  HTTPS_CERT_FILE: { section: 'http', default: null, parse: text('file path'), field: 'httpsCertFile', meaning: 'with `HTTPS_KEY_FILE`: serve HTTPS only (Secure cookies, HSTS, `wss://`)' },
+  HTTPS_KEY_FILE: { section: 'http', default: null, parse: text('file path'), field: 'httpsKeyFile', meaning: 'private key that goes with `HTTPS_CERT_FILE`' },
+  TRUST_PROXY: { section: 'http', default: null, parse: text('address(es)'), field: 'trustProxy', meaning: "address(es) of a reverse proxy whose `X-Forwarded-For` is believed (login throttle and audit see the nurse's address)" },
+  ALLOWED_ORIGINS: {
+    section: 'http', default: '', parse: list('comma-separated origins', (o) => (/^https?:\/\/[^/\s]+$/.test(o) ? null : `"${o}" is not an origin like https://host[:port]`)),
+    field: 'allowedOrigins', meaning: "browser origins besides the server's own (a dashboard served behind a proxy under another name)",
+  },
+
+  // Detection thresholds (reasoning in docs/detection.md)
+  STOPPED_GRACE_S: { section: 'detection', default: String(D.stoppedGraceS), parse: wholeNumber(1, 86_400), unit: 's', field: 'stoppedGraceS', meaning: 'paused/halted time before `infusion_stopped`' },
+  SIGNAL_LOST_S: { section: 'detection', default: String(D.signalLostS), parse: wholeNumber(10, 86_400), unit: 's', field: 'signalLostS', meaning: 'silence (server clock) from a pump with an unfinished program before `signal_lost`' },
+  ESCALATE_AFTER_S: { section: 'detection', default: String(D.escalateAfterS), parse: wholeNumber(10, 86_400), unit: 's', field: 'escalateAfterS', meaning: 'unacknowledged high-severity alerts are re-pushed with `escalated: true` after this' },
+  CLOCK_AHEAD_TOLERANCE_S: {
+    section: 'detection', alsoIn: ['billing'], default: String(D.clockAheadToleranceS), parse: decimal(), unit: 's', detection: 'clockAheadToleranceS',
+    meaning: 'a sentence whose pump time is further ahead (of the server clock for detection, of its `received` time for billing) is a `clock_error`: evidence only, not used for durations',
+  },
+  FLAP_WINDOW_S: { section: 'detection', default: String(D.flapWindowS), parse: decimal(), unit: 's', detection: 'flapWindowS', meaning: 'a condition back within this long after clearing is the same alert' },
+  HISTORY_LAG_S: { section: 'detection', default: String(D.historyLagS), parse: decimal(), unit: 's', detection: 'historyLagS', meaning: "pump time lagging the server clock by more than this (beyond the pump's usual lag) is replayed history" },
+  OCCLUSION_RISE_MMHG: { section: 'detection', default: String(D.occlusionRiseMmHg), parse: decimal(), unit: 'mmHg', detection: 'occlusionRiseMmHg', meaning: 'pressure above the running baseline that counts as a climb (occlusion inference)' },
+  OCCLUSION_STALL_S: { section: 'detection', default: String(D.occlusionStallS), parse: decimal(), unit: 's', detection: 'occlusionStallS', meaning: '`vi` must stand still this long during RUN before an occlusion is inferred' },
+  OCCLUSION_STALL_ML: { section: 'detection', default: String(D.occlusionStallMl), parse: decimal(), unit: 'mL', detection: 'occlusionStallMl', meaning: 'volume that should have gone in (rate × stall time) before an occlusion is inferred' },
+  DELIVERY_MIN_HOURS: { section: 'detection', default: String(D.deliveryMinHours), parse: decimal(), unit: 'h', detection: 'deliveryMinHours', meaning: 'delivery shorter than this (ended or projected) raises `delivery_below_24h`' },
+  RESERVOIR_SHORTFALL_ML: { section: 'detection', default: String(D.reservoirShortfallMl), parse: decimal(), unit: 'mL', detection: 'reservoirShortfallMl', meaning: 'reservoir short of the volume still to infuse by more than this raises `low_reservoir`' },
+  LOW_BATTERY_PCT: { section: 'detection', default: String(D.lowBatteryPct), parse: decimal(100), unit: '%', detection: 'lowBatteryPct', meaning: 'battery at or below this during an unfinished program raises `low_battery`' },
+
+  // Billing
+  CONTINUITY_TOLERANCE_MIN: { section: 'billing', default: '30', parse: wholeNumber(0, 1_440), unit: 'min', field: 'continuityToleranceMin', meaning: 'longest single interruption still counted as one continuous infusion' },
+  BILLING_TIME_ZONE: { section: 'billing', default: 'UTC', parse: timeZone, field: 'billingTimeZone', meaning: "the agency's zone, for calendar service days" },
+  SERVICE_DAY_RULE: { section: 'billing', default: 'calendar_day', parse: oneOf(['calendar_day', 'full_24h']), field: 'serviceDayRule', meaning: 'payer rule for service days (docs/billing.md, "Service days")' },
+
+  // Scale-out (docs/scaling.md)
+  SHARD: { section: 'cluster', default: null, parse: shardSpec, field: 'shard', meaning: 'this instance keeps only the pumps whose serial hashes (FNV-1a) to `i`; not with `MQTT_SHARED_GROUP`' },
+  MQTT_SHARED_GROUP: {
+    section: 'cluster', default: null, parse: matching(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z a-z 0-9 _ -'), field: 'sharedGroup',
+    meaning: 'pump topics through `$share/<group>/...` (MQTT 5 shared subscription); not with `SHARD`',
+  },
+  SERVER_INSTANCE_ID: { section: 'cluster', default: null, defaultText: '`<hostname>-<PORT>`', parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: 'names this instance on `pumpwatch/_server/...`' },
+  CLUSTER_RELAY: {
+    section: 'cluster', default: 'auto', parse: oneOf(['auto', 'on', 'off']),
+    meaning: 'publish and relay alert/pump changes between instances (`auto`: on when `SHARD` or `MQTT_SHARED_GROUP` is set)',
+  },
+
+  // Process
+  LOG_LEVEL: { section: 'process', default: 'info', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), field: 'logLevel', meaning: 'pino level of the JSON log' },
+  SERVER_HEAP_MB: {
+    section: 'process', default: '256', parse: wholeNumber(32, 1_048_576), unit: 'MB',
+    meaning: 'V8 old-space limit, read by the `npm run server` script (the systemd unit passes `--max-old-space-size` itself); sized for ~10,000 pumps, raise it with the fleet',
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type Table = typeof SETTINGS;
+/** the parsed type of a setting: null when it has no default and is unset */
+type ValueOf<S> = S extends { parse: Parser<infer T> } ? (S extends { default: string } ? T : T | null) : never;
+
+/** Every setting's parsed value, by variable name. */
+export type SettingValues = { -readonly [K in SettingName]: ValueOf<Table[K]> };
+
+/** The ServerConfig fields filled straight from the table (entries with `field`). */
+export type TableFields = { -readonly [K in SettingName as Table[K] extends { field: infer F extends string } ? F : never]: ValueOf<Table[K]> };
+
+/** The table as a list, in declaration order. */
+export function settingEntries(): [SettingName, Setting][] {
+  return Object.entries(SETTINGS) as [SettingName, Setting][];
+}
