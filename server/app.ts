@@ -10,6 +10,7 @@ import { Cluster } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
+import { billingConfigOf } from './config/billingConfig.ts';
 import { createApiBackend } from './core/apiBackend.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
 import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
@@ -82,9 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     ...c.detection,
     stoppedGraceS: c.stoppedGraceS, signalLostS: c.signalLostS, escalateAfterS: c.escalateAfterS,
   });
-  const billingConfig: BillingConfig = {
-    continuityToleranceMin: c.continuityToleranceMin, serviceDayRule: c.serviceDayRule, timeZone: c.billingTimeZone,
-  };
+  const billingConfig = billingConfigOf(c, deps.detectionDefaults);
   const tracker = deps.createTracker(billingConfig);
   let writer: StorageWriter | null = null;
   const lineLog = new LineLog(LINE_LOG_BYTES);

@@ -1,6 +1,6 @@
 /** Billing: continuous-infusion episodes backed by the pump's own record (docs/billing.md). */
 export { createEpisodeTracker, episodeId } from './episodeTracker.ts';
-export { DEFAULT_BILLING_CONFIG, billingConfigFromEnv, BillingConfigError } from './config.ts';
+export { DEFAULT_BILLING_CONFIG } from './config.ts';
 export { episodesToCsv, csvCell, EPISODE_CSV_COLUMNS } from './csv.ts';
 export { serviceDays, localDate, isValidTimeZone, type DeliverySegment } from './serviceDays.ts';
 export type { BillingEpisode, BillingInterruption } from './episodeView.ts';

@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { captureMessages, feed, PumpScript, tracker } from './billingFixtures.ts';
-import { billingConfigFromEnv, BillingConfigError, DEFAULT_BILLING_CONFIG, type EpisodeRecord } from '../../../../server/billing/index.ts';
+import type { EpisodeRecord } from '../../../../server/billing/index.ts';
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
 
@@ -74,21 +74,5 @@ describe('ids, queries and evidence', () => {
     assert.equal(t.episodes({ fromMs: Date.parse('2026-11-24T05:00:00Z') }).length, 2);
     assert.equal(t.episodes({ toMs: Date.parse('2026-11-23T09:30:00Z') }).length, 2);
     assert.deepEqual(t.episodes({ fromMs: Date.parse('2026-12-01T00:00:00Z') }), []);
-  });
-});
-
-describe('configuration', () => {
-  test('defaults: tolerance 30 min, calendar days, UTC', () => {
-    assert.deepEqual(billingConfigFromEnv({}), DEFAULT_BILLING_CONFIG);
-    assert.ok(Object.isFrozen(billingConfigFromEnv({})));
-  });
-  test('CONTINUITY_TOLERANCE_MIN, BILLING_SERVICE_DAY_RULE, BILLING_TIME_ZONE are read and checked', () => {
-    const c = billingConfigFromEnv({ CONTINUITY_TOLERANCE_MIN: '15', BILLING_SERVICE_DAY_RULE: 'full_24h', BILLING_TIME_ZONE: 'America/New_York' });
-    assert.equal(c.continuityToleranceMin, 15);
-    assert.equal(c.serviceDayRule, 'full_24h');
-    assert.equal(c.timeZone, 'America/New_York');
-    assert.throws(() => billingConfigFromEnv({ CONTINUITY_TOLERANCE_MIN: 'ten' }), BillingConfigError);
-    assert.throws(() => billingConfigFromEnv({ BILLING_SERVICE_DAY_RULE: 'weekly' }), /calendar_day or full_24h/);
-    assert.throws(() => billingConfigFromEnv({ BILLING_TIME_ZONE: 'Mars/Olympus' }), /IANA/);
   });
 });
