@@ -76,6 +76,9 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
 
   await app.register(fastifyCookie);
   installErrorHandlers(app);
+  // request bodies are JSON only: without this, fastify's text/plain parser would hand the schema a
+  // string and the caller a 400 that does not say the content type is what is wrong
+  app.removeContentTypeParser('text/plain');
   installSecurityHeaders(app, o.https);
   installAccessControl(app, auth, policy);
   app.setNotFoundHandler(() => {
