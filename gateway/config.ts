@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isValidGatewayId } from '../protocol/topics.ts';
+import { FaultError, parseFault, type GatewayFault } from './faults.ts';
 
 export interface GatewayConfig {
   id: string;
@@ -22,12 +23,19 @@ export interface GatewayConfig {
   maxQueueMb: number;
   /** seconds SIGTERM waits for the broker to take what is queued */
   shutdownS: number;
+  /** file whose modification time the gateway renews while healthy (for bin/pumpwatch-watchdog), or null */
+  healthFile: string | null;
+  /** seconds between health checks (and heartbeats while healthy) */
+  healthS: number;
+  /** a fault injected by the watchdog's tests (PUMPWATCH_GATEWAY_FAULT), null in production */
+  testFault: GatewayFault | null;
 }
 
 export class ConfigError extends Error {}
 
 export const USAGE = 'usage: npm run gateway -- --id <gatewayId> --serial <path> [--serial <path> ...] --mqtt <mqtt[s]://host:port> '
-  + '[--queue-dir <dir>] [--baud 115200] [--ca <file>] [--silence-s 150] [--diagnostics-s 60] [--gap-hold-s 5] [--max-queue-mb 256] [--shutdown-s 5]';
+  + '[--queue-dir <dir>] [--baud 115200] [--ca <file>] [--silence-s 150] [--diagnostics-s 60] [--gap-hold-s 5] [--max-queue-mb 256] [--shutdown-s 5] '
+  + '[--health-file <path>] [--health-s 5]';
 
 const BAUDS = new Set([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]);
 
@@ -58,6 +66,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<Ga
         'gap-hold-s': { type: 'string' },
         'max-queue-mb': { type: 'string' },
         'shutdown-s': { type: 'string' },
+        'health-file': { type: 'string' },
+        'health-s': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -90,6 +100,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<Ga
     }
   }
   if (caPem && url.protocol !== 'mqtts:') throw new ConfigError('--ca needs an mqtts:// broker URL');
+  if (values['health-file'] === '') throw new ConfigError('--health-file must be a path');
+  let testFault: GatewayFault | null;
+  try {
+    testFault = parseFault(env.PUMPWATCH_GATEWAY_FAULT);
+  } catch (err) {
+    if (!(err instanceof FaultError)) throw err;
+    throw new ConfigError(err.message);
+  }
   return Object.freeze({
     id,
     serialPaths: Object.freeze([...serialPaths]) as string[],
@@ -104,5 +122,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<Ga
     gapHoldS: positive('gap-hold-s', values['gap-hold-s'], 5, 600),
     maxQueueMb: positive('max-queue-mb', values['max-queue-mb'], 256, 1_000_000),
     shutdownS: positive('shutdown-s', values['shutdown-s'], 5, 600),
+    healthFile: values['health-file'] ?? null,
+    healthS: positive('health-s', values['health-s'], 5, 60),
+    testFault,
   });
 }

@@ -7,10 +7,12 @@ import type { Sentence } from '../protocol/sentence.ts';
 import { topics } from '../protocol/topics.ts';
 import type { GatewayConfig } from './config.ts';
 import { diagnosticsSnapshot, GatewayCounters, type DiagnosticsSnapshot } from './diagnostics.ts';
+import { assessHealth, type HealthLimits, type HealthVerdict } from './health.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { Outbox } from './outbox.ts';
-import { PumpLink } from './pumpLink.ts';
+import { BACKOFF_MAX_MS, PumpLink } from './pumpLink.ts';
 import { loadPumpState, savePumpState, type PumpStateFile } from './pumpState.ts';
-import { Publisher } from './publisher.ts';
+import { CONNECT_TIMEOUT_MS, Publisher, RECONNECT_PERIOD_MS } from './publisher.ts';
 import { SequenceTracker } from './sequenceTracker.ts';
 
 interface Pending {
@@ -28,6 +30,15 @@ interface Refused {
 const TICK_MS = 250;
 const STATE_SAVE_MS = 1000;
 const MAX_REFUSED_KEYS = 2048;
+/** what each part promises (docs/gateway.md, "Health and watchdog") */
+const HEALTH_LIMITS: HealthLimits = {
+  linkOpenMs: 30_000,
+  linkReopenMs: BACKOFF_MAX_MS,
+  mqttReconnectMs: RECONNECT_PERIOD_MS,
+  mqttConnectTimeoutMs: CONNECT_TIMEOUT_MS,
+  queueFailingMs: 10_000,
+  slackMs: 5000,
+};
 
 /** Composes links → framer → tracker → outbox → publisher, plus diagnostics; start()/stop(). */
 export class Gateway {
@@ -42,6 +53,7 @@ export class Gateway {
   private stateDirty = false;
   private saving = false;
   private readonly startedMs: number;
+  private readonly heartbeat: Heartbeat | null;
 
   private readonly log: Logger;
 
@@ -53,12 +65,14 @@ export class Gateway {
     this.tracker = new SequenceTracker<Pending>({ holdMs: cfg.gapHoldS * 1000 });
     this.outbox = new Outbox({
       gatewayId: cfg.id, dir: join(cfg.queueDir, 'queue'), maxBytes: cfg.maxQueueMb * 1024 * 1024,
-      log: log.child({ component: 'queue' }), onDurable: () => this.publisher.kick(),
+      log: log.child({ component: 'queue' }), onDurable: () => this.publisher.kick(), now,
     });
     this.publisher = new Publisher({
       gatewayId: cfg.id, url: cfg.mqttUrl, username: cfg.mqttUsername, password: cfg.mqttPassword, caPem: cfg.caPem,
       log: log.child({ component: 'mqtt' }), source: this.outbox, now, onConnect: () => this.publishDiagnostics(),
+      faultNoReconnect: cfg.testFault?.kind === 'mqtt-no-reconnect',
     });
+    this.heartbeat = cfg.healthFile ? new Heartbeat({ file: cfg.healthFile, log: log.child({ component: 'health' }), now }) : null;
     for (const path of cfg.serialPaths) {
       this.links.set(path, new PumpLink({
         path, baud: cfg.baud, silenceS: cfg.silenceS, log: log.child({ component: 'link' }), now,
@@ -81,6 +95,12 @@ export class Gateway {
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.saveState(), STATE_SAVE_MS));
     this.timers.push(setInterval(() => this.publishDiagnostics(), this.cfg.diagnosticsS * 1000));
+    const heartbeat = this.heartbeat;
+    if (heartbeat) {
+      // a timer on the event loop: a loop that stops turning stops the heartbeat by construction
+      heartbeat.beat(this.health());
+      this.timers.push(setInterval(() => heartbeat.beat(this.health()), this.cfg.healthS * 1000));
+    }
     this.log.info({ event: 'started', ports: this.cfg.serialPaths, queueDir: this.cfg.queueDir, pumpsKnown: this.tracker.knownPumps().length }, 'gateway started');
   }
 
@@ -88,6 +108,7 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
+    this.heartbeat?.remove();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     for (const p of this.tracker.tick(Number.POSITIVE_INFINITY)) this.enqueue(p);
     await this.outbox.flush().catch(() => undefined);
@@ -110,6 +131,15 @@ export class Gateway {
       startedMs: this.startedMs,
       now: this.now,
     });
+  }
+
+  /** Whether every part works or recovers as designed (what the heartbeat vouches for). */
+  health(): HealthVerdict {
+    return assessHealth({
+      links: [...this.links.values()].map((l) => l.healthView()),
+      mqtt: this.publisher.healthView(),
+      queue: this.outbox.healthView(),
+    }, this.now(), HEALTH_LIMITS);
   }
 
   private onLine(line: string, path: string): void {

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { ConfigError, parseConfig, USAGE } from './config.ts';
+import { blockEventLoop } from './faults.ts';
 import { Gateway } from './gateway.ts';
 import { MemoryGovernor } from './memoryGovernor.ts';
 
@@ -54,3 +55,12 @@ try {
   process.stderr.write(`gateway: cannot start: ${(err as Error).message}\n`);
   process.exit(1);
 }
+
+const fault = cfg.testFault;
+if (fault?.kind === 'block-loop') {
+  setTimeout(() => {
+    mainLog.warn({ event: 'fault_block_loop' }, 'test fault: blocking the event loop');
+    blockEventLoop();
+  }, fault.afterMs);
+}
+if (fault) mainLog.warn({ event: 'fault', fault }, 'test fault injected (PUMPWATCH_GATEWAY_FAULT)');

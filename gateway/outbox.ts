@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { DurableQueue, DurableQueueError, type QueuedRecord } from '../durable/index.ts';
+import { DurableQueue, DurableQueueError, type DurableErrorCode, type QueuedRecord } from '../durable/index.ts';
 import { toPumpMessage } from '../protocol/payloads.ts';
 import type { Sentence } from '../protocol/sentence.ts';
 import { topics } from '../protocol/topics.ts';
+import type { QueueHealthView } from './health.ts';
 import { encodeRecord, type RecordSource } from './publisher.ts';
 
 export interface OutboxOptions {
@@ -12,6 +13,7 @@ export interface OutboxOptions {
   log: Logger;
   /** records became durable: the publisher may send them */
   onDurable: () => void;
+  now?: () => number;
 }
 
 export type EnqueueResult = { ok: true } | { ok: false; code: 'QUEUE_FULL' | 'DISK_FULL' | 'IO_ERROR' | 'NOT_OPEN' };
@@ -25,10 +27,22 @@ export class Outbox implements RecordSource {
   private flushScheduled = false;
   private fullEpisode = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** ms: since when writes fail other than by the designed refusal of a full queue or disk */
+  private failingSinceMs: number | null = null;
+  private readonly now: () => number;
 
   constructor(private readonly opts: OutboxOptions) {
     // the publisher window (1,000 × ~0.5 kB) fits the cache; a backlog is read back from disk
     this.queue = new DurableQueue({ dir: opts.dir, maxBytes: opts.maxBytes, cacheBytes: 1024 * 1024 });
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * For the watchdog: a full queue or disk is refused by design and recovered through ?HIST;
+   * an I/O error or a queue that is not open is a queue that cannot write.
+   */
+  healthView(): QueueHealthView {
+    return { failingSinceMs: this.failingSinceMs };
   }
 
   get maxBytes(): number {
@@ -53,6 +67,7 @@ export class Outbox implements RecordSource {
       this.queue.append(encodeRecord(topics.pump(this.opts.gatewayId, sentence.pump), payload));
     } catch (err) {
       const code = err instanceof DurableQueueError ? err.code : 'IO_ERROR';
+      this.noteWrite(code);
       if (!this.fullEpisode) {
         this.fullEpisode = true;
         this.opts.log.error({ event: 'queue_full', code, depth: this.queue.depth, bytes: this.queue.bytes, err: (err as Error).message },
@@ -98,13 +113,23 @@ export class Outbox implements RecordSource {
     await this.queue.stop();
   }
 
+  /** `null`: a commit reached the disk */
+  private noteWrite(failure: DurableErrorCode | null): void {
+    if (failure === null) this.failingSinceMs = null;
+    else if (failure === 'IO_ERROR' || failure === 'NOT_OPEN') this.failingSinceMs ??= this.now();
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // one fsync for every sentence framed out of the same read
     setImmediate(() => {
       this.flushScheduled = false;
-      this.queue.flush().then(() => this.opts.onDurable(), (err: unknown) => {
+      this.queue.flush().then(() => {
+        this.noteWrite(null);
+        this.opts.onDurable();
+      }, (err: unknown) => {
+        this.noteWrite(err instanceof DurableQueueError ? err.code : 'IO_ERROR');
         this.opts.log.error({ event: 'queue_flush_failed', err: (err as Error).message }, 'queue fsync failed; will retry');
         this.retryTimer ??= setTimeout(() => {
           this.retryTimer = null;

@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { topics } from '../protocol/topics.ts';
 import type { QueuedRecord } from '../durable/index.ts';
+import type { MqttHealthView } from './health.ts';
 
 /** Where the publisher takes records from and reports PUBACKs to (the durable queue). */
 export interface RecordSource {
@@ -26,7 +27,14 @@ export interface PublisherOptions {
   now?: () => number;
   /** after every (re)connect, e.g. to publish diagnostics at once */
   onConnect?: () => void;
+  /** test only (PUMPWATCH_GATEWAY_FAULT=mqtt-no-reconnect): mqtt.js stops reconnecting after the first connection closes */
+  faultNoReconnect?: boolean;
 }
+
+/** mqtt.js retries this often, forever, while the broker cannot be reached (ms) */
+export const RECONNECT_PERIOD_MS = 1000;
+/** one connection attempt without CONNACK is given up after this long (ms) */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** A queued record is `<topic>\n<payload>`. */
 export function encodeRecord(topic: string, payload: string): string {
@@ -55,6 +63,12 @@ export class Publisher {
   private up = false;
   private stopping = false;
   private lastError: string | null = null;
+  /** ms: the last connection attempt started */
+  private lastAttemptMs = 0;
+  /** ms: the connection closed (or the client started), null while connected */
+  private downSinceMs: number | null = null;
+  /** the client ended without stop(): it will never reconnect */
+  private ended = false;
   published = 0;
   private readonly now: () => number;
 
@@ -71,6 +85,10 @@ export class Publisher {
     return { state: this.up ? 'up' : 'down', connects: this.connects, inFlight: this.sent.length - this.sentHead };
   }
 
+  healthView(): MqttHealthView {
+    return { connected: this.up, lastAttemptMs: this.lastAttemptMs, downSinceMs: this.downSinceMs, ended: this.ended };
+  }
+
   get inFlight(): number {
     return this.sent.length - this.sentHead;
   }
@@ -82,8 +100,8 @@ export class Publisher {
       clientId: `pumpwatch-gw-${o.gatewayId}`,
       clean: true,
       keepalive: 30,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
+      reconnectPeriod: RECONNECT_PERIOD_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectOnConnackError: true,
       queueQoSZero: false,
       resubscribe: false,
@@ -93,10 +111,20 @@ export class Publisher {
     if (o.password !== undefined) options.password = o.password;
     if (o.caPem !== undefined) options.ca = o.caPem;
     // handlers are attached in the same tick as connect(), before the connection can complete
+    this.lastAttemptMs = this.now();
+    this.downSinceMs = this.now();
     const client = mqtt.connect(o.url, options);
     this.client = client;
+    client.on('reconnect', () => {
+      this.lastAttemptMs = this.now();
+    });
+    client.on('end', () => {
+      if (!this.stopping) this.ended = true;
+    });
     client.on('connect', () => {
+      if (o.faultNoReconnect) client.options.reconnectPeriod = 0;
       this.up = true;
+      this.downSinceMs = null;
       this.connects++;
       this.lastError = null;
       o.log.info({ event: 'broker_up', url: o.url }, 'broker connected');
@@ -106,6 +134,7 @@ export class Publisher {
     });
     client.on('close', () => {
       if (this.up) o.log.warn({ event: 'broker_down', url: o.url }, 'broker connection lost');
+      if (this.up || this.downSinceMs === null) this.downSinceMs = this.now();
       this.up = false;
       // the will carries the time of the last connection attempt
       if (client.options.will) client.options.will.payload = Buffer.from(this.availability('offline'));

@@ -1,5 +1,6 @@
 import { SerialPort } from 'serialport';
 import type { Logger } from 'pino';
+import type { LinkHealthView } from './health.ts';
 import { LineFramer } from './lineFramer.ts';
 
 export type LinkState = 'opening' | 'up' | 'down';
@@ -29,7 +30,8 @@ export interface LinkStatus {
 }
 
 const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 3000;
+/** longest wait before a failed port is opened again, ms */
+export const BACKOFF_MAX_MS = 3000;
 
 /**
  * One serial port, kept open forever: 115200 8N1, lines out. A vanished device node or a read
@@ -40,6 +42,8 @@ export class PumpLink {
   private port: SerialPort | null = null;
   private readonly framer: LineFramer;
   private state: LinkState = 'down';
+  /** ms: when `state` was entered */
+  private stateSinceMs: number;
   private stopped = true;
   private backoffMs = BACKOFF_MIN_MS;
   private reopenTimer: NodeJS.Timeout | null = null;
@@ -54,6 +58,7 @@ export class PumpLink {
 
   constructor(private readonly opts: PumpLinkOptions) {
     this.now = opts.now ?? Date.now;
+    this.stateSinceMs = this.now();
     this.framer = new LineFramer((line) => opts.onLine(line, opts.path), () => opts.onTooLong(opts.path));
   }
 
@@ -66,6 +71,11 @@ export class PumpLink {
       state: this.state, opens: this.opens, errors: this.errors, lastError: this.lastError,
       silentS: this.lastDataMs ? Math.round((this.now() - this.lastDataMs) / 1000) : null,
     };
+  }
+
+  /** What the watchdog's health check needs: how long the link has been in its state. */
+  healthView(): LinkHealthView {
+    return { path: this.opts.path, state: this.state, stateSinceMs: this.stateSinceMs, lastDataMs: this.lastDataMs, silenceS: this.opts.silenceS };
   }
 
   start(): void {
@@ -92,12 +102,12 @@ export class PumpLink {
     this.detach();
     this.framer.stop();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    this.state = 'down';
+    this.setState('down');
   }
 
   private open(): void {
     if (this.stopped) return;
-    this.state = 'opening';
+    this.setState('opening');
     const port = new SerialPort({
       path: this.opts.path, baudRate: this.opts.baud, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false,
       highWaterMark: 16 * 1024, // read pool; the 64 kB default only adds memory at 115200 baud
@@ -113,7 +123,7 @@ export class PumpLink {
     port.open((err) => {
       if (err) return this.fail(port, err);
       if (this.port !== port || this.stopped) return;
-      this.state = 'up';
+      this.setState('up');
       this.opens++;
       this.backoffMs = BACKOFF_MIN_MS;
       this.lastDataMs = this.now();
@@ -131,7 +141,7 @@ export class PumpLink {
     this.detach();
     if (port.isOpen) port.close(() => undefined);
     this.framer.reset();
-    this.state = 'down';
+    this.setState('down');
     if (wasUp) {
       this.opts.log.warn({ event: 'link_down', port: this.opts.path, reason: err.message }, 'serial link down');
     } else if (err.message !== this.lastOpenError) {
@@ -140,6 +150,11 @@ export class PumpLink {
     }
     this.lastOpenError = wasUp ? null : err.message;
     this.scheduleReopen();
+  }
+
+  private setState(state: LinkState): void {
+    this.state = state;
+    this.stateSinceMs = this.now();
   }
 
   private detach(): void {

@@ -33,9 +33,24 @@ describe('gateway config', () => {
     ['negative silence', [...base, '--silence-s', '-1']],
     ['unknown option', [...base, '--bogus', '1']],
     ['missing CA file', [...base.slice(0, 4), '--mqtt', 'mqtts://h:8883', '--ca', '/nonexistent/ca.pem']],
+    ['empty health file', [...base, '--health-file', '']],
+    ['health period too long', [...base, '--health-s', '61']],
   ] as const) {
     test(`refused with one clear line: ${why}`, () => {
       assert.throws(() => parseConfig([...argv], {}), (e: unknown) => e instanceof ConfigError && !e.message.includes('\n') && e.message.length > 5);
     });
   }
+
+  test('health file off by default, every 5 s when given; no test fault unless the environment asks', () => {
+    const c = parseConfig(base, {});
+    assert.equal(c.healthFile, null);
+    assert.equal(c.healthS, 5);
+    assert.equal(c.testFault, null);
+    const h = parseConfig([...base, '--health-file', '/run/pumpwatch/gateway.health', '--health-s', '0.5'], { PUMPWATCH_GATEWAY_FAULT: 'block-loop:2500' });
+    assert.equal(h.healthFile, '/run/pumpwatch/gateway.health');
+    assert.equal(h.healthS, 0.5);
+    assert.deepEqual(h.testFault, { kind: 'block-loop', afterMs: 2500 });
+    assert.deepEqual(parseConfig(base, { PUMPWATCH_GATEWAY_FAULT: 'mqtt-no-reconnect' }).testFault, { kind: 'mqtt-no-reconnect' });
+    assert.throws(() => parseConfig(base, { PUMPWATCH_GATEWAY_FAULT: 'block-loop' }), ConfigError);
+  });
 });
