@@ -5,13 +5,13 @@
  * `nobody`) and the folder is given to that user.
  *
  * Start time: `initdb` costs seconds on a busy machine, so one pristine cluster is made once per
- * machine and PostgreSQL version (a "template" folder under the OS temp dir) and each start copies
- * it (~0.3 s), then starts `postgres` and creates the application's role and database: the role
+ * machine and PostgreSQL version (a "template" folder in /dev/shm or the OS temp dir) and each start copies
+ * it (~0.2 s in /dev/shm), then starts `postgres` and creates the application's role and database: the role
  * owns its database and is no superuser, like a real installation (docs/clinical.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ export interface PostgresOptions {
   user?: string;
   /** the application's database (default `pumpwatch`) */
   database?: string;
-  /** where the cluster's temp folder is made (default: the OS temp dir) */
+  /** where the cluster's temp folder is made (default: /dev/shm when it has room, else the OS temp dir) */
   parentDir?: string;
   /** ms to wait for the server to accept connections (default 30 000) */
   readyTimeoutMs?: number;
@@ -37,8 +37,11 @@ export interface PostgresServer {
   dir: string;
   /** a new empty database owned by the same role, and its URL */
   createDatabase(name: string): Promise<string>;
-  /** fast shutdown (clients are disconnected), then starts again on the same port and data */
-  restart(): Promise<void>;
+  /**
+   * Fast shutdown (clients are disconnected), then starts again on the same port and data;
+   * `whileDown` runs in between (what callers see while the database is away).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** fast shutdown and removal of the folder */
   stop(): Promise<void>;
   /** the server's last log lines (for failure messages) */
@@ -46,7 +49,7 @@ export interface PostgresServer {
 }
 
 /** bump when the template's initdb options change, so an old template is not reused */
-const TEMPLATE_FORMAT = 1;
+const TEMPLATE_FORMAT = 2;
 const SUPERUSER = 'postgres';
 /** role and database names go into SQL as they are: plain lower-case identifiers only */
 const SQL_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -92,16 +95,17 @@ function runSync(bin: string, args: string[], runAs: RunAs | null): void {
 }
 
 /** The pristine cluster copied by every start; made once, atomically (initdb in a side folder, then rename). */
-function ensureTemplate(binDir: string, runAs: RunAs | null): string {
+function ensureTemplate(binDir: string, runAs: RunAs | null, baseDir: string): string {
   const version = binDir.split('/').at(-2) ?? 'pg';
   const owner = runAs ? runAs.uid : (userInfo().uid);
-  const template = join(tmpdir(), `pumpwatch-pg-template-${version}-v${TEMPLATE_FORMAT}-u${owner}`);
+  const template = join(baseDir, `pumpwatch-pg-template-${version}-v${TEMPLATE_FORMAT}-u${owner}`);
   if (existsSync(join(template, 'data', 'PG_VERSION'))) return template;
   const side = mkdtempSync(`${template}.tmp-`);
   ownFolder(side, runAs);
   try {
+    // 1 MB WAL segments: a third of the folder to copy at each start instead of 16 MB
     runSync(join(binDir, 'initdb'), ['-D', join(side, 'data'), '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256',
-      '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C'], runAs);
+      '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C', '--wal-segsize=1'], runAs);
     renameSync(side, template);
   } catch (err) {
     rmSync(side, { recursive: true, force: true });
@@ -109,6 +113,21 @@ function ensureTemplate(binDir: string, runAs: RunAs | null): string {
     if (!existsSync(join(template, 'data', 'PG_VERSION'))) throw err;
   }
   return template;
+}
+
+/**
+ * Memory-backed /dev/shm when it is there and has room: on a busy machine copying the cluster and
+ * CREATE DATABASE cost seconds on disk and a fifth of a second in memory.
+ */
+function defaultBaseDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    const fs = statfsSync('/dev/shm');
+    if (fs.bavail * fs.bsize > 1024 * 1024 * 1024) return '/dev/shm';
+  } catch {
+    // no /dev/shm: the temp dir
+  }
+  return tmpdir();
 }
 
 function freePort(): Promise<number> {
@@ -130,8 +149,9 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   for (const name of [user, database]) if (!SQL_NAME_RE.test(name)) throw new Error(`bad PostgreSQL name ${name}`);
   const binDir = postgresBinDir();
   const runAs = unprivilegedUser();
-  const template = ensureTemplate(binDir, runAs);
-  const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), 'pumpwatch-pg-'));
+  const baseDir = defaultBaseDir();
+  const template = ensureTemplate(binDir, runAs, baseDir);
+  const dir = mkdtempSync(join(opts.parentDir ?? baseDir, 'pumpwatch-pg-'));
   ownFolder(dir, runAs);
   runSync('cp', ['-a', join(template, 'data'), join(dir, 'data')], runAs);
   const port = await freePort();
@@ -222,9 +242,13 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
 
   return {
     url: urlFor(database), port, dir, createDatabase,
-    async restart() {
+    async restart(whileDown) {
       await halt();
-      await launch();
+      try {
+        await whileDown?.();
+      } finally {
+        await launch();
+      }
     },
     async stop() {
       await halt();
