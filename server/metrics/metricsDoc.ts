@@ -1,4 +1,4 @@
-/** The metric table of docs/server.md, generated from the catalogue (`npx tsx scripts/metricsDoc.ts` rewrites it). */
+/** The metric table of docs/server.md, generated from the catalogue (`npm run docs` rewrites it). */
 import { DEFAULT_METRICS_PREFIX, METRICS, type MetricPresence } from './catalogue.ts';
 
 export const DOC_BEGIN = '<!-- metrics table: generated from server/metrics/catalogue.ts -->';

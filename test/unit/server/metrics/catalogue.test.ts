@@ -58,7 +58,7 @@ describe('metric catalogue', () => {
     }
   });
 
-  test('docs/server.md carries the table generated from the catalogue (npx tsx scripts/metricsDoc.ts)', () => {
+  test('docs/server.md carries the table generated from the catalogue (npm run docs)', () => {
     const doc = readFileSync(new URL('../../../../docs/server.md', import.meta.url), 'utf8');
     expect(withMetricsTable(doc)).toBe(doc);
     for (const m of specs) expect(doc).toContain(`\`${m.name}\``);
