@@ -12,6 +12,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { billingConfigOf } from './config/billingConfig.ts';
 import { createApiBackend } from './core/apiBackend.ts';
+import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
 import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
 import type { DetectionConfig, DetectionEngine } from './engine/types.ts';
@@ -24,6 +25,8 @@ import { MqttIngest } from './ingest/mqttIngest.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
 import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
+import { pumpLabelPoint, ServerTimestamps } from './storage/points.ts';
+import { storedPumpLabels } from './storage/queries.ts';
 import { StorageWriter } from './storage/storageWriter.ts';
 
 export interface ServerDeps {
@@ -109,6 +112,16 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     return restoreFromStorage(core, store, clock.now(), slog, serial);
   };
   let mqttIngest: MqttIngest | null = null;
+  const labelStamps = new ServerTimestamps();
+  const labels = new PumpLabels({
+    instanceId: c.instanceId,
+    persist: (pump, label) => storageWriter.enqueue([pumpLabelPoint(pump, label, labelStamps.next(clock.now()))]),
+    // retained, so an instance started later shows the label too (only instances that share views subscribe)
+    publish: (topic, payload) => {
+      if (c.clusterRelay) mqttIngest?.publish(topic, payload, true);
+    },
+    dropped: (topic) => cluster.relay?.drops.drop('BAD_CLUSTER_MESSAGE', { topic: topic.slice(0, 160) }),
+  });
   const cluster = new Cluster({
     config: c, core, journalEpoch, clock, log,
     publish: (topic, payload, retain) => mqttIngest?.publish(topic, payload, retain),
@@ -119,7 +132,9 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,
     subscriptions: cluster.subscriptions(),
     log: log.child({ component: 'mqtt' }),
-    accept: (topic, payload) => cluster.accept(topic, payload),
+    accept: (topic, payload) => {
+      if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
+    },
     commit: () => core.commitJournal(),
     blocked: () => core.blocked(),
   });
@@ -133,12 +148,13 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   });
   registerClusterMetrics(metrics, cluster.relay, cluster.handover);
   let http: HttpLayer | null = null;
-  const backend = cluster.wrapBackend(createApiBackend({
+  // labels go over the whole fleet's view: a pump another instance holds can be labelled here too
+  const backend = withPumpLabels(cluster.wrapBackend(createApiBackend({
     core, store, writer: storageWriter, clock,
     mqttUp: () => ingest.up,
     ingestBlocked: () => core.blocked(),
     wsClients: () => http?.wsClients() ?? 0,
-  }));
+  })), labels);
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, ...(deps.http ?? {}),
@@ -153,6 +169,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
         await store.ensureSchema();
         storageWriter.markUp();
         const report = await restoreFromStorage(core, store, clock.now(), slog);
+        labels.load(await storedPumpLabels(store));
         slog.info({ ...report }, 'state rebuilt from storage');
         return true;
       } catch (err) {

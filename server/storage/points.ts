@@ -10,7 +10,7 @@ import { escapeKey, quoteString } from './lineProtocol.ts';
 
 export const MEASUREMENTS = {
   status: 'status', program: 'program', event: 'event', alert: 'alert', availability: 'availability',
-  pumpState: 'pump_state', episode: 'episode', audit: 'audit',
+  pumpState: 'pump_state', episode: 'episode', audit: 'audit', pumpLabel: 'pump_label',
 } as const;
 
 /** nanoseconds between two seqs of the same pump second: 65535 × 10 µs stays inside the second */
@@ -147,4 +147,9 @@ export function episodePoint(record: { id: string; pump: string }, journalEpoch:
 
 export function auditPoint(event: { action: string }, timestamp: string): IPoint {
   return { measurement: MEASUREMENTS.audit, tags: { action: event.action }, timestamp, fields: { json: JSON.stringify(event) } };
+}
+
+/** A nurse-facing pump label (server-clock timestamp); an empty string stores its removal. */
+export function pumpLabelPoint(pump: string, label: string | null, timestamp: string): IPoint {
+  return { measurement: MEASUREMENTS.pumpLabel, tags: { pump }, timestamp, fields: { label: label ?? '' } };
 }

@@ -131,3 +131,14 @@ export async function auditRecords(store: PointStore, fromMs: number, toMs: numb
   }
   return out.sort((a, b) => b.t - a.t).slice(0, limit).map((x) => x.v);
 }
+
+/** The newest label of every pump that ever had one (null: removed). */
+export async function storedPumpLabels(store: PointStore): Promise<Map<string, string | null>> {
+  const q = `SELECT "label" FROM "${MEASUREMENTS.pumpLabel}" GROUP BY "pump" ORDER BY time DESC LIMIT 1`;
+  const out = new Map<string, string | null>();
+  for (const s of await store.select(q)) {
+    const r = s.rows[0];
+    if (r && s.tags.pump) out.set(s.tags.pump, text(r.label) || null);
+  }
+  return out;
+}
