@@ -1,5 +1,6 @@
-/** HTTP calls to the server (same origin, session cookie, CSRF header on state changes). */
+/** HTTP calls to the server (same origin, session cookie, CSRF header on state changes); routes in routes.ts. */
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
 export interface Me {
   username: string;
@@ -25,15 +26,22 @@ export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+interface Call {
+  params?: Record<string, string>;
+  query?: URLSearchParams;
+  body?: unknown;
+}
+
+async function request<T>(route: RouteName, call: Call = {}): Promise<T> {
+  const { method } = DASHBOARD_ROUTES[route];
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (call.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, {
+  const res = await fetch(routeUrl(route, call.params, call.query), {
     method, headers, credentials: 'same-origin',
-    body: body === undefined ? null : JSON.stringify(body),
+    body: call.body === undefined ? null : JSON.stringify(call.body),
   });
-  if (res.status === 401 && path !== '/api/session' && path !== '/api/me') sessionLost();
+  if (res.status === 401 && route !== 'login' && route !== 'me') sessionLost();
   if (!res.ok) {
     let reason = res.statusText;
     try {
@@ -49,7 +57,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 /** The current session, or null when not logged in. */
 export async function fetchMe(): Promise<Me | null> {
   try {
-    const me = await request<Me>('GET', '/api/me');
+    const me = await request<Me>('me');
     setCsrfToken(me.csrfToken);
     return me;
   } catch (err) {
@@ -59,7 +67,7 @@ export async function fetchMe(): Promise<Me | null> {
 }
 
 export async function login(username: string, password: string): Promise<Me> {
-  await request<{ username: string; role: Role }>('POST', '/api/session', { username, password });
+  await request<{ username: string; role: Role }>('login', { body: { username, password } });
   const me = await fetchMe();
   if (!me) throw new ApiError(401, 'session not established');
   return me;
@@ -67,7 +75,7 @@ export async function login(username: string, password: string): Promise<Me> {
 
 export async function logout(): Promise<void> {
   try {
-    await request('DELETE', '/api/session');
+    await request('logout');
   } finally {
     setCsrfToken('');
   }
@@ -76,7 +84,7 @@ export async function logout(): Promise<void> {
 /** True when the server answers /api/health within `timeoutMs` (degraded still counts: it is there). */
 export async function serverReachable(timeoutMs = 5000): Promise<boolean> {
   try {
-    const res = await fetch('/api/health', { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(routeUrl('health'), { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
     return res.status < 500 || res.status === 503;
   } catch {
     return false;
@@ -84,22 +92,20 @@ export async function serverReachable(timeoutMs = 5000): Promise<boolean> {
 }
 
 export function acknowledgeAlert(id: string): Promise<Alert> {
-  return request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/ack`);
+  return request<Alert>('acknowledge', { params: { id } });
 }
 
 /** The nurse-facing label of a pump (null removes it); the server pushes the change to everyone. */
 export function setPumpLabel(pump: string, label: string | null): Promise<PumpView> {
-  return request<PumpView>('PUT', `/api/pumps/${encodeURIComponent(pump)}/label`, { label });
+  return request<PumpView>('pumpLabel', { params: { pump }, body: { label } });
 }
 
 export function fetchTelemetry(pump: string, fromIso: string, toIso: string): Promise<TelemetryPoint[]> {
-  const q = new URLSearchParams({ from: fromIso, to: toIso });
-  return request<TelemetryPoint[]>('GET', `/api/pumps/${encodeURIComponent(pump)}/telemetry?${q.toString()}`);
+  return request<TelemetryPoint[]>('telemetry', { params: { pump }, query: new URLSearchParams({ from: fromIso, to: toIso }) });
 }
 
 export function fetchPumpAlerts(pump: string, fromIso: string, toIso: string): Promise<Alert[]> {
-  const q = new URLSearchParams({ status: 'all', pump, from: fromIso, to: toIso });
-  return request<Alert[]>('GET', `/api/alerts?${q.toString()}`);
+  return request<Alert[]>('pumpAlerts', { query: new URLSearchParams({ status: 'all', pump, from: fromIso, to: toIso }) });
 }
 
 export interface EpisodeFilter {
@@ -108,15 +114,20 @@ export interface EpisodeFilter {
   pump?: string;
 }
 
-export function episodeQuery(f: EpisodeFilter): string {
+export function episodeParams(f: EpisodeFilter): URLSearchParams {
   const q = new URLSearchParams();
   if (f.from) q.set('from', f.from);
   if (f.to) q.set('to', f.to);
   if (f.pump) q.set('pump', f.pump);
-  const s = q.toString();
+  return q;
+}
+
+/** the filter as a query string, '?…' or '' */
+export function episodeQuery(f: EpisodeFilter): string {
+  const s = episodeParams(f).toString();
   return s ? `?${s}` : '';
 }
 
 export function fetchEpisodes(f: EpisodeFilter): Promise<Episode[]> {
-  return request<Episode[]>('GET', `/api/billing/episodes${episodeQuery(f)}`);
+  return request<Episode[]>('episodes', { query: episodeParams(f) });
 }

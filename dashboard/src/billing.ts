@@ -1,8 +1,9 @@
 /** Billing view: episodes with filters, S9330/S9331, interruptions, CSV and evidence downloads. */
 import type { Episode } from '../../protocol/api.ts';
-import { episodeQuery, fetchEpisodes, type EpisodeFilter } from './api.ts';
+import { episodeParams, fetchEpisodes, type EpisodeFilter } from './api.ts';
 import { el, setText } from './element.ts';
 import { dateTime, durationText } from './format.ts';
+import { routeUrl } from './routes.ts';
 
 /** A date input's value (local day) as an ISO time; `endOfDay` for the "to" bound. */
 export function dayToIso(day: string, endOfDay: boolean): string | undefined {
@@ -30,7 +31,7 @@ export class BillingView {
     this.from = el('input', { type: 'date', id: 'bill-from', name: 'from' });
     this.to = el('input', { type: 'date', id: 'bill-to', name: 'to' });
     this.pump = el('input', { type: 'text', id: 'bill-pump', name: 'pump', autocomplete: 'off', placeholder: 'all pumps' });
-    this.csv = el('a', { class: 'button', href: '/api/billing/episodes.csv', download: 'episodes.csv' }, 'Download CSV');
+    this.csv = el('a', { class: 'button', href: routeUrl('episodesCsv'), download: 'episodes.csv' }, 'Download CSV');
     this.status = el('p', { role: 'status', class: 'billing-status' });
     this.tbody = el('tbody');
     const form = el('form', { class: 'filters', 'aria-label': 'Episode filters' },
@@ -61,7 +62,7 @@ export class BillingView {
 
   async load(): Promise<void> {
     const f = this.filter();
-    this.csv.href = `/api/billing/episodes.csv${episodeQuery(f)}`;
+    this.csv.href = routeUrl('episodesCsv', {}, episodeParams(f));
     setText(this.status, 'Loading episodes…');
     try {
       const episodes = await fetchEpisodes(f);
@@ -78,7 +79,7 @@ export class BillingView {
       : el('details', {}, el('summary', {}, `${e.interruptions.length}, longest ${durationText(e.longestInterruptionMin)}`),
         el('ul', {}, ...e.interruptions.map((i) => el('li', {}, `${dateTime(i.from)} – ${dateTime(i.to)}: ${durationText(i.minutes)} (${i.reason})`))));
     const evidence = e.id
-      ? el('a', { href: `/api/billing/episodes/${encodeURIComponent(e.id)}/evidence`, download: `evidence-${e.id}.ndjson` }, `${e.evidence.sentences} sentences`)
+      ? el('a', { href: routeUrl('evidence', { id: e.id }), download: `evidence-${e.id}.ndjson` }, `${e.evidence.sentences} sentences`)
       : el('span', {}, `${e.evidence.sentences} sentences (seq ${e.evidence.firstSeq}–${e.evidence.lastSeq})`);
     return el('tr', { class: e.code === 'S9330' ? 'code-s9330' : 'code-s9331' },
       el('td', {}, e.pump),

@@ -12,6 +12,7 @@ import { LiveConnection, type LiveStatus } from './live.ts';
 import { loginView } from './login.ts';
 import { PumpDetail } from './pumpDetail.ts';
 import { RenderLoop } from './renderLoop.ts';
+import { routeUrl } from './routes.ts';
 import { LiveStore } from './store.ts';
 
 /** ms between refreshes of one slice of the rows' "x min ago" texts */
@@ -90,7 +91,7 @@ function startSession(me: Me): void {
   };
 
   const live = canSeePumps ? new LiveConnection({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${routeUrl('live')}`,
     onMessage,
     onStatus: setBanner,
     stillAuthorised: async () => (await fetchMe()) !== null,

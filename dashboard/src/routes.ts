@@ -1,0 +1,46 @@
+/**
+ * Every server route the dashboard calls, in one place: requests (api.ts), download links
+ * (billing.ts) and the live socket (main.ts) build their URLs only with routeUrl(). The roles are
+ * those of the pages that make the call (docs/api.md, docs/dashboard.md).
+ * test/e2e/dashboardRoutes.test.ts walks each one against the real server and checks that no other
+ * call or `/api/` path exists in dashboard/src.
+ */
+import type { Role } from '../../protocol/api.ts';
+
+export interface DashboardRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** with `:name` parameters */
+  path: string;
+  /** who the dashboard makes this call as; 'anyone' before login */
+  roles: readonly (Role | 'anyone')[];
+  /** what the answer is: JSON, nothing (204), a CSV or NDJSON download, or the WebSocket upgrade */
+  answer: 'json' | 'empty' | 'csv' | 'ndjson' | 'websocket';
+}
+
+export const DASHBOARD_ROUTES = {
+  me: { method: 'GET', path: '/api/me', roles: ['anyone'], answer: 'json' },
+  login: { method: 'POST', path: '/api/session', roles: ['anyone'], answer: 'json' },
+  logout: { method: 'DELETE', path: '/api/session', roles: ['nurse', 'billing', 'admin'], answer: 'empty' },
+  health: { method: 'GET', path: '/api/health', roles: ['anyone'], answer: 'json' },
+  live: { method: 'GET', path: '/ws', roles: ['nurse', 'admin'], answer: 'websocket' },
+  acknowledge: { method: 'POST', path: '/api/alerts/:id/ack', roles: ['nurse', 'admin'], answer: 'json' },
+  pumpAlerts: { method: 'GET', path: '/api/alerts', roles: ['nurse', 'admin'], answer: 'json' },
+  telemetry: { method: 'GET', path: '/api/pumps/:pump/telemetry', roles: ['nurse', 'admin'], answer: 'json' },
+  pumpLabel: { method: 'PUT', path: '/api/pumps/:pump/label', roles: ['nurse', 'admin'], answer: 'json' },
+  episodes: { method: 'GET', path: '/api/billing/episodes', roles: ['billing', 'admin'], answer: 'json' },
+  episodesCsv: { method: 'GET', path: '/api/billing/episodes.csv', roles: ['billing', 'admin'], answer: 'csv' },
+  evidence: { method: 'GET', path: '/api/billing/episodes/:id/evidence', roles: ['billing', 'admin'], answer: 'ndjson' },
+} as const satisfies Record<string, DashboardRoute>;
+
+export type RouteName = keyof typeof DASHBOARD_ROUTES;
+
+/** The route's path with its parameters filled in (encoded), plus a query string when given. */
+export function routeUrl(name: RouteName, params: Record<string, string> = {}, query?: URLSearchParams): string {
+  const path = DASHBOARD_ROUTES[name].path.replace(/:([a-z]+)/g, (_, key: string) => {
+    const value = params[key];
+    if (value === undefined) throw new Error(`route ${name} needs :${key}`);
+    return encodeURIComponent(value);
+  });
+  const q = query?.toString() ?? '';
+  return q ? `${path}?${q}` : path;
+}
