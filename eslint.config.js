@@ -19,15 +19,6 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  {
-    // the one test file still on node:test (being replaced): its test() promises are awaited by that runner
-    files: ['test/e2e/dashboard.fake.test.ts'],
-    rules: {
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
-      }],
-    },
-  },
   // folders import one way (docs/architecture.md, "Layers"), and no file cycles
   importLayersConfig(import.meta.dirname),
   {

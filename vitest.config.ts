@@ -1,17 +1,13 @@
-import { existsSync } from 'node:fs';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Test files run in their own forked processes, this many at once (integration files start real brokers and databases). */
 const concurrentFiles = Number(process.env.PUMPWATCH_TEST_CONCURRENCY ?? 2) || 2;
 
-// Another dashboard test replaces this one; until it is gone it stays on node:test and out of this run.
-const stillOnNodeTest = existsSync(new URL('test/e2e/dashboard.fake.test.ts', import.meta.url)) ? ['test/e2e/dashboard.fake.test.ts'] : [];
-
 export default defineConfig({
   test: {
     pool: 'forks',
     maxWorkers: concurrentFiles,
-    exclude: [...configDefaults.exclude, ...stillOnNodeTest],
+    exclude: [...configDefaults.exclude],
     coverage: {
       provider: 'v8',
       include: ['server/**', 'gateway/**', 'protocol/**', 'durable/**', 'simulators/**', 'dashboard/src/**'],
@@ -39,7 +35,7 @@ export default defineConfig({
           name: 'integration',
           // integration/, e2e/ and any other folder: everything under test/ that is not a unit test
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...stillOnNodeTest, 'test/unit/**'],
+          exclude: [...configDefaults.exclude, 'test/unit/**'],
           // real Mosquitto, influxd, ptys, child processes and Chromium on a shared 2-core machine;
           // tests that need longer say so with { timeout }
           testTimeout: 120_000,

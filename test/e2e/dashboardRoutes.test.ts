@@ -1,0 +1,347 @@
+/**
+ * Every route the dashboard calls (dashboard/src/routes.ts) exists on the real server: each is
+ * walked as each role that makes it, with its method and a valid body, and must answer 2xx with the
+ * documented shape (docs/api.md), never 404/405; on one server, and on an instance of a scale-out
+ * pair for a pump the other instance holds. A scan of dashboard/src makes sure no call bypasses
+ * the list.
+ */
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import type { Alert, Episode, PumpView, TelemetryPoint } from '../../protocol/api.ts';
+import { DASHBOARD_ROUTES, routeUrl, type DashboardRoute, type RouteName } from '../../dashboard/src/routes.ts';
+import { EPISODE_CSV_COLUMNS } from '../../server/billing/index.ts';
+import { LiveServer, type TestUser } from './liveServer.ts';
+import { infuse, statusNow } from './pumpWorld.ts';
+
+const H = 3_600_000;
+const USERS: TestUser[] = [
+  { name: 'nurse', password: 'nurse-pass-1', role: 'nurse' },
+  { name: 'billing', password: 'billing-pass-1', role: 'billing' },
+  { name: 'admin', password: 'admin-pass-1', role: 'admin' },
+];
+const SRC = fileURLToPath(new URL('../../dashboard/src/', import.meta.url));
+
+/** A browser's session on one server: cookie, CSRF token, same-origin headers. */
+class Session {
+  cookie = '';
+  csrf = '';
+  constructor(readonly base: string) {}
+
+  async login(user: TestUser): Promise<Response> {
+    const res = await this.call('POST', routeUrl('login'), { username: user.name, password: user.password });
+    this.cookie = (res.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+    const me = await this.call('GET', routeUrl('me'));
+    this.csrf = ((await me.json()) as { csrfToken: string }).csrfToken;
+    return res;
+  }
+
+  call(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', origin: this.base };
+    if (this.cookie) headers.cookie = this.cookie;
+    if (method !== 'GET' && this.csrf) headers['x-csrf-token'] = this.csrf;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** the value is an object whose named fields have these JavaScript types */
+function expectFields(v: unknown, types: Record<string, 'string' | 'number' | 'boolean' | 'object'>, what = ''): void {
+  expect(isObject(v), what).toBe(true);
+  const o = v as Record<string, unknown>;
+  for (const [key, type] of Object.entries(types)) expect(typeof o[key], `${what} ${key}`).toBe(type);
+}
+const ROLES = ['nurse', 'billing', 'admin'];
+
+function checkAlert(a: unknown): asserts a is Alert {
+  expect(isObject(a)).toBe(true);
+  const x = a as Alert;
+  expect(typeof x.id).toBe('string');
+  expect(x.pump).toMatch(/^[A-Z0-9-]{3,20}$/);
+  expect(['high', 'medium', 'low']).toContain(x.severity);
+  expect(['active', 'cleared']).toContain(x.status);
+  expect(typeof x.acknowledged).toBe('boolean');
+  expect(Number.isNaN(Date.parse(x.raisedAt))).toBe(false);
+}
+
+function checkPump(p: unknown): asserts p is PumpView {
+  expect(isObject(p)).toBe(true);
+  const x = p as PumpView;
+  expect(x.pump).toMatch(/^[A-Z0-9-]{3,20}$/);
+  expect(['IDLE', 'RUN', 'PAUSE', 'ALARM', 'END', null]).toContain(x.state);
+  expect(Array.isArray(x.alarms)).toBe(true);
+}
+
+function checkEpisode(e: unknown): asserts e is Episode {
+  expect(isObject(e)).toBe(true);
+  const x = e as Episode;
+  expect(typeof x.id).toBe('string');
+  expect(['S9330', 'S9331']).toContain(x.code);
+  expect(typeof x.deliveryHours).toBe('number');
+  expect(Array.isArray(x.interruptions)).toBe(true);
+  expect(isObject(x.evidence)).toBe(true);
+}
+
+interface Walk {
+  params: Record<string, string>;
+  query?: URLSearchParams;
+  body?: unknown;
+  /** the documented answer */
+  check(res: Response, role: string): Promise<void>;
+}
+
+/** One entry per route: a Record over RouteName, so a new route without a walk does not compile. */
+function walks(ids: { pump: string; alertId: string; episodeId: string }, user: TestUser): Record<RouteName, Walk> {
+  const json = async (res: Response): Promise<unknown> => {
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    return res.json();
+  };
+  return {
+    me: {
+      params: {},
+      check: async (res, role) => {
+        const me = await json(res);
+        expectFields(me, { csrfToken: 'string' });
+        expect(me).toMatchObject({ username: user.name, role });
+      },
+    },
+    login: { params: {}, body: { username: user.name, password: user.password }, check: async (res, role) => expect(await json(res)).toMatchObject({ username: user.name, role }) },
+    logout: { params: {}, check: async (res) => expect(await res.text()).toBe('') },
+    health: {
+      params: {},
+      check: async (res) => {
+        const h = await json(res);
+        expectFields(h, { status: 'string', mqtt: 'string', influx: 'string' });
+        expect(['ok', 'degraded']).toContain((h as { status: string }).status);
+      },
+    },
+    live: { params: {}, check: () => Promise.resolve() }, // walked as a WebSocket below
+    acknowledge: {
+      params: { id: ids.alertId },
+      check: async (res) => {
+        const a = await json(res);
+        checkAlert(a);
+        expect(a.acknowledged).toBe(true);
+        expect(typeof a.ackedBy).toBe('string');
+      },
+    },
+    pumpAlerts: {
+      params: {}, query: new URLSearchParams({ status: 'all', pump: ids.pump, from: new Date(Date.now() - 3 * H).toISOString(), to: new Date().toISOString() }),
+      check: async (res) => {
+        const list = await json(res);
+        expect(Array.isArray(list)).toBe(true);
+        expect((list as unknown[]).length).toBeGreaterThan(0);
+        for (const a of list as unknown[]) checkAlert(a);
+      },
+    },
+    telemetry: {
+      params: { pump: ids.pump }, query: new URLSearchParams({ from: new Date(Date.now() - 3 * H).toISOString(), to: new Date().toISOString() }),
+      check: async (res) => {
+        const points = (await json(res)) as TelemetryPoint[];
+        expect(points.length).toBeGreaterThan(0);
+        for (const p of points) expectFields(p, { time: 'string', seq: 'number', state: 'string', rateMlH: 'number' }, 'telemetry point');
+      },
+    },
+    pumpLabel: {
+      params: { pump: ids.pump }, body: { label: `Round ${user.name}` },
+      check: async (res) => {
+        const p = await json(res);
+        checkPump(p);
+        expect(p.label).toBe(`Round ${user.name}`);
+      },
+    },
+    episodes: {
+      params: {}, query: new URLSearchParams({ pump: ids.pump }),
+      check: async (res) => {
+        const list = (await json(res)) as unknown[];
+        expect(list.length).toBeGreaterThan(0);
+        for (const e of list) checkEpisode(e);
+      },
+    },
+    episodesCsv: {
+      params: {}, query: new URLSearchParams({ pump: ids.pump }),
+      check: async (res) => {
+        expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
+        const [header, ...rows] = (await res.text()).trim().split('\r\n');
+        expect(header).toBe(EPISODE_CSV_COLUMNS.join(','));
+        expect(rows.some((r) => r.split(',')[EPISODE_CSV_COLUMNS.indexOf('pump')] === ids.pump)).toBe(true);
+      },
+    },
+    evidence: {
+      params: { id: ids.episodeId },
+      check: async (res) => {
+        expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+        const lines = (await res.text()).trim().split('\n');
+        expect(lines.length).toBeGreaterThan(0);
+        for (const l of lines) expectFields(JSON.parse(l), { seq: 'number', time: 'string', received: 'string', raw: 'string' }, 'evidence line');
+      },
+    },
+  };
+}
+
+/** the first message on /ws, as the board's LiveConnection receives it */
+function firstWsMessage(base: string, cookie: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${routeUrl('live')}`, { headers: { cookie, origin: base } });
+    ws.once('message', (data) => {
+      resolve(JSON.parse((data as Buffer).toString('utf8')));
+      ws.close();
+    });
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`/ws answered ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+/** Walks every route as every role that makes it against one server; `pump` is labelled by each. */
+async function walkAll(base: string, ids: { pump: string; alertId: string; episodeId: string }): Promise<string[]> {
+  const walked: string[] = [];
+  for (const [name, route] of Object.entries(DASHBOARD_ROUTES) as [RouteName, DashboardRoute][]) {
+    const roles = route.roles.includes('anyone') ? ROLES : route.roles;
+    for (const role of roles) {
+      const user = USERS.find((u) => u.role === role)!;
+      const session = new Session(base);
+      if (name !== 'login' && !route.roles.includes('anyone')) expect((await session.login(user)).status).toBe(200);
+      if (name === 'me') await session.login(user);
+      const w = walks(ids, user)[name];
+      const what = `${route.method} ${route.path} as ${role}`;
+      if (route.answer === 'websocket') {
+        const first = await firstWsMessage(base, session.cookie);
+        expectFields(first, { type: 'string', pumps: 'object', alerts: 'object' }, what);
+        const snap = first as { type: string; pumps: unknown[]; alerts: unknown[] };
+        expect(snap.type).toBe('snapshot');
+        for (const p of snap.pumps) checkPump(p);
+        for (const a of snap.alerts) checkAlert(a);
+        walked.push(what);
+        continue;
+      }
+      const res = await session.call(route.method, routeUrl(name, w.params, w.query), w.body);
+      expect([404, 405], `${what} answered ${res.status}`).not.toContain(res.status);
+      expect(res.status, `${what}: ${res.status} ${res.ok ? '' : await res.clone().text()}`).toBeLessThan(300);
+      await w.check(res, role);
+      walked.push(what);
+    }
+  }
+  return walked;
+}
+
+/** one pump with a finished infusion (an episode with evidence) and an open occlusion alert */
+async function seed(live: LiveServer, serial: string): Promise<{ pump: string; alertId: string; episodeId: string }> {
+  const feed = live.pump(serial, 'home-routes');
+  const now = Date.now();
+  await infuse(feed, { startMs: now - 2 * H, endMs: now - 30 * 60_000, untilMs: now - 20 * 60_000, programId: 'R-C1', drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, programHours: 46 });
+  await statusNow(feed, 'ALARM', { pressureMmHg: 790, alarms: ['OCCL_DN'] });
+  await feed.send({ type: 'event', code: 'ALARM_ON', detail: 'OCCL_DN' });
+  return vi.waitFor(async () => {
+    const alerts = await live.api<Alert[]>(`/api/alerts?pump=${serial}`);
+    const episodes = await live.api<Episode[]>(`/api/billing/episodes?pump=${serial}`);
+    const telemetry = await live.api<TelemetryPoint[]>(`/api/pumps/${serial}/telemetry?from=${new Date(now - 3 * H).toISOString()}`);
+    const alert = alerts.find((a) => a.type === 'occlusion');
+    const episode = episodes[0];
+    if (!alert || episode?.id === undefined || telemetry.length === 0) throw new Error('not stored yet');
+    return { pump: serial, alertId: alert.id, episodeId: episode.id };
+  }, { timeout: 30_000, interval: 250 });
+}
+
+describe('one server', () => {
+  const live = new LiveServer();
+  beforeAll(() => live.start(USERS), 60_000);
+  afterAll(() => live.dispose());
+
+  test('every route the dashboard calls answers its documented shape, as every role that calls it', async () => {
+    const ids = await seed(live, 'CS7-ROUTE01');
+    const walked = await walkAll(live.url, ids);
+    // 12 routes; the three public ones walked as each of the three roles
+    expect(walked.length).toBe((Object.values(DASHBOARD_ROUTES) as DashboardRoute[]).reduce((n, r) => n + (r.roles.includes('anyone') ? 3 : r.roles.length), 0));
+    // the last label set sticks, and survives a restart (stored in InfluxDB)
+    expect((await live.api<PumpView>(`/api/pumps/${ids.pump}`)).label).toBe('Round admin');
+    await live.stopServer();
+    await live.startServer();
+    expect((await live.api<PumpView>(`/api/pumps/${ids.pump}`)).label).toBe('Round admin');
+  }, 120_000);
+});
+
+describe('scale-out: two instances (SHARD, relay on)', () => {
+  const a = new LiveServer();
+  const b = new LiveServer();
+  const shard = (i: number): Record<string, string> => ({ SHARD: `${i}/2`, SERVER_INSTANCE_ID: `e2e-${i}`, CLUSTER_RELAY: 'on' });
+  beforeAll(async () => {
+    await a.start(USERS, shard(0));
+    await b.start(USERS, shard(1), { broker: a.broker, influx: a.influx });
+  }, 90_000);
+  afterAll(async () => {
+    await b.dispose();
+    await a.dispose();
+  });
+
+  test('every route answers on either instance, and a label set on one shows on the other', async () => {
+    // a pump of each shard: each instance holds one and relays the other
+    const serials = ['CS7-SHARD01', 'CS7-SHARD02', 'CS7-SHARD03', 'CS7-SHARD04'];
+    const ids = await Promise.all(serials.map((s) => seed(a, s)));
+    for (const live of [a, b]) {
+      for (const id of ids) await vi.waitFor(async () => expect(await live.api<PumpView>(`/api/pumps/${id.pump}`)).toBeDefined(), { timeout: 10_000 });
+    }
+    // routes on instance b, for a pump whichever instance holds (billing episodes come from storage for a remote pump)
+    for (const id of ids) await walkAll(b.url, id);
+    // a label given on b shows on a, live
+    await b.api(`/api/pumps/${serials[0]}/label`, { method: 'PUT', body: JSON.stringify({ label: 'Set on b' }) });
+    await vi.waitFor(async () => expect((await a.api<PumpView>(`/api/pumps/${serials[0]}`)).label).toBe('Set on b'), { timeout: 5000 });
+  }, 240_000);
+});
+
+describe('dashboard/src makes no call outside routes.ts', () => {
+  const files = readdirSync(SRC).filter((f) => f.endsWith('.ts'));
+  const sources = files.map((f) => ({ file: f, text: readFileSync(join(SRC, f), 'utf8') }));
+  const names = new Set(Object.keys(DASHBOARD_ROUTES));
+
+  test('no server path is written anywhere else', () => {
+    for (const { file, text } of sources) {
+      if (file === 'routes.ts') continue;
+      expect(text.match(/['"`]\/(api|ws)\b[^'"`]*/g) ?? [], file).toEqual([]);
+      expect(text.match(/\b(XMLHttpRequest|EventSource|sendBeacon)\b/g) ?? [], file).toEqual([]);
+    }
+  });
+
+  test('every fetch( and request( takes its URL from the list', () => {
+    let fetches = 0;
+    let requests = 0;
+    for (const { file, text } of sources) {
+      for (const m of text.matchAll(/\bfetch\(([^,)]*)/g)) {
+        fetches++;
+        expect(m[1], `${file}: fetch(${m[1]}`).toMatch(/^routeUrl\(/);
+      }
+      // api.ts's request() is the only way to the server besides fetch (not exported); any call of
+      // it with a path or a variable instead of a route name bypasses the list
+      if (file !== 'api.ts') continue;
+      expect(text).not.toMatch(/export\s+(async\s+)?function\s+request\b/);
+      const all = [...text.matchAll(/(?<![.\w])request(?:<[^>]*>)?\(/g)].filter((m) => !/function request/.test(text.slice(Math.max(0, m.index - 9), m.index + 8)));
+      const named = [...text.matchAll(/(?<![.\w])request(?:<[^>]*>)?\(\s*'[A-Za-z]+'/g)];
+      expect(all.length, `${file}: request( without a route name`).toBe(named.length);
+      for (const m of named) {
+        const name = /'([A-Za-z]+)'/.exec(m[0])![1]!;
+        requests++;
+        expect(names.has(name), `${file}: request('${name}') is not in DASHBOARD_ROUTES`).toBe(true);
+      }
+    }
+    // the live socket's URL is built in main.ts from the list
+    for (const { file, text } of sources) {
+      for (const m of text.matchAll(/new WebSocket\(([^)]*)\)/g)) expect(`${file}: ${m[1]}`).toBe('live.ts: this.opts.url');
+    }
+    expect(sources.find((f) => f.file === 'main.ts')?.text).toMatch(/url: `[^`]*\$\{routeUrl\('live'\)\}`/);
+    expect(fetches).toBeGreaterThanOrEqual(2);
+    expect(requests).toBeGreaterThanOrEqual(8);
+  });
+
+  test('every listed route is used, so the list is what the dashboard calls', () => {
+    const used = new Set<string>();
+    for (const { file, text } of sources) {
+      if (file === 'routes.ts') continue;
+      for (const m of text.matchAll(/(?<![.\w])(?:routeUrl|request(?:<[^>]*>)?)\(\s*'([A-Za-z]+)'/g)) used.add(m[1]!);
+    }
+    expect([...used].sort()).toEqual([...names].sort());
+  });
+});
