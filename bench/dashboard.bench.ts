@@ -1,14 +1,16 @@
 /**
- * Dashboard: long tasks in chromium with 1,000 pumps and 100 updates/s (fake server on 127.0.0.1,
- * PerformanceObserver 'longtask'), time to show the board, and the gzipped bundle size.
+ * Dashboard: long tasks in chromium with 1,000 pumps and 100 updates/s (the real server in this
+ * process on Mosquitto and influxd, pumps sending through MQTT as gateways do; PerformanceObserver
+ * 'longtask'), time to show the board, and the gzipped bundle size.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './types.ts';
 import { buildDashboard, launchChromium } from '../test/e2e/browser.ts';
-import { fakeAlert, fakePump } from '../test/e2e/fakeData.ts';
-import { FakeServer } from '../test/e2e/fakeServer.ts';
+import { LiveServer, type PumpFeed } from '../test/e2e/liveServer.ts';
+import { statusNow } from '../test/e2e/pumpWorld.ts';
+import type { PumpView } from '../protocol/api.ts';
 
 const PUMPS = 1000;
 const UPDATES_PER_S = 100;
@@ -35,10 +37,24 @@ async function cpuIdle(): Promise<number> {
 export async function run(): Promise<BenchRow[]> {
   buildDashboard();
   const build = JSON.parse(readFileSync(fileURLToPath(new URL('../dashboard/dist/build.json', import.meta.url)), 'utf8')) as { gzipBytes: number };
-  const now = Date.now();
-  const pumps = Array.from({ length: PUMPS }, (_, i) => fakePump(i, now));
-  const server = new FakeServer({ pumps, alerts: Array.from({ length: 20 }, (_, i) => fakeAlert(`a${i}`, pumps[i * 37]!.pump, now - i * 60_000, { severity: i % 3 === 0 ? 'high' : 'medium' })) });
-  await server.start();
+  const server = new LiveServer();
+  // pumps send only when the bench moves them: no signal_lost during the run
+  await server.start([{ name: 'nurse', password: 'nurse-pass-1', role: 'nurse' }], { SIGNAL_LOST_S: '3600' });
+  const feeds: PumpFeed[] = Array.from({ length: PUMPS }, (_, i) => server.pump(`CS7-${String(100000 + i)}`, `home-${String(i % 250).padStart(3, '0')}`));
+  const states = ['RUN', 'PAUSE', 'ALARM', 'RUN', 'END'] as const;
+  const lastState = new Map<PumpFeed, (typeof states)[number]>();
+  await Promise.all(feeds.map(async (f, i) => {
+    await f.send({ type: 'program', programId: `C${i % 6}`, drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46 });
+    await f.send({ type: 'event', code: 'START', detail: `C${i % 6}` });
+    // 20 pumps with an open alert, a third of them high (occlusion), the rest low battery
+    const alarmed = i % 37 === 0 && i / 37 < 20;
+    await statusNow(f, alarmed && (i / 37) % 3 === 0 ? 'ALARM' : 'RUN', { infusedMl: (i * 7.3) % 200, batteryPct: alarmed && (i / 37) % 3 !== 0 ? 15 : 90, alarms: alarmed && (i / 37) % 3 === 0 ? ['OCCL_DN'] : [] });
+    lastState.set(f, 'RUN');
+  }));
+  for (let tries = 0; (await server.api<PumpView[]>('/api/pumps')).length < PUMPS; tries++) {
+    if (tries > 600) throw new Error('the server did not take in every pump');
+    await new Promise((r) => setTimeout(r, 100)); // polling the server's pump count
+  }
   const browser = await launchChromium();
   let timer: ReturnType<typeof setInterval> | null = null;
   try {
@@ -52,7 +68,7 @@ export async function run(): Promise<BenchRow[]> {
     });
     await page.goto(server.url);
     await page.getByLabel('User name').fill('nurse');
-    await page.getByLabel('Password').fill('nurse-pass');
+    await page.getByLabel('Password').fill('nurse-pass-1');
     const t0 = Date.now();
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('.board-body .board-row').nth(PUMPS - 1).waitFor({ state: 'attached', timeout: 60_000 });
@@ -63,19 +79,23 @@ export async function run(): Promise<BenchRow[]> {
     const statsBefore = await page.evaluate(() => ({ ...(window as unknown as LongTaskWindow).pumpwatch.loop.stats }));
     await cpuIdle();
 
-    // 100 pump updates a second, 1 in 10 changing state (so rows move), and an alert each second
+    // 100 pump status sentences a second through the broker, 1 in 10 changing state (so rows
+    // move), and an alert each second (low battery; every other one an occlusion, high)
     let n = 0;
     const began = Date.now();
-    const states = ['RUN', 'PAUSE', 'ALARM', 'RUN', 'END'] as const;
     timer = setInterval(() => {
       // catch up to the wall clock, so timer jitter does not lower the rate
       const due = Math.floor(((Date.now() - began) / 1000) * UPDATES_PER_S);
       while (n < due) {
-        const i = (n * 7919) % PUMPS;
-        const p = server.pumps.get(pumps[i]!.pump)!;
-        const state = n % 10 === 0 ? states[(n / 10) % states.length]! : p.state;
-        server.upsertPump({ ...p, state, infusedMl: (p.infusedMl ?? 0) + 0.01, lastSeen: new Date().toISOString() });
-        if (n % UPDATES_PER_S === 0) server.upsertAlert(fakeAlert(`live-${n}`, p.pump, Date.now(), { severity: n % 200 === 0 ? 'high' : 'low' }));
+        const f = feeds[(n * 7919) % PUMPS]!;
+        const state = n % 10 === 0 ? states[(n / 10) % states.length]! : lastState.get(f)!;
+        lastState.set(f, state);
+        const alert = n % UPDATES_PER_S === 0;
+        const occlusion = alert && n % 200 === 0;
+        void statusNow(f, occlusion ? 'ALARM' : state, {
+          infusedMl: 50 + n / 1000, batteryPct: alert && !occlusion ? 15 : 90,
+          alarms: occlusion ? ['OCCL_DN'] : state === 'ALARM' ? ['AIR'] : [],
+        });
         n++;
       }
     }, 10);
@@ -107,6 +127,6 @@ export async function run(): Promise<BenchRow[]> {
   } finally {
     if (timer) clearInterval(timer);
     await browser.close();
-    await server.stop();
+    await server.dispose();
   }
 }
