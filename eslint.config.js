@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { importLayersConfig } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dashboard/dist/**', 'docs/**', '.data/**', '.build/**', '.perf/**', '.coverage/**'] },
+  { ignores: ['node_modules/**', 'dashboard/dist/**', 'dashboard/.dist-*/**', 'docs/**', '.data/**', '.build/**', '.perf/**', '.coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
