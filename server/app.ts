@@ -1,21 +1,26 @@
 /**
  * buildServer(deps): the whole server wired together, without listening. main.ts listens;
  * tests and benches build it in-process with their own clock, store or journal.
+ * The parts are built in dependency order; what the core decides reaches the parts that act on
+ * it as facts on the bus (server/events/facts.ts). A new output is a folder plus one line below.
  */
-import { LineLog } from './storage/lineLog.ts';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
-import { Cluster } from './cluster/cluster.ts';
+import { Cluster, clusterSubscriptions } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
+import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { billingConfigOf } from './config/billingConfig.ts';
 import { createApiBackend } from './core/apiBackend.ts';
-import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
+import { Checkpointer } from './core/checkpointer.ts';
+import { entryPoints, IngestPipeline } from './core/ingestPipeline.ts';
+import { JournalCommitter } from './core/journalCommitter.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
 import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
 import type { DetectionConfig, DetectionEngine } from './engine/types.ts';
+import { EventBus } from './events/eventBus.ts';
 import type { ApiBackend } from './http/backend.ts';
 import type { HttpOptions } from './http/options.ts';
 import type { HttpLayer } from './http/registerHttp.ts';
@@ -24,7 +29,9 @@ import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
+import { storeAlertHistory } from './storage/alertHistory.ts';
 import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
+import { LineLog } from './storage/lineLog.ts';
 import { pumpLabelPoint, ServerTimestamps } from './storage/points.ts';
 import { storedPumpLabels } from './storage/queries.ts';
 import { StorageWriter } from './storage/storageWriter.ts';
@@ -51,7 +58,10 @@ export interface ServerDeps {
 
 export interface PumpwatchServer {
   app: FastifyInstance;
+  /** the facts the core publishes; subscribe before start() to see the replayed ones too */
+  bus: EventBus;
   core: PumpwatchCore;
+  pipeline: IngestPipeline;
   backend: ApiBackend;
   writer: StorageWriter;
   ingest: MqttIngest;
@@ -74,6 +84,10 @@ const LINE_LOG_BYTES = 32 * 1024 * 1024;
 export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   const { config: c, log } = deps;
   const clock = deps.clock ?? systemClock;
+  const slog = log.child({ component: 'server' });
+  const bus = new EventBus(log.child({ component: 'events' }));
+
+  // storage and the journal
   const store = deps.store ?? createInfluxStore({
     url: c.influxUrl, database: c.influxDatabase, retentionDays: c.influxRetentionDays,
   });
@@ -81,6 +95,10 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     dir: c.journalDir, maxBytes: c.journalMaxBytes, fsyncMs: c.journalFsyncMs,
     onFsyncError: (err) => log.error({ component: 'journal', err: err.message }, 'journal fsync failed'),
   });
+  const journalEpoch = journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test');
+  const lineLog = new LineLog(LINE_LOG_BYTES);
+
+  // the pure domain
   const engine = deps.createEngine({
     ...deps.detectionDefaults,
     ...c.detection,
@@ -88,77 +106,77 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   });
   const billingConfig = billingConfigOf(c, deps.detectionDefaults);
   const tracker = deps.createTracker(billingConfig);
-  let writer: StorageWriter | null = null;
-  const lineLog = new LineLog(LINE_LOG_BYTES);
-  const journalEpoch = journal instanceof DurableJournal ? journal.epoch : (deps.journal?.epoch ?? 'test');
-  const core = new PumpwatchCore({
-    engine, billing: tracker, journal, journalEpoch,
-    clock, log: log.child({ component: 'ingest' }), shard: c.shard, dedupeWindow: c.dedupeWindow,
-    store: (points) => writer?.enqueue(points),
-    journalled: () => writer?.notify(),
+
+  // the core: journal commits, the core itself, the ingest pipeline in front of it, checkpoints behind it
+  const ilog = log.child({ component: 'ingest' });
+  const committer = new JournalCommitter(journal, bus, ilog);
+  const core = new PumpwatchCore({ engine, billing: tracker, journalEpoch, bus, journal: committer });
+  const pipeline = new IngestPipeline({
+    core, journal, committer, clock, log: ilog, shard: c.shard, dedupeWindow: c.dedupeWindow,
     entryLine: (id, line) => lineLog.append(id, line),
   });
-  writer = new StorageWriter({
+  const checkpointer = new Checkpointer({ core, pipeline, journal, clock });
+  const writer = new StorageWriter({
     store, journal, clock, log: log.child({ component: 'storage' }),
     batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
-    entryPoints: (id, data) => core.entryPoints(id, data),
-    checkpoint: (id) => core.checkpointSlices(id),
-    lines: lineLog,
+    entryPoints, checkpoint: (id) => checkpointer.slices(id), lines: lineLog,
   });
-  const storageWriter = writer;
-  const slog = log.child({ component: 'server' });
   const rebuildPump = (serial: string): Promise<RestoreReport> => {
-    core.forgetPump(serial);
-    return restoreFromStorage(core, store, clock.now(), slog, serial);
+    pipeline.forgetPump(serial);
+    return restoreFromStorage(core, pipeline, store, clock.now(), slog, serial);
   };
-  let mqttIngest: MqttIngest | null = null;
-  const labelStamps = new ServerTimestamps();
-  const labels = new PumpLabels({
-    instanceId: c.instanceId,
-    persist: (pump, label) => storageWriter.enqueue([pumpLabelPoint(pump, label, labelStamps.next(clock.now()))]),
-    // retained, so an instance started later shows the label too (only instances that share views subscribe)
-    publish: (topic, payload) => {
-      if (c.clusterRelay) mqttIngest?.publish(topic, payload, true);
-    },
-    dropped: (topic) => cluster.relay?.drops.drop('BAD_CLUSTER_MESSAGE', { topic: topic.slice(0, 160) }),
+
+  // MQTT, and scale-out around the core
+  const ingest = new MqttIngest({
+    url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,
+    subscriptions: clusterSubscriptions(c),
+    log: log.child({ component: 'mqtt' }),
+    commit: () => pipeline.commit(),
+    blocked: () => pipeline.blocked(),
   });
   const cluster = new Cluster({
-    config: c, core, journalEpoch, clock, log,
-    publish: (topic, payload, retain) => mqttIngest?.publish(topic, payload, retain),
+    config: c, core, pipeline, bus, journalEpoch, clock, log,
+    publish: (topic, payload, retain) => ingest.publish(topic, payload, retain),
     rebuild: rebuildPump,
     billing: { store, createTracker: () => deps.createTracker(billingConfig) },
   });
-  const ingest = new MqttIngest({
-    url: c.mqttUrl, clientId: c.mqttClientId, username: c.mqttUsername, password: c.mqttPassword, caFile: c.mqttCaFile,
-    subscriptions: cluster.subscriptions(),
-    log: log.child({ component: 'mqtt' }),
-    accept: (topic, payload) => {
-      if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
+  const labelStamps = new ServerTimestamps();
+  const labels = new PumpLabels({
+    instanceId: c.instanceId,
+    persist: (pump, label) => writer.enqueue([pumpLabelPoint(pump, label, labelStamps.next(clock.now()))]),
+    // retained, so an instance started later shows the label too (only instances that share views subscribe)
+    publish: (topic, payload) => {
+      if (c.clusterRelay) ingest.publish(topic, payload, true);
     },
-    commit: () => core.commitJournal(),
-    blocked: () => core.blocked(),
+    dropped: (topic) => cluster.relay?.drops.drop('BAD_CLUSTER_MESSAGE', { topic: topic.slice(0, 160) }),
   });
-  mqttIngest = ingest;
+
+  // metrics, the API backend, HTTP and WebSocket
   const metrics = createMetricsRegistry();
   registerServerMetrics(metrics, {
-    accepted: () => core.accepted, duplicates: () => core.duplicates, otherShard: () => core.notMine, drops: core.drops,
-    heldBack: () => ingest.heldBack, storageBacklog: () => storageWriter.backlog(), journalBytes: () => journal.pendingBytes(),
-    pointsWritten: () => storageWriter.writtenPoints, writeFailures: () => storageWriter.writeFailures,
-    engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => storageWriter.influxUp,
+    accepted: () => pipeline.accepted, duplicates: () => pipeline.duplicates, otherShard: () => pipeline.notMine, drops: pipeline.drops,
+    heldBack: () => ingest.heldBack, storageBacklog: () => writer.backlog(), journalBytes: () => journal.pendingBytes(),
+    pointsWritten: () => writer.writtenPoints, writeFailures: () => writer.writeFailures,
+    engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => writer.influxUp,
   });
   registerClusterMetrics(metrics, cluster.relay, cluster.handover);
-  let http: HttpLayer | null = null;
   // labels go over the whole fleet's view: a pump another instance holds can be labelled here too
   const backend = withPumpLabels(cluster.wrapBackend(createApiBackend({
-    core, store, writer: storageWriter, clock,
+    core, pipeline, bus, store, writer, clock,
     mqttUp: () => ingest.up,
-    ingestBlocked: () => core.blocked(),
-    wsClients: () => http?.wsClients() ?? 0,
+    ingestBlocked: () => pipeline.blocked(),
   })), labels);
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
-  http = await deps.registerHttp(app, backend, {
+  const http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, ...(deps.http ?? {}),
   });
+
+  // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
+  const unsubscribe = [
+    bus.on('journalled', () => writer.notify()),
+    storeAlertHistory(bus, writer, clock),
+  ];
+
   let ticker: NodeJS.Timeout | null = null;
 
   /** true when storage answered */
@@ -167,8 +185,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     for (let attempt = 1; ; attempt++) {
       try {
         await store.ensureSchema();
-        storageWriter.markUp();
-        const report = await restoreFromStorage(core, store, clock.now(), slog);
+        writer.markUp();
+        const report = await restoreFromStorage(core, pipeline, store, clock.now(), slog);
         labels.load(await storedPumpLabels(store));
         slog.info({ ...report }, 'state rebuilt from storage');
         return true;
@@ -184,24 +202,20 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, core, backend, writer: storageWriter, ingest, journal, cluster, rebuildPump, metrics,
+    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics,
     async start() {
       await journal.open();
       const restored = await restore();
-      let replayed = 0;
-      for (let after = journal.ackedId(); ;) {
-        const chunk = journal.readAfter(after, 10_000);
-        if (chunk.length === 0) break;
-        replayed += core.replay(chunk);
-        after = (chunk[chunk.length - 1] as { id: number }).id;
-      }
+      const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
       if (c.shard !== null || c.sharedGroup !== null) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, instance: c.instanceId }, 'pumps of this instance kept');
       cluster.start();
-      core.tick();
-      storageWriter.start();
-      ticker = setInterval(() => core.tick(), 1000);
-      ingest.start();
+      core.tick(clock.now());
+      writer.start();
+      ticker = setInterval(() => core.tick(clock.now()), 1000);
+      ingest.start((topic, payload) => {
+        if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
+      });
     },
     async stop() {
       if (ticker) clearInterval(ticker);
@@ -210,10 +224,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       await ingest.stop();
       await cluster.stop();
       core.flushChanges();
-      await http?.stop();
-      await storageWriter.stop();
+      await http.stop();
+      await writer.stop();
       await journal.flush().catch(() => undefined);
       await journal.close();
+      for (const off of unsubscribe) off();
       store.close();
       await app.close();
     },

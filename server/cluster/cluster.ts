@@ -8,7 +8,9 @@ import { topics } from '../../protocol/topics.ts';
 import type { EpisodeTracker } from '../billing/types.ts';
 import type { Clock } from '../clock.ts';
 import type { ServerConfig } from '../config.ts';
+import type { IngestPipeline } from '../core/ingestPipeline.ts';
 import type { PumpwatchCore } from '../core/pumpwatchCore.ts';
+import type { EventBus } from '../events/eventBus.ts';
 import type { ApiBackend } from '../http/backend.ts';
 import { ownsPump } from '../ingest/shard.ts';
 import type { PointStore } from '../storage/influxStore.ts';
@@ -21,6 +23,10 @@ import { PumpHandover } from './pumpHandover.ts';
 export interface ClusterOptions {
   config: Readonly<ServerConfig>;
   core: PumpwatchCore;
+  /** pump traffic goes through it; acknowledgements asked for by other instances are journalled by it */
+  pipeline: IngestPipeline;
+  /** this instance's changes are the `changes` fact */
+  bus: EventBus;
   journalEpoch: string;
   clock: Clock;
   log: Logger;
@@ -35,6 +41,14 @@ export interface ClusterOptions {
 /** a pump silent this long under a shared subscription may have been judged elsewhere since */
 export function staleAfterMs(checkpointMs: number): number {
   return Math.max(60_000, 4 * checkpointMs);
+}
+
+/** what the ingest of an instance so configured subscribes to */
+export function clusterSubscriptions(c: Pick<ServerConfig, 'sharedGroup' | 'clusterRelay'>): string[] {
+  const g = c.sharedGroup;
+  const list = [g !== null ? `$share/${g}/${topics.allPumps}` : topics.allPumps, topics.allAvailability];
+  if (c.clusterRelay) list.push(CLUSTER_FILTER);
+  return list;
 }
 
 export class Cluster {
@@ -54,9 +68,9 @@ export class Cluster {
         rebuild: async (serial) => {
           await o.rebuild(serial);
         },
-        accept: (topic, payload) => o.core.accept(topic, payload),
-        forget: (serial) => o.core.forgetPump(serial),
-        dropped: (serial) => o.core.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
+        accept: (topic, payload) => o.pipeline.accept(topic, payload),
+        forget: (serial) => o.pipeline.forgetPump(serial),
+        dropped: (serial) => o.pipeline.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
       })
       : null;
     this.relay = c.clusterRelay
@@ -64,7 +78,7 @@ export class Cluster {
         instanceId: c.instanceId, publish: (topic, payload, retain) => o.publish(topic, payload, retain), log,
         onAckCommand: (id, by) => {
           const a = o.core.engine.alert(id);
-          if (a && !a.acknowledged) o.core.acknowledge(id, by);
+          if (a && !a.acknowledged) o.pipeline.acknowledge(id, by);
         },
         onRemotePump: (serial, instance) => this.handover?.releasedTo(serial, instance),
       })
@@ -73,10 +87,7 @@ export class Cluster {
 
   /** what the ingest subscribes to */
   subscriptions(): string[] {
-    const g = this.o.config.sharedGroup;
-    const list = [g !== null ? `$share/${g}/${topics.allPumps}` : topics.allPumps, topics.allAvailability];
-    if (this.relay) list.push(CLUSTER_FILTER);
-    return list;
+    return clusterSubscriptions(this.o.config);
   }
 
   /** every MQTT message: instance-to-instance traffic to the relay, pump traffic through the handover */
@@ -86,7 +97,7 @@ export class Cluster {
       return;
     }
     if (this.handover) this.handover.accept(topic, payload);
-    else this.o.core.accept(topic, payload);
+    else this.o.pipeline.accept(topic, payload);
   }
 
   /**
@@ -96,17 +107,17 @@ export class Cluster {
    */
   afterRestore(complete: boolean): { kept: number; forgotten: number } {
     const { core, config: c } = this.o;
-    const serials = new Set<string>([...core.engine.pumps().map((p) => p.pump), ...core.engineCovered.keys(), ...core.billingCovered.keys()]);
+    const serials = new Set<string>([...core.engine.pumps().map((p) => p.pump), ...core.restoredPumps()]);
     const kept: string[] = [];
     let forgotten = 0;
     for (const s of serials) {
       if (s.startsWith('@')) continue;
       // shared: checkpointed from this instance's journal, or known only from its journal
-      const epoch = core.engineCovered.get(s)?.epoch;
+      const epoch = core.restoredEpoch(s);
       const keep = c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
       if (keep) kept.push(s);
       else {
-        core.forgetPump(s);
+        this.o.pipeline.forgetPump(s);
         forgotten++;
       }
     }
@@ -136,7 +147,7 @@ export class Cluster {
     const relay = this.relay;
     if (!relay) return;
     relay.start();
-    this.unsubscribe = this.o.core.subscribe((changes) => relay.publishLocal(changes));
+    this.unsubscribe = this.o.bus.on('changes', (changes) => relay.publishLocal(changes));
   }
 
   /** before the ingest stops: what this instance changed goes out while its connection is up */

@@ -1,23 +1,27 @@
 /** The HTTP layer's backend: live state from the core, history from storage. */
 import type { Alert, Episode } from '../../protocol/api.ts';
 import type { Clock } from '../clock.ts';
+import type { EventBus } from '../events/eventBus.ts';
 import type { ApiBackend, AuditEvent, HealthView } from '../http/backend.ts';
 import type { PointStore } from '../storage/influxStore.ts';
 import { auditPoint, ServerTimestamps } from '../storage/points.ts';
 import { alertHistory, auditRecords, sentences, telemetry } from '../storage/queries.ts';
 import type { StorageWriter } from '../storage/storageWriter.ts';
+import type { IngestPipeline } from './ingestPipeline.ts';
 import type { PumpwatchCore } from './pumpwatchCore.ts';
 
 export interface BackendDeps {
   core: PumpwatchCore;
+  /** acknowledgements are journalled like any input */
+  pipeline: IngestPipeline;
+  /** live changes are the `changes` fact */
+  bus: EventBus;
   store: PointStore;
   writer: StorageWriter;
   clock: Clock;
   mqttUp(): boolean;
   /** true while the journal is full and PUBACKs are held back */
   ingestBlocked(): boolean;
-  /** WebSocket clients, once the HTTP layer is registered */
-  wsClients(): number;
 }
 
 const newestFirst = (a: Alert, b: Alert): number => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : a.id < b.id ? 1 : -1);
@@ -41,7 +45,7 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         })
         .sort(newestFirst);
     },
-    acknowledge: (alertId, by) => Promise.resolve(core.acknowledge(alertId, by)),
+    acknowledge: (alertId, by) => Promise.resolve(d.pipeline.acknowledge(alertId, by)),
     // nowMs: an open episode reports the silence since its last sentence (unverified time) too
     episodes: (q) => Promise.resolve(core.billing.episodes({
       fromMs: q.fromMs, toMs: q.toMs, nowMs: d.clock.now(), ...(q.pump !== undefined ? { pump: q.pump } : {}),
@@ -87,7 +91,7 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
       });
     },
     snapshot: () => Promise.resolve({ pumps: core.engine.pumps(), alerts: core.engine.openAlerts() }),
-    subscribe: (listener) => core.subscribe(listener),
+    subscribe: (listener) => d.bus.on('changes', listener),
     audit(event: AuditEvent) {
       try {
         d.writer.enqueue([auditPoint(event, auditStamps.next(d.clock.now()))]);

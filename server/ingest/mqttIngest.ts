@@ -1,10 +1,10 @@
 /**
  * MQTT side of ingest: one persistent session (fixed client id, clean: false) subscribed at QoS 1.
- * Each message is handed to `accept` synchronously inside mqtt.js's handleMessage. Its PUBACK waits
- * in the corked socket until `commit` has written the journal entries of every message read so
- * far, once per turn of the event loop: one journal write and one socket write for a whole TCP
- * read of messages instead of one of each per message. When the journal is full the callback is
- * held back, so the broker keeps the rest of the session's queue.
+ * Each message is handed to the sink given to start(), synchronously inside mqtt.js's
+ * handleMessage. Its PUBACK waits in the corked socket until `commit` has written the journal
+ * entries of every message read so far, once per turn of the event loop: one journal write and
+ * one socket write for a whole TCP read of messages instead of one of each per message. When the
+ * journal is full the callback is held back, so the broker keeps the rest of the session's queue.
  */
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -19,8 +19,6 @@ export interface MqttIngestOptions {
   caFile: string | null;
   subscriptions: string[];
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** processes one message synchronously; never throws on bad input */
-  accept(topic: string, payload: Buffer): void;
   /** writes what accept() journalled; false when the write failed (acknowledgements wait) */
   commit(): boolean;
   /** true while the journal cannot take more */
@@ -29,8 +27,13 @@ export interface MqttIngestOptions {
   blockedPollMs?: number;
 }
 
+/** processes one message synchronously; never throws on bad input */
+export type MessageSink = (topic: string, payload: Buffer) => void;
+
 export class MqttIngest {
   private client: MqttClient | null = null;
+  /** where messages go once started (nothing arrives before) */
+  private deliver: MessageSink = () => undefined;
   private connected = false;
   private stopping = false;
   private waitTimer: NodeJS.Timeout | null = null;
@@ -46,7 +49,9 @@ export class MqttIngest {
     return this.connected;
   }
 
-  start(): void {
+  /** connects and hands every message to `deliver`; publish() works from here on */
+  start(deliver: MessageSink): void {
+    this.deliver = deliver;
     const opts: IClientOptions = {
       clientId: this.o.clientId,
       clean: false,
@@ -92,7 +97,7 @@ export class MqttIngest {
       return;
     }
     this.holdAcks();
-    this.o.accept(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    this.deliver(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
     callback();
   }
 

@@ -15,14 +15,13 @@ function ingestOn(broker: Broker, commit: () => boolean, got: string[]): MqttIng
   const ingest = new MqttIngest({
     url: broker.url, clientId: CLIENT_ID, username: null, password: null, caFile: null,
     subscriptions: ['pumpwatch/+/pumps/+'], log: pino({ level: 'silent' }), blockedPollMs: 20,
-    accept: (_topic, payload) => got.push(payload.toString()),
     commit: () => {
       failing = !commit();
       return !failing;
     },
     blocked: () => failing,
   });
-  ingest.start();
+  ingest.start((_topic, payload) => got.push(payload.toString()));
   return ingest;
 }
 

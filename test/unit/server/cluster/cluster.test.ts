@@ -1,30 +1,34 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { Cluster, staleAfterMs } from '../../../../server/cluster/cluster.ts';
+import { Cluster, clusterSubscriptions, staleAfterMs } from '../../../../server/cluster/cluster.ts';
 import { loadConfig } from '../../../../server/config.ts';
+import type { IngestPipeline } from '../../../../server/core/ingestPipeline.ts';
 import type { PumpwatchCore } from '../../../../server/core/pumpwatchCore.ts';
+import { EventBus } from '../../../../server/events/eventBus.ts';
 import { shardOf } from '../../../../server/ingest/shard.ts';
 
-/** the slice of the core the cluster module touches */
+/** the slices of the core and its ingest pipeline the cluster module touches */
 function fakeCore(pumps: string[], covered: Record<string, string> = {}) {
   const forgotten: string[] = [];
   const accepted: string[] = [];
   const core = {
     engine: { pumps: () => pumps.map((pump) => ({ pump })), alert: () => undefined },
-    engineCovered: new Map(Object.entries(covered).map(([k, epoch]) => [k, { epoch, id: 1 }])),
-    billingCovered: new Map<string, unknown>(),
-    forgetPump: (s: string) => forgotten.push(s),
-    accept: (topic: string) => accepted.push(topic),
-    subscribe: () => () => undefined,
+    restoredPumps: () => Object.keys(covered),
+    restoredEpoch: (pump: string) => covered[pump],
     flushChanges: () => undefined,
   } as unknown as PumpwatchCore;
-  return { core, forgotten, accepted };
+  const pipeline = {
+    forgetPump: (s: string) => forgotten.push(s),
+    accept: (topic: string) => accepted.push(topic),
+    drops: { drop: () => undefined },
+  } as unknown as IngestPipeline;
+  return { core: { core, pipeline }, forgotten, accepted };
 }
 
-function cluster(env: Record<string, string>, core: PumpwatchCore, published: string[] = []): Cluster {
+function cluster(env: Record<string, string>, parts: { core: PumpwatchCore; pipeline: IngestPipeline }, published: string[] = []): Cluster {
   return new Cluster({
-    config: loadConfig({ PORT: '8080', ...env }), core, journalEpoch: 'mine', clock: { now: () => 0 },
+    config: loadConfig({ PORT: '8080', ...env }), ...parts, bus: new EventBus(pino({ level: 'silent' })), journalEpoch: 'mine', clock: { now: () => 0 },
     log: pino({ level: 'silent' }), publish: (t) => published.push(t), rebuild: () => Promise.resolve(),
   });
 }
@@ -35,6 +39,9 @@ describe('cluster wiring', () => {
     assert.deepEqual(cluster({}, core).subscriptions(), ['pumpwatch/+/pumps/+', 'pumpwatch/+/availability']);
     assert.deepEqual(cluster({ SHARD: '0/2' }, core).subscriptions(), ['pumpwatch/+/pumps/+', 'pumpwatch/+/availability', 'pumpwatch/_server/#']);
     assert.deepEqual(cluster({ MQTT_SHARED_GROUP: 'pw' }, core).subscriptions(), ['$share/pw/pumpwatch/+/pumps/+', 'pumpwatch/+/availability', 'pumpwatch/_server/#']);
+    // the ingest subscribes before the cluster exists: the same list from the configuration alone
+    const shared = loadConfig({ PORT: '8080', MQTT_SHARED_GROUP: 'pw' });
+    assert.deepEqual(clusterSubscriptions(shared), cluster({ MQTT_SHARED_GROUP: 'pw' }, core).subscriptions());
   });
 
   test('a lone instance passes everything straight to the core; instance traffic never reaches it', () => {
