@@ -24,6 +24,9 @@ export const SERVER_LAYERS = [
   ['server/auth'],
   // adapters: InfluxDB storage, MQTT ingest and its journal, metrics, WebSocket hub, HTTP API
   ['server/storage'],
+  // PostgreSQL: the pool, then patients, orders and pump assignments kept there
+  ['server/db'],
+  ['server/clinical'],
   ['server/ingest'],
   ['server/metrics'],
   ['server/live'],
@@ -36,7 +39,7 @@ export const SERVER_LAYERS = [
 ];
 
 /** the domain may import none of these, whatever the order above says */
-const IO_LAYERS = ['server/http', 'server/live', 'server/storage', 'server/ingest', 'server/metrics', 'server/core', 'server/cluster', 'server/app.ts', 'server/main.ts'];
+const IO_LAYERS = ['server/http', 'server/live', 'server/storage', 'server/db', 'server/clinical', 'server/ingest', 'server/metrics', 'server/core', 'server/cluster', 'server/app.ts', 'server/main.ts'];
 const DOMAIN = ['server/pumps', 'server/alerts', 'server/detectors', 'server/engine', 'server/billing', 'server/thresholds'];
 
 function layerZones() {

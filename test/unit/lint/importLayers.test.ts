@@ -2,7 +2,7 @@
  * The import rules must keep working: a resolver that stops following `.ts` specifiers makes both
  * rules pass everything in silence. Each case lints code the rules must refuse.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // @ts-expect-error a plain .js config module without type declarations
-import { importLayersConfig } from '../../../eslint.layers.js';
+import { importLayersConfig, SERVER_LAYERS } from '../../../eslint.layers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -74,6 +74,16 @@ describe('layer zones', () => {
       'export const e = createDetectionEngine;',
       '',
     ].join('\n'))).toEqual([]);
+  });
+});
+
+describe('the layer order', () => {
+  test('places every folder and file of server/: a new one outside it would escape the rule', () => {
+    const listed = new Set((SERVER_LAYERS as string[][]).flat());
+    const unplaced = readdirSync(join(root, 'server'), { withFileTypes: true })
+      .map((e) => `server/${e.name}`)
+      .filter((p) => (p.endsWith('.ts') || !p.includes('.')) && !listed.has(p));
+    expect(unplaced).toEqual([]);
   });
 });
 
