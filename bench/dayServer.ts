@@ -86,8 +86,28 @@ async function feedDay(): Promise<void> {
   }, 'day fed');
 }
 
+/**
+ * After the day, the fleet goes on at its real rate (one status per pump a minute, 167 msg/s for
+ * 10,000 pumps) for a minute, then one more line `{"msg":"real rate",...}`: the memory of a
+ * deployment a day in, once the buffers a 15,000 msg/s feed fills (young generation, line log,
+ * journal cache) are no longer in use.
+ */
+async function realRate(): Promise<void> {
+  const pipeline = server.pipeline;
+  const t0 = performance.now();
+  const m = DAY_MINUTES;
+  for (let i = 0; i < pumps; i++) {
+    for (const msg of minuteMessages(i, m, startMs)) pipeline.accept(msg.topic, msg.body);
+    // pacing to the fleet's real rate, not a wait for a condition
+    const dueMs = ((i + 1) / pumps) * 60_000 - (performance.now() - t0);
+    if (dueMs > 1) await sleep(dueMs);
+  }
+  const mem = process.memoryUsage();
+  root.info({ pumps, heapUsed: mem.heapUsed, arrayBuffers: mem.arrayBuffers, external: mem.external }, 'real rate');
+}
+
 process.on('SIGUSR2', () => {
-  feedDay().catch((err: unknown) => root.error({ err: (err as Error).message }, 'day feed failed'));
+  feedDay().then(realRate).catch((err: unknown) => root.error({ err: (err as Error).message }, 'day feed failed'));
 });
 process.on('SIGTERM', () => {
   server.stop().then(() => process.exit(0), () => process.exit(1));
