@@ -1,13 +1,16 @@
 /** HTTP and WebSocket shapes (interfaces.md §4–5), shared by server and dashboard. */
+import type { PumpOrder, PumpPatient } from './clinical.ts';
 import type { PumpState, StatusSentence } from './sentence.ts';
 
 export const ALERT_TYPES = [
   'occlusion', 'infusion_stopped', 'delivery_below_24h', 'signal_lost', 'gateway_offline', 'low_reservoir',
   'low_battery', 'air_in_line', 'pump_fault', 'clock_error',
+  // programming verification (§4, §6)
+  'program_mismatch', 'program_unassigned', 'drug_limit',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type Severity = 'high' | 'medium' | 'low';
-export type Role = 'nurse' | 'billing' | 'admin';
+export type Role = 'nurse' | 'billing' | 'pharmacist' | 'admin';
 
 export interface Alert {
   id: string;
@@ -26,6 +29,9 @@ export interface Alert {
   detail: Record<string, unknown>;
   /** extension: re-pushed because nobody acknowledged it in time */
   escalated?: boolean;
+  /** the pump's assignment when the alert was raised (§6); absent or null when unassigned */
+  patientId?: string | null;
+  orderId?: string | null;
 }
 
 export interface PumpView {
@@ -51,6 +57,9 @@ export interface PumpView {
   pumpTime?: string | null;
   gatewayOnline?: boolean | null;
   label?: string | null;
+  /** §6: the open assignment's patient and order; null when the pump is unassigned (absent without clinical records) */
+  patient?: PumpPatient | null;
+  order?: PumpOrder | null;
 }
 
 /** A stored status point: the status sentence's readings with its seq and pump time. */

@@ -7,6 +7,9 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   infusion_stopped: 'high',
   air_in_line: 'high',
   pump_fault: 'high',
+  // the pump is programmed against its order, or beyond what the drug allows: the wrong dose is going in
+  program_mismatch: 'high',
+  drug_limit: 'high',
   // needs a call within the hour: the pump may be fine but we cannot see it, or the course will fall short
   delivery_below_24h: 'medium',
   signal_lost: 'medium',
@@ -15,6 +18,8 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   low_battery: 'medium',
   // bookkeeping: durations and billing from this pump need review
   clock_error: 'low',
+  // a pump started with no order to check it against: someone should assign it
+  program_unassigned: 'low',
 });
 
 /** Types timed on the server clock; every other type is timed on the pump clock. */

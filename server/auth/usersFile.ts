@@ -9,7 +9,7 @@ import { parsePasswordHash } from './passwords.ts';
 
 /** used when PUMPWATCH_USERS_FILE is not set (relative to the working directory) */
 export const DEFAULT_USERS_FILE = '.data/users.json';
-export const ROLES: readonly Role[] = ['nurse', 'billing', 'admin'];
+export const ROLES: readonly Role[] = ['nurse', 'billing', 'pharmacist', 'admin'];
 export const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export interface UserRecord {

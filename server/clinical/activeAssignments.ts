@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { ASSIGNMENT_COLUMNS, assignmentFromRow, orderFromRow, type AssignmentRow, type OrderRow } from './clinicalRows.ts';
-import type { ActiveAssignment, Order, Patient } from './clinicalTypes.ts';
+import type { ActiveAssignment, Order, Patient } from '../../protocol/clinical.ts';
 
 interface ActiveRow extends AssignmentRow {
   order: OrderRow & { start_at: string; stop_at: string | null; discontinued_at: string | null };

@@ -3,7 +3,7 @@
  * string ids are those decimal strings, so an id never loses precision in JSON.
  */
 import { ClinicalError } from './clinicalErrors.ts';
-import type { Assignment, Order, OrderMode, Patient } from './clinicalTypes.ts';
+import type { Assignment, Order, OrderMode, Patient } from '../../protocol/clinical.ts';
 
 export interface PatientRow {
   id: string;

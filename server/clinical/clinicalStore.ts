@@ -14,7 +14,7 @@ import {
   ASSIGNMENT_COLUMNS, ORDER_COLUMNS, PATIENT_COLUMNS, assignmentFromRow, isoTime, orderFromRow, patientFromRow, recordId,
   type AssignmentRow, type OrderRow, type PatientRow,
 } from './clinicalRows.ts';
-import type { ActiveAssignment, Assignment, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges } from './clinicalTypes.ts';
+import type { ActiveAssignment, Assignment, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges } from '../../protocol/clinical.ts';
 
 export interface ClinicalStoreOptions {
   pool: pg.Pool;

@@ -16,6 +16,7 @@ export const SECTIONS = {
   http: 'HTTP API, dashboard and sign-in',
   detection: 'Detection thresholds',
   billing: 'Billing',
+  clinical: 'Clinical records (PostgreSQL)',
   cluster: 'Scale-out',
   process: 'Process',
 } as const;
@@ -106,6 +107,17 @@ export const SETTINGS = {
   CONTINUITY_TOLERANCE_MIN: { section: 'billing', default: '30', parse: wholeNumber(0, 1_440), unit: 'min', field: 'continuityToleranceMin', meaning: 'longest single interruption still counted as one continuous infusion' },
   BILLING_TIME_ZONE: { section: 'billing', default: 'UTC', parse: timeZone, field: 'billingTimeZone', meaning: "the agency's zone, for calendar service days" },
   SERVICE_DAY_RULE: { section: 'billing', default: 'calendar_day', parse: oneOf(['calendar_day', 'full_24h']), field: 'serviceDayRule', meaning: 'payer rule for service days (docs/billing.md, "Service days")' },
+
+  // Clinical records (docs/clinical.md)
+  DATABASE_URL: {
+    section: 'clinical', default: null, defaultText: 'none: no clinical records; accounts from `PUMPWATCH_USERS_FILE`, sessions per instance',
+    parse: url(['postgres:', 'postgresql:']), field: 'databaseUrl',
+    meaning: 'PostgreSQL for patients, orders, assignments, accounts, sessions and the audit log; migrations are applied at start',
+  },
+  PROGRAM_TOLERANCE_PCT: {
+    section: 'clinical', alsoIn: ['detection'], default: String(D.programTolerancePct), parse: decimal(1000), unit: '%', detection: 'programTolerancePct',
+    meaning: 'a program whose rate, or volume beyond what its order still has to give, differs from the order by more than this raises `program_mismatch`',
+  },
 
   // Scale-out (docs/scaling.md)
   SHARD: { section: 'cluster', default: null, parse: shardSpec, field: 'shard', meaning: 'this instance keeps only the pumps whose serial hashes (FNV-1a) to `i`; not with `MQTT_SHARED_GROUP`' },

@@ -14,7 +14,7 @@ import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
-import type { DetectionEngine, EngineChanges, EngineStats, IngestContext, PumpSnapshot } from './types.ts';
+import type { DetectionEngine, DrugLimit, EngineChanges, EngineStats, IngestContext, OrderTerms, PumpSnapshot } from './types.ts';
 
 /** What exportPump() returns: the record as is, plus the pump's current alerts with their lifecycle state. */
 export interface PumpSnapshotV1 extends PumpSnapshot {
@@ -167,6 +167,14 @@ export class Engine implements DetectionEngine {
     this.dirty.delete(serial);
     this.store.forget(serial);
   }
+
+  setAssignment(_pump: string, _terms: OrderTerms | null, _serverTimeMs: number): void {
+    // programming verification: not yet
+  }
+
+  setAssignmentsKnown(_known: boolean, _serverTimeMs: number): void {}
+
+  setDrugLimits(_limits: readonly DrugLimit[], _serverTimeMs: number): void {}
 
   stats(): EngineStats {
     return { ...this.counts, pumps: this.records.size, openAlerts: this.store.openCount() };

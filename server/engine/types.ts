@@ -4,8 +4,28 @@
  * time comes in as arguments, never from Date.now().
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
+import type { DrugLimit, OrderMode } from '../../protocol/clinical.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
 export type { DetectionConfig } from '../thresholds/detectionConfig.ts';
+export type { DrugLimit } from '../../protocol/clinical.ts';
+
+/**
+ * What programming verification needs of a pump's open assignment (§6), pushed into the engine by
+ * the core whenever the clinical records change: the engine never queries anything. No names, no
+ * MRN: detection state and snapshots carry no patient identifiers beyond the ids.
+ */
+export interface OrderTerms {
+  assignmentId: string;
+  orderId: string;
+  patientId: string;
+  drug: string;
+  rateMlH: number;
+  volumeMl: number;
+  hours: number;
+  mode: OrderMode;
+  /** the assignment's start, epoch ms (may be before the pump was first heard) */
+  fromMs: number;
+}
 
 /** Counters for /metrics: inputs kept as evidence but not used to move pump state. */
 export interface EngineStats {
@@ -59,5 +79,18 @@ export interface DetectionEngine {
   restoreAlert(alert: Alert): void;
   /** drops a pump this instance no longer owns (scale-out handover) */
   forgetPump(serial: string): void;
+  /**
+   * The pump's open assignment changed (null: it ended). Re-verifies the pump's current program
+   * against it at once (program_mismatch raised or cleared; program_unassigned cleared).
+   */
+  setAssignment(pump: string, terms: OrderTerms | null, serverTimeMs: number): void;
+  /**
+   * Whether the assignments are known at all (false until the clinical records are loaded, and
+   * while the database was never reached). While unknown, verification waits instead of calling
+   * every pump unassigned; when they become known, every running program is checked then.
+   */
+  setAssignmentsKnown(known: boolean, serverTimeMs: number): void;
+  /** the drug limits table (replaces the previous one); programs on the board are re-checked */
+  setDrugLimits(limits: readonly DrugLimit[], serverTimeMs: number): void;
   stats(): EngineStats;
 }

@@ -44,9 +44,12 @@ export interface ResolvedDetectionConfig extends DetectionConfig {
   lowBatteryHysteresisPct: number;
   /** mL: volume left below this counts as nothing left */
   volumeEpsilonMl: number;
+  /** PROGRAM_TOLERANCE_PCT: % a program may differ from its order (rate; volume beyond what is left) before program_mismatch */
+  programTolerancePct: number;
 }
 
 export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Object.freeze({
+  programTolerancePct: 10,
   stoppedGraceS: 300,
   signalLostS: 300,
   escalateAfterS: 600,

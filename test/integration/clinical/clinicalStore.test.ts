@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ActiveAssignments } from '../../../server/clinical/activeAssignments.ts';
 import { ClinicalStore } from '../../../server/clinical/clinicalStore.ts';
-import type { NewOrder } from '../../../server/clinical/clinicalTypes.ts';
+import type { NewOrder } from '../../../protocol/clinical.ts';
 import { manualClock } from '../../../server/clock.ts';
 import { parseDatabaseUrl } from '../../../server/db/databaseUrl.ts';
 import { migrate } from '../../../server/db/migrate.ts';

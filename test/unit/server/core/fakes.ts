@@ -69,6 +69,9 @@ export class FakeEngine implements DetectionEngine {
     this.changes.alerts.push(alert);
   }
   forgetPump(): void {}
+  setAssignment(): void {}
+  setAssignmentsKnown(): void {}
+  setDrugLimits(): void {}
   stats() {
     return { staleSentences: 0, clockAheadSentences: 0, historicSentences: 0, pumps: this.pumps().length, openAlerts: this.openAlerts().length };
   }

@@ -1,5 +1,5 @@
 /**
- * Clinical records as the API shows them (interfaces.md §6): ids are decimal strings, times ISO
+ * Clinical records as the API shows them (interfaces.md §6), shared by server and dashboard: ids are decimal strings, times ISO
  * 8601, numbers JSON numbers, absent optional fields null.
  */
 
@@ -83,4 +83,32 @@ export interface ActiveAssignment {
   assignment: Assignment;
   order: Order;
   patient: Pick<Patient, 'id' | 'mrn' | 'name' | 'timezone'>;
+}
+
+/** A drug with known limits (editable by a pharmacist): a program beyond them is impossible whatever the order says. */
+export interface DrugLimit {
+  /** matched case-insensitively against the pump's drug label (PRG) and the order's drug */
+  drug: string;
+  /** mL/h */
+  maxRateMlH: number;
+  /** mL of one program; null: no volume limit */
+  maxVolumeMl: number | null;
+}
+
+/** What GET /api/pumps adds to a pump with an open assignment (§6); null when unassigned. */
+export interface PumpPatient {
+  id: string;
+  mrn: string;
+  name: string;
+  /** extension: whom the nurse calls */
+  phone?: string | null;
+}
+
+export interface PumpOrder {
+  id: string;
+  drug: string;
+  rateMlH: number;
+  volumeMl: number;
+  hours: number;
+  mode: OrderMode;
 }
