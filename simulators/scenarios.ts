@@ -95,6 +95,13 @@ const PLANS: readonly ScenarioPlan[] = [
     steps: infusion(folfox(12)), endS: endOf(12),
   },
   {
+    name: 'wrong-rate-4d',
+    description: 'the ISMP case: fluorouracil ordered over 4 days at 1.2 mL/h, keyed at 28.8 mL/h (a daily volume read as hourly): the 130 mL are gone 4.5 h after START; the pump then sits at END until the patient is seen the next day',
+    model: {},
+    steps: infusion({ programId: 'FU-4D-C1', drug: 'FLUOROURACIL', rateMlH: 28.8, volumeMl: 130, hours: 4.5 }),
+    endS: T0 + Math.round((130 / 28.8) * H) + 20 * H,
+  },
+  {
     name: 'low-battery', description: 'battery not charged (40 %): BATT_LOW at about 19.5 h, BATT_DEPL halts delivery at about 39.5 h',
     model: { batteryPct: 40, batteryDrainPctH: 1 }, steps: infusion(folfox()), endS: T0 + Math.round(39.5 * H) + 15 * MIN,
   },

@@ -82,6 +82,22 @@ describe('scenarios', () => {
     assert.ok(h > 19 && h < 19.5, `${h} h`);
   });
 
+  test('wrong-rate-4d (the ISMP case): PRG at 28.8 mL/h for 130 mL, END about 4.5 h after START, then status at END for a day', () => {
+    const s = decodeAll(scenarioSentences('wrong-rate-4d'));
+    const prg = s.find((x) => x.type === 'program');
+    assert.ok(prg?.type === 'program');
+    assert.deepEqual([prg.drug, prg.rateMlH, prg.volumeMl], ['FLUOROURACIL', 28.8, 130]);
+    const start = s.find((x) => x.type === 'event' && x.code === 'START');
+    const end = s.find((x) => x.type === 'event' && x.code === 'END');
+    assert.ok(start && end);
+    const h = (parsePumpTime(end.time) - parsePumpTime(start.time)) / H;
+    assert.ok(h > 4.5 && h < 4.55, `${h} h`);
+    const last = sts(s).at(-1);
+    assert.equal(last?.state, 'END');
+    assert.equal(last?.infusedMl, 130);
+    assert.ok((parsePumpTime(last.time) - parsePumpTime(end.time)) / H >= 20);
+  });
+
   test('low-battery: BATT_LOW while running, then BATT_DEPL halts', () => {
     const s = decodeAll(scenarioSentences('low-battery'));
     assert.ok(sts(s).some((x) => x.state === 'RUN' && x.alarms.includes('BATT_LOW')));
