@@ -1,10 +1,14 @@
 /**
  * `npm run demo`: the whole system on one machine. Mosquitto and influxd as child processes with
- * their data in ./.data/demo (or MQTT_URL / INFLUX_URL when given), the server, a demo login, and
- * five simulated homes, each a pump on its own virtual serial port behind its own gateway process.
- * Ctrl-C stops everything.
+ * their data in ./.data/demo (or MQTT_URL / INFLUX_URL when given), a throwaway PostgreSQL in a
+ * temp folder (or DATABASE_URL when given), the server, demo logins (admin, pharmacist, nurse), the
+ * clinical records of the homes seeded through the HTTP API, and seven simulated homes, each a pump
+ * on its own virtual serial port behind its own gateway process. Ctrl-C stops everything.
+ *
+ * PUMPWATCH_DEMO_DIR puts data and logs elsewhere (the tests do); PUMPWATCH_DEMO_PASSWORD sets the
+ * demo accounts' password.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -12,25 +16,42 @@ import { parsePumpMessage } from '../protocol/payloads.ts';
 import { parseTopic } from '../protocol/topics.ts';
 import { startSimulatedPump, type SimulatedPump } from '../simulators/simulatedPump.ts';
 import { Children, stopChild, type Child } from './demo/children.ts';
+import { demoClinicalRecords, MISPROGRAMMED_HOMES, UNASSIGNED_HOMES } from './demo/clinicalRecords.ts';
 import { DEMO_HOMES } from './demo/homes.ts';
 import { freePort, startInfluxd, startMosquitto, until } from './demo/services.ts';
+import { seedDemoClinical } from './demoClinical.ts';
+import { startPostgres, type PostgresServer } from './services/postgres.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DATA = join(ROOT, '.data', 'demo');
-const DEMO_USER = 'demo';
+const DEFAULT_DATA = join(ROOT, '.data', 'demo');
+const DATA = process.env.PUMPWATCH_DEMO_DIR ?? DEFAULT_DATA;
+/** a folder the demo made, and so may empty at the next start */
+const MARKER = '.pumpwatch-demo';
 const DEMO_PASSWORD = process.env.PUMPWATCH_DEMO_PASSWORD ?? 'pumpwatch-demo';
+/** the demo's accounts, all with DEMO_PASSWORD; the pharmacist seeds the clinical records */
+const DEMO_ACCOUNTS = [
+  { username: 'demo', role: 'admin' },
+  { username: 'pharmacist', role: 'pharmacist' },
+  { username: 'nurse', role: 'nurse' },
+] as const;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 async function main(): Promise<void> {
   // a fresh demo each time: the scenarios are laid to end at the present
-  rmSync(DATA, { recursive: true, force: true });
+  try {
+    freshDataDir();
+  } catch (err) {
+    say(`pumpwatch demo: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
   mkdirSync(join(DATA, 'logs'), { recursive: true });
   mkdirSync(join(DATA, 'ptys'), { recursive: true });
   const children = new Children(join(DATA, 'logs'));
   const pumps: SimulatedPump[] = [];
   const gateways: Child[] = [];
   let watcher: MqttClient | null = null;
+  let postgres: PostgresServer | null = null;
   let stopping = false;
 
   const shutdown = async (code: number): Promise<void> => {
@@ -42,6 +63,8 @@ async function main(): Promise<void> {
     await Promise.all(gateways.map((g) => stopChild(g, 10_000)));
     await Promise.all(pumps.map((p) => p.stop()));
     await children.stopAll();
+    // the server has flushed and gone: the database can go now
+    await postgres?.stop().catch((err: unknown) => say(`pumpwatch demo: postgresql: ${err instanceof Error ? err.message : String(err)}`));
     say('pumpwatch demo: stopped');
     process.exit(code);
   };
@@ -54,10 +77,17 @@ async function main(): Promise<void> {
     say(`  broker    ${mqttUrl}${process.env.MQTT_URL ? ' (MQTT_URL)' : ''}`);
     const influxUrl = process.env.INFLUX_URL ?? await startInfluxd(children, DATA, 'pumpwatch_demo');
     say(`  influxdb  ${influxUrl}${process.env.INFLUX_URL ? ' (INFLUX_URL)' : ''}`);
+    let databaseUrl = process.env.DATABASE_URL;
+    if (databaseUrl === undefined) {
+      postgres = await startPostgres({ database: 'pumpwatch_demo' });
+      databaseUrl = postgres.url;
+      if (stopping) { await postgres.stop(); return; }
+    }
+    say(`  postgres  ${withoutPassword(databaseUrl)}${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ` (folder ${postgres?.dir ?? ''})`}`);
 
     const port = process.env.PORT ? Number(process.env.PORT) : await freePort(8080);
     const serverEnv = {
-      MQTT_URL: mqttUrl, INFLUX_URL: influxUrl, HOST: '127.0.0.1', PORT: String(port),
+      MQTT_URL: mqttUrl, INFLUX_URL: influxUrl, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port),
       PUMPWATCH_USERS_FILE: join(DATA, 'users.json'), PUMPWATCH_JOURNAL_DIR: join(DATA, 'server-journal'),
       // accelerated homes: a dropped link should page within a minute, not five
       SIGNAL_LOST_S: process.env.SIGNAL_LOST_S ?? '60',
@@ -65,15 +95,20 @@ async function main(): Promise<void> {
     const hasServer = existsSync(join(ROOT, 'server', 'main.ts'));
     let login = 'none (the server is not there yet)';
     if (existsSync(join(ROOT, 'server', 'cli', 'users.ts'))) {
-      const users = children.start('users', 'npm', ['run', '--silent', 'users', '--', 'add', DEMO_USER, '--role', 'admin'], { env: serverEnv, input: `${DEMO_PASSWORD}\n` });
-      if ((await users.exited) !== 0) throw new Error(`could not create the demo login (see ${DATA}/logs/users.log)`);
-      login = `${DEMO_USER} / ${DEMO_PASSWORD}`;
+      // one after another: each writes the same accounts store
+      for (const a of DEMO_ACCOUNTS) {
+        const users = children.start(`users-${a.username}`, 'npm', ['run', '--silent', 'users', '--', 'add', a.username, '--role', a.role], { env: serverEnv, input: `${DEMO_PASSWORD}\n` });
+        if ((await users.exited) !== 0) throw new Error(`could not create the demo login ${a.username} (see ${DATA}/logs/users-${a.username}.log)`);
+      }
+      login = `${DEMO_ACCOUNTS.map((a) => `${a.username} (${a.role})`).join(', ')}, password ${DEMO_PASSWORD}`;
     }
     if (hasServer) {
       const server = children.start('server', 'npm', ['run', '--silent', 'server'], { env: serverEnv });
       const health = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok;
       await Promise.race([until('the server', health, 60_000), server.exited.then((c) => { throw new Error(`the server exited with ${c} (see ${DATA}/logs/server.log)`); })]);
       void server.exited.then((c) => { if (!stopping) say(`pumpwatch demo: the server exited with ${c} (see ${DATA}/logs/server.log)`); });
+      // the pharmacy records and assigns the pumps before they are connected at home
+      await seedRecords(`http://127.0.0.1:${port}`);
     }
 
     watcher = watch(mqttUrl, !hasServer);
@@ -92,11 +127,11 @@ async function main(): Promise<void> {
       // the pump waits until the gateway holds its end of the cable, so nothing piles up in the pty
       await gw.waitForLine(/serial link up|"link_up"/, 60_000).catch((err: unknown) => say(`  ${home.gatewayId}: ${err instanceof Error ? err.message : String(err)}`));
       pump.begin();
-      say(`    ${home.gatewayId}  ${home.serial}  ${home.scenario.padEnd(11)} ${home.story}`);
+      say(`    ${home.gatewayId}  ${home.serial}  ${home.scenario.padEnd(13)} ${home.story}`);
     }));
 
     say('');
-    if (hasServer) say(`pumpwatch demo is running.  Dashboard: http://127.0.0.1:${port}   login: ${login}`);
+    if (hasServer) say(`pumpwatch demo is running.  Dashboard: http://127.0.0.1:${port}\n  logins: ${login}`);
     else say('pumpwatch demo is running (no server yet): relayed MQTT traffic follows.');
     say('Ctrl-C stops everything.\n');
   } catch (err) {
@@ -104,6 +139,34 @@ async function main(): Promise<void> {
     await shutdown(1);
   }
 }
+
+/** Creates the homes' patients, orders and assignments as the pharmacist; the demo goes on without them on failure. */
+async function seedRecords(baseUrl: string): Promise<void> {
+  const records = demoClinicalRecords(DEMO_HOMES, Date.now());
+  try {
+    const r = await seedDemoClinical({ baseUrl, username: 'pharmacist', password: DEMO_PASSWORD, records });
+    if (r.kind === 'off') {
+      say('  clinical records: off (the server answers 503 clinical_records_off: no DATABASE_URL); telemetry only');
+      return;
+    }
+    say(`  clinical records: ${r.patients.length} fictional patients, ${r.orders.length} orders, ${r.assignments.length} pumps assigned`
+      + ` (${UNASSIGNED_HOMES.join(', ')} not assigned; ${MISPROGRAMMED_HOMES.join(', ')} programmed against their orders)`);
+  } catch (err) {
+    say(`  clinical records: not seeded: ${err instanceof Error ? err.message : String(err)} (see ${DATA}/logs/server.log)`);
+  }
+}
+
+/** Empties the data folder, but only one the demo made (or the default one): never someone's folder by mistake. */
+function freshDataDir(): void {
+  if (existsSync(DATA) && DATA !== DEFAULT_DATA && readdirSync(DATA).length > 0 && !existsSync(join(DATA, MARKER))) {
+    throw new Error(`PUMPWATCH_DEMO_DIR ${DATA} is not empty and was not made by the demo: refusing to clear it`);
+  }
+  rmSync(DATA, { recursive: true, force: true });
+  mkdirSync(DATA, { recursive: true });
+  writeFileSync(join(DATA, MARKER), 'made by npm run demo; emptied at its next start\n');
+}
+
+const withoutPassword = (url: string): string => url.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
 
 /** Prints the pumps' events as they arrive on the broker (every sentence when `everything`). */
 function watch(url: string, everything: boolean): MqttClient {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Child {
   readonly name: string;
@@ -13,14 +14,15 @@ export interface Child {
 /**
  * The demo's child processes, each in its own process group (so `npm run x` and the node process
  * under it are signalled together), output kept in a log file. stopAll() ends them in reverse start
- * order; whatever is still alive when this process exits is killed.
+ * order, each until its whole group is gone (npm exits at once on SIGTERM while the server under it
+ * is still flushing); whatever is still alive when this process exits is killed.
  */
 export class Children {
   private readonly children: Child[] = [];
 
   constructor(private readonly logDir: string) {
     process.on('exit', () => {
-      for (const c of this.children) if (c.proc.exitCode === null && c.proc.signalCode === null) signalGroup(c.proc, 'SIGKILL');
+      for (const c of this.children) if (groupAlive(c.proc)) signalGroup(c.proc, 'SIGKILL');
     });
   }
 
@@ -83,10 +85,30 @@ function signalGroup(proc: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
+/** true while any process of the child's group is there (the leader, or what it started) */
+function groupAlive(proc: ChildProcess): boolean {
+  if (proc.pid === undefined) return false;
+  try {
+    process.kill(-proc.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the child's group; SIGKILL after `graceMs`; returns when the group is gone. */
 export async function stopChild(c: Child, graceMs: number): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  if (!groupAlive(c.proc)) return;
   signalGroup(c.proc, 'SIGTERM');
-  const t = setTimeout(() => signalGroup(c.proc, 'SIGKILL'), graceMs);
+  const killAt = Date.now() + graceMs;
+  let killed = false;
+  // bounded: a member left a zombie by a parent that does not reap would keep the group "alive"
+  while (groupAlive(c.proc) && Date.now() < killAt + 5_000) {
+    if (!killed && Date.now() >= killAt) {
+      signalGroup(c.proc, 'SIGKILL');
+      killed = true;
+    }
+    await delay(50);
+  }
   await c.exited;
-  clearTimeout(t);
 }
