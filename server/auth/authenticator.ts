@@ -1,9 +1,10 @@
 /** Who is calling: a bearer token, a cookie session, or nobody. Shared by HTTP routes and /ws. */
 import type { Role } from '../../protocol/api.ts';
 import { burnPasswordCheck, verifyPassword } from './passwords.ts';
-import type { Session, SessionStore } from './sessions.ts';
+import { SessionsUnavailableError } from './pgSessions.ts';
+import type { Session, Sessions } from './sessions.ts';
 import type { TokenSet } from './tokens.ts';
-import type { UsersStore } from './usersStore.ts';
+import type { UserDirectory } from './usersStore.ts';
 
 export const SESSION_COOKIE = 'pumpwatch_session';
 
@@ -17,9 +18,21 @@ const TOKEN_ROLE: Role = 'admin';
 export class Authenticator {
   constructor(
     private readonly tokens: TokenSet,
-    readonly sessions: SessionStore,
-    private readonly users: UsersStore,
+    readonly sessions: Sessions,
+    private readonly users: UserDirectory,
   ) {}
+
+  /**
+   * identify() after the session store has looked the cookie up where sessions are shared (a
+   * session made on another instance); a cookie this instance already holds costs no query.
+   * Rejects with SessionsUnavailableError when the cookie is unknown here and the store cannot be asked.
+   */
+  async identifyShared(authorization: string | undefined, sessionCookie: string | undefined): Promise<Principal | undefined> {
+    if (authorization === undefined && this.sessions.prime && sessionCookie !== undefined && sessionCookie.length > 0 && sessionCookie.length <= 128) {
+      await this.sessions.prime(sessionCookie);
+    }
+    return this.identify(authorization, sessionCookie);
+  }
 
   /**
    * A bearer token wins over a cookie; a malformed or wrong Authorization header is refused outright
@@ -38,7 +51,7 @@ export class Authenticator {
     // the account may have been removed or demoted since login
     const user = this.users.get(session.username);
     if (!user || user.role !== session.role) {
-      this.sessions.destroy(sessionCookie);
+      void this.sessions.destroy(sessionCookie);
       return undefined;
     }
     return { kind: 'session', name: session.username, role: session.role, session, sessionId: sessionCookie };
@@ -46,6 +59,7 @@ export class Authenticator {
 
   /** The account's role when the password is right; same cost whether or not the username exists. */
   async checkPassword(username: string, password: string): Promise<Role | undefined> {
+    if (this.users.ready && !this.users.ready()) throw new SessionsUnavailableError('login');
     const user = this.users.get(username);
     if (!user) return burnPasswordCheck(password).then(() => undefined);
     return (await verifyPassword(password, user.password)) ? user.role : undefined;

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomicFile.ts';
 import type { Role } from '../../protocol/api.ts';
+import { isRole } from './usersFile.ts';
 
 export interface Session {
   username: string;
@@ -33,16 +34,36 @@ export interface SessionStoreOptions {
   persistDelayMs?: number;
 }
 
+/**
+ * What the login routes and the authenticator need from a session store: this file's in-memory one
+ * (per instance) or the PostgreSQL one shared by every instance (pgSessions.ts).
+ */
+export interface Sessions {
+  create(username: string, role: Role): { id: string; session: Session } | Promise<{ id: string; session: Session }>;
+  /** the live session for a cookie value from what this instance holds (never waits), or undefined */
+  touch(id: string): Session | undefined;
+  /** makes touch() see the current state of a session kept elsewhere (no-op for a local store) */
+  prime?(id: string): Promise<void>;
+  expiresAtMs(s: Session): number;
+  destroy(id: string): void | Promise<void>;
+  /** this instance's sessions of an account removed or changed; returns how many ended */
+  destroyUser(username: string): number;
+  sweep(): void;
+  readonly size: number;
+  clear(): void;
+  flush(): void | Promise<void>;
+}
+
 interface SessionFile {
   v: 1;
   sessions: [string, Session][];
 }
 
-function hashId(id: string): string {
+export function hashId(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 
-export class SessionStore {
+export class SessionStore implements Sessions {
   private readonly byHash = new Map<string, Session>();
   private readonly max: number;
   private persistTimer: NodeJS.Timeout | null = null;
@@ -149,7 +170,7 @@ export class SessionStore {
     const now = this.opts.clock();
     for (const [hash, s] of data.sessions) {
       const valid = typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) && typeof s?.username === 'string'
-        && (s.role === 'nurse' || s.role === 'billing' || s.role === 'admin') && typeof s.csrfToken === 'string'
+        && isRole(s.role) && typeof s.csrfToken === 'string'
         && Number.isFinite(s.createdMs) && Number.isFinite(s.lastSeenMs);
       if (valid && !this.expired(s, now)) this.byHash.set(hash, s);
     }

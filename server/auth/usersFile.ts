@@ -7,8 +7,6 @@ import { writeFileAtomic } from './atomicFile.ts';
 import type { Role } from '../../protocol/api.ts';
 import { parsePasswordHash } from './passwords.ts';
 
-/** used when PUMPWATCH_USERS_FILE is not set (relative to the working directory) */
-export const DEFAULT_USERS_FILE = '.data/users.json';
 export const ROLES: readonly Role[] = ['nurse', 'billing', 'pharmacist', 'admin'];
 export const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -18,7 +16,13 @@ export interface UserRecord {
   password: string;
   /** ISO, when this account was last written */
   updatedAt: string;
+  /** where pages reach this person (interfaces.md §7), when given */
+  email?: string;
 }
+
+/** the longest e-mail address kept (RFC 5321 path limit; the users table checks the same) */
+export const MAX_EMAIL = 254;
+export const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
 export interface UsersFileContent {
   version: 1;
@@ -56,6 +60,7 @@ export function parseUsersFile(text: string): UsersFileContent {
     if (!r || !isRole(r.role)) throw new UsersFileError('USERS_FILE_INVALID', `users file: bad role for ${name}`);
     if (typeof r.password !== 'string' || !parsePasswordHash(r.password)) throw new UsersFileError('USERS_FILE_INVALID', `users file: bad password hash for ${name}`);
     users[name] = { role: r.role, password: r.password, updatedAt: typeof r.updatedAt === 'string' ? r.updatedAt : '' };
+    if (typeof r.email === 'string' && EMAIL_RE.test(r.email)) users[name].email = r.email;
   }
   return { version: 1, users };
 }

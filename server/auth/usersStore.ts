@@ -13,6 +13,14 @@ export interface UserChange {
   role: Role | null;
 }
 
+/** The accounts the authenticator checks: the users file (below) or the users table (pgUsers.ts), held in memory. */
+export interface UserDirectory {
+  get(username: string): UserRecord | undefined;
+  count(): number;
+  /** false while the accounts could not be read yet (the database is down since start) */
+  ready?(): boolean;
+}
+
 export interface UsersStoreOptions {
   path: string;
   pollMs: number;
@@ -22,7 +30,7 @@ export interface UsersStoreOptions {
   onError: (message: string) => void;
 }
 
-export class UsersStore {
+export class UsersStore implements UserDirectory {
   private users: Record<string, UserRecord> = {};
   private watcher: FSWatcher | undefined;
   private poll: NodeJS.Timeout | undefined;

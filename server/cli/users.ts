@@ -1,18 +1,28 @@
 /**
- * npm run users -- add <username> --role nurse|billing|admin   (password from standard input)
+ * npm run users -- add <username> --role nurse|billing|pharmacist|admin [--email <address>]   (password from standard input)
+ *                  change <username> [--role <role>] [--email <address>|--email ''] [--password]
  *                  remove <username>
  *                  list
- * Options: --file <path> (default PUMPWATCH_USERS_FILE, else .data/users.json).
- * A running server picks the change up by itself.
+ * With DATABASE_URL set, the accounts are in PostgreSQL (the server's users table; migrations are
+ * applied first); otherwise in the users file: --file <path> (default PUMPWATCH_USERS_FILE, else
+ * the server's default). A running server picks the change up by itself.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashPassword } from '../auth/passwords.ts';
-import { DEFAULT_USERS_FILE, isRole, readUsersFile, ROLES, USERNAME_RE, writeUsersFile } from '../auth/usersFile.ts';
+import { EMAIL_RE, isRole, MAX_EMAIL, USERNAME_RE } from '../auth/usersFile.ts';
+import { SETTINGS } from '../config/settings.ts';
+import { parseDatabaseUrl } from '../db/databaseUrl.ts';
+import { migrate } from '../db/migrate.ts';
+import { createDatabasePool } from '../db/pool.ts';
+import { databaseTarget, fileTarget, type AccountChange, type AccountsTarget } from './usersTargets.ts';
 
-const USAGE = 'usage: npm run users -- add <username> --role nurse|billing|admin | remove <username> | list  [--file <path>]';
+/** in the order an administrator thinks of them */
+const ROLE_LIST = 'nurse, billing, admin, pharmacist';
+const USAGE = `usage: npm run users -- add <username> --role <${ROLE_LIST.replaceAll(', ', '|')}> [--email <address>] | change <username> [--role <role>] [--email <address>] [--password] | remove <username> | list  [--file <path>]`;
 const MIN_PASSWORD = 8;
+const DEFAULT_USERS_FILE = SETTINGS.PUMPWATCH_USERS_FILE.default;
 
 class UsageError extends Error {}
 
@@ -20,20 +30,24 @@ interface Parsed {
   command: string;
   username: string | undefined;
   role: string | undefined;
-  file: string;
+  email: string | undefined;
+  password: boolean;
+  file: string | undefined;
 }
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
-  let role: string | undefined;
-  let file = process.env.PUMPWATCH_USERS_FILE || DEFAULT_USERS_FILE;
+  const p: Parsed = { command: '', username: undefined, role: undefined, email: undefined, password: false, file: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--role' || a === '--file') {
+    if (a === '--role' || a === '--file' || a === '--email') {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
-      if (a === '--role') role = v;
-      else file = v;
+      if (a === '--role') p.role = v;
+      else if (a === '--email') p.email = v;
+      else p.file = v;
+    } else if (a === '--password') {
+      p.password = true;
     } else if (a === '--help' || a === '-h') {
       throw new UsageError(USAGE);
     } else if (a.startsWith('--')) {
@@ -45,7 +59,23 @@ function parseArgs(argv: string[]): Parsed {
   const [command, username, extra] = positional;
   if (!command) throw new UsageError(USAGE);
   if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
-  return { command, username, role, file: resolve(file) };
+  return { ...p, command, username };
+}
+
+/** the users table when DATABASE_URL is set, else the users file */
+async function openTarget(p: Parsed): Promise<AccountsTarget> {
+  const url = process.env.DATABASE_URL?.trim();
+  if (!url) return fileTarget(resolve(p.file ?? (process.env.PUMPWATCH_USERS_FILE || DEFAULT_USERS_FILE)));
+  if (p.file !== undefined) throw new UsageError('--file with DATABASE_URL set: the accounts are in the database (unset DATABASE_URL to edit a users file)');
+  const target = parseDatabaseUrl(url);
+  const pool = createDatabasePool(target, { max: 2 });
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end();
+    throw new Error(`database ${target.redacted}: ${(err as Error).message}`);
+  }
+  return databaseTarget(pool, `the database ${target.redacted}`, `cli:${userInfo().username}`.slice(0, 100));
 }
 
 /** One line from standard input; on a terminal the typing is not echoed. */
@@ -86,6 +116,19 @@ function readPasswordFromTerminal(): Promise<string> {
   });
 }
 
+async function newPassword(): Promise<string> {
+  const password = await readPassword();
+  if (password.length < MIN_PASSWORD) throw new UsageError(`password (from standard input) must be at least ${MIN_PASSWORD} characters`);
+  return hashPassword(password);
+}
+
+function checkEmail(email: string | undefined): string | null | undefined {
+  if (email === undefined) return undefined;
+  if (email === '') return null;
+  if (email.length > MAX_EMAIL || !EMAIL_RE.test(email)) throw new UsageError('--email must be an e-mail address (name@host)');
+  return email;
+}
+
 async function main(argv: string[]): Promise<void> {
   const p = parseArgs(argv);
   const needName = (): string => {
@@ -93,41 +136,49 @@ async function main(argv: string[]): Promise<void> {
     if (!USERNAME_RE.test(p.username)) throw new UsageError('username: 1-64 of letters, digits and . _ @ - (starting with a letter or digit)');
     return p.username;
   };
-  switch (p.command) {
-    case 'list': {
-      if (p.username !== undefined || p.role !== undefined) throw new UsageError('list takes no arguments');
-      const { users } = readUsersFile(p.file);
-      for (const name of Object.keys(users).sort()) {
-        const u = users[name];
-        if (u) process.stdout.write(`${name}\t${u.role}\t${u.updatedAt}\n`);
+  const role = (): AccountChange['role'] => {
+    if (p.role === undefined) return undefined;
+    if (!isRole(p.role)) throw new UsageError(`--role must be one of ${ROLE_LIST}`);
+    return p.role;
+  };
+  if (!['list', 'add', 'change', 'remove'].includes(p.command)) throw new UsageError(`unknown command ${p.command}; ${USAGE}`);
+  // every argument is checked before the database or the file is touched
+  if (p.command === 'list' && (p.username !== undefined || p.role !== undefined || p.email !== undefined || p.password)) throw new UsageError('list takes no arguments');
+  const username = p.command === 'list' ? '' : needName();
+  if (p.command === 'add' && p.role === undefined) throw new UsageError(`--role must be one of ${ROLE_LIST}`);
+  if (p.command === 'remove' && (p.role !== undefined || p.email !== undefined || p.password)) throw new UsageError('remove takes no --role, --email or --password');
+  const change: AccountChange = {};
+  const r = role();
+  if (r) change.role = r;
+  const email = checkEmail(p.email);
+  if (email !== undefined) change.email = email;
+  if (p.command === 'add' || (p.command === 'change' && p.password)) change.passwordHash = await newPassword();
+  if (p.command === 'change' && Object.keys(change).length === 0) throw new UsageError('change needs --role, --email or --password');
+
+  const target = await openTarget(p);
+  try {
+    switch (p.command) {
+      case 'list':
+        for (const u of await target.list()) process.stdout.write(`${u.username}\t${u.role}\t${u.updatedAt}${u.email ? `\t${u.email}` : ''}\n`);
+        return;
+      case 'add': {
+        const done = await target.put(username, change);
+        process.stdout.write(`${done} ${username} (${change.role}) in ${target.where}\n`);
+        return;
       }
-      return;
+      case 'change': {
+        if (!(await target.exists(username))) throw new UsageError(`no such user: ${username}`);
+        await target.put(username, change);
+        process.stdout.write(`changed ${username} (${Object.keys(change).map((k) => (k === 'passwordHash' ? 'password' : k)).join(', ')}) in ${target.where}\n`);
+        return;
+      }
+      default: {
+        if (!(await target.remove(username))) throw new UsageError(`no such user: ${username}`);
+        process.stdout.write(`removed ${username} from ${target.where}\n`);
+      }
     }
-    case 'add': {
-      const username = needName();
-      if (!isRole(p.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-      const password = await readPassword();
-      if (password.length < MIN_PASSWORD) throw new UsageError(`password (from standard input) must be at least ${MIN_PASSWORD} characters`);
-      const content = readUsersFile(p.file);
-      const existed = Object.hasOwn(content.users, username);
-      content.users[username] = { role: p.role, password: await hashPassword(password), updatedAt: new Date().toISOString() };
-      mkdirSync(dirname(p.file), { recursive: true, mode: 0o700 });
-      writeUsersFile(p.file, content);
-      process.stdout.write(`${existed ? 'updated' : 'added'} ${username} (${p.role}) in ${p.file}\n`);
-      return;
-    }
-    case 'remove': {
-      const username = needName();
-      if (p.role !== undefined) throw new UsageError('remove takes no --role');
-      const content = readUsersFile(p.file);
-      if (!Object.hasOwn(content.users, username)) throw new UsageError(`no such user: ${username}`);
-      delete content.users[username];
-      writeUsersFile(p.file, content);
-      process.stdout.write(`removed ${username} from ${p.file}\n`);
-      return;
-    }
-    default:
-      throw new UsageError(`unknown command ${p.command}; ${USAGE}`);
+  } finally {
+    await target.close();
   }
 }
 

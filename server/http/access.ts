@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role } from '../../protocol/api.ts';
 import { SESSION_COOKIE, type Authenticator, type Principal } from '../auth/authenticator.ts';
+import { SessionsUnavailableError } from '../auth/pgSessions.ts';
 import { sameSecret } from '../auth/sessions.ts';
 import { ApiError, forbidden, unauthorized } from './errors.ts';
 import { originAllowed, statedOrigin, type OriginPolicy } from '../auth/origin.ts';
@@ -43,22 +44,23 @@ export function checkOrigin(request: FastifyRequest, policy: OriginPolicy, requi
 
 export function installAccessControl(app: FastifyInstance, auth: Authenticator, policy: OriginPolicy): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      authorise(request, auth, policy);
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    done();
+  app.addHook('onRequest', async (request) => {
+    await authorise(request, auth, policy);
   });
 }
 
-function authorise(request: FastifyRequest, auth: Authenticator, policy: OriginPolicy): void {
+async function authorise(request: FastifyRequest, auth: Authenticator, policy: OriginPolicy): Promise<void> {
   let access: Access = request.routeOptions.config.access ?? 'authenticated';
   if (access === 'static' && (request.url.startsWith('/api/') || request.url === '/api')) access = 'authenticated';
   if (access === 'public' || access === 'static') return;
-  const principal = auth.identify(request.headers.authorization, request.cookies[SESSION_COOKIE]);
+  let principal: Principal | undefined;
+  try {
+    // sessions shared in PostgreSQL: a cookie this instance holds costs no query
+    principal = await auth.identifyShared(request.headers.authorization, request.cookies[SESSION_COOKIE]);
+  } catch (err) {
+    if (err instanceof SessionsUnavailableError) throw new ApiError(503, 'unavailable', err.message, { 'retry-after': '5' });
+    throw err;
+  }
   if (!principal) throw unauthorized();
   request.principal = principal;
   if (!roleAllowed(principal.role, access)) throw forbidden();

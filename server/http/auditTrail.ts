@@ -1,15 +1,25 @@
-/** Builds audit records from requests and hands them to the backend without waiting. */
+/**
+ * Builds audit records from requests and hands them, without waiting, to where they are kept: the
+ * backend (InfluxDB), or with DATABASE_URL the audit_log table (auditStore.ts).
+ */
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '../../protocol/api.ts';
-import type { ApiBackend, AuditAction, AuditEvent } from './backend.ts';
+import type { AuditAction, AuditEvent } from './backend.ts';
+
+export interface AuditSink {
+  /** stores one record; must not throw nor wait */
+  audit(event: AuditEvent): void;
+}
 
 export class AuditTrail {
   private recorded = 0;
   private failed = 0;
 
   constructor(
-    private readonly backend: ApiBackend,
+    private readonly sink: AuditSink,
     private readonly clock: () => number,
+    /** records the sink lost after accepting them (its queue overflowed while the database was down) */
+    private readonly lostBySink: () => number = () => 0,
   ) {}
 
   /** actor/role default to the request's principal */
@@ -30,7 +40,7 @@ export class AuditTrail {
     if (extra.target !== undefined) event.target = extra.target;
     if (extra.detail !== undefined) event.detail = extra.detail;
     try {
-      this.backend.audit(event);
+      this.sink.audit(event);
       this.recorded++;
     } catch {
       this.failed++;
@@ -38,6 +48,6 @@ export class AuditTrail {
   }
 
   stats(): { recorded: number; failed: number } {
-    return { recorded: this.recorded, failed: this.failed };
+    return { recorded: this.recorded, failed: this.failed + this.lostBySink() };
   }
 }

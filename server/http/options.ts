@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type pg from 'pg';
 import { Registry } from 'prom-client';
 
 /** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
@@ -41,6 +42,14 @@ export interface HttpOptions {
   wsPingMs?: number;
   /** the server's metrics registry: the HTTP layer adds its own and serves it at /metrics (default: a registry of its own) */
   metrics?: Registry;
+  /**
+   * DATABASE_URL's pool: accounts, sessions and the audit log live in PostgreSQL, shared by every
+   * instance (the users file is imported once, then no longer read). Absent: the users file,
+   * sessions per instance and the backend's audit log, as without a database.
+   */
+  databasePool?: pg.Pool | null;
+  /** sessions: a session unchecked for longer than this is looked up again (default 5000 ms) */
+  sessionRecheckMs?: number;
 }
 
 export interface TlsFiles {
@@ -57,9 +66,10 @@ export function tlsFiles(certFile: string, keyFile: string): TlsFiles {
   }
 }
 
-export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile'>> {
+export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile' | 'databasePool'>> {
   dashboardDir: string | undefined;
   sessionsFile: string | undefined;
+  databasePool: pg.Pool | null;
 }
 
 export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
@@ -81,5 +91,7 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     wsMaxBufferedBytes: o.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
     wsPingMs: o.wsPingMs ?? 30_000,
     metrics: o.metrics ?? new Registry(),
+    databasePool: o.databasePool ?? null,
+    sessionRecheckMs: o.sessionRecheckMs ?? 5000,
   });
 }

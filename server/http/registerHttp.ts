@@ -3,13 +3,11 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/loginThrottle.ts';
-import { SessionStore } from '../auth/sessions.ts';
 import { TokenSet } from '../auth/tokens.ts';
-import { UsersStore, type UserChange } from '../auth/usersStore.ts';
 import { LiveHub } from '../live/hub.ts';
 import { attachWebSocket, WS_PATH } from '../live/wsUpgrade.ts';
 import { installAccessControl, roleAllowed } from './access.ts';
-import { AuditTrail } from './auditTrail.ts';
+import { createAccountStores } from './accountStores.ts';
 import { registerHttpMetrics } from './httpMetrics.ts';
 import type { ApiBackend } from './backend.ts';
 import { ApiError, installErrorHandlers } from './errors.ts';
@@ -28,13 +26,11 @@ export interface HttpLayer {
   hub: LiveHub;
   /** WebSocket clients connected now */
   wsClients(): number;
-  /** re-reads the users file now (the watcher does this by itself) */
+  /** re-reads the accounts now (the users file's watcher, or the database poll, does this by itself) */
   reloadUsers(): void;
   /** closes WebSockets, stops the users-file watcher and timers; call before app.close() */
   stop(): Promise<void>;
 }
-
-const USER_ACTION = { added: 'user_added', removed: 'user_removed', changed: 'user_changed' } as const;
 
 /**
  * Registers everything on `app` (before app.listen/ready). The app creates fastify itself
@@ -45,25 +41,10 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   const o = resolveHttpOptions(options);
   const log = app.log.child({ component: 'http' });
   const policy: OriginPolicy = { https: o.https, allowed: o.allowedOrigins };
-  const sessions = new SessionStore({
-    idleS: o.sessionIdleS, absoluteS: o.sessionAbsoluteS, clock: o.clock,
-    ...(o.sessionsFile ? { file: o.sessionsFile } : {}),
-  });
-  const audit = new AuditTrail(backend, o.clock);
-  const users = new UsersStore({
-    path: o.usersFile,
-    pollMs: o.usersPollMs,
-    onChange: (changes: readonly UserChange[]) => {
-      for (const c of changes) {
-        sessions.destroyUser(c.username);
-        audit.record(null, USER_ACTION[c.kind], 'ok', { actor: 'users-file', role: null, target: c.username, detail: c.role ? { role: c.role } : {} });
-      }
-      log.info({ changes: changes.length }, 'users file reloaded');
-    },
-    onError: (message) => log.error({ code: 'USERS_FILE_INVALID' }, `${message}; keeping the previous accounts`),
-  });
-  users.start();
-  const auth = new Authenticator(new TokenSet(o.tokens), sessions, users);
+  const accounts = createAccountStores(backend, o, log);
+  await accounts.start();
+  const { sessions, audit } = accounts;
+  const auth = new Authenticator(new TokenSet(o.tokens), sessions, accounts.users);
   const throttle = new LoginThrottle({
     maxPerIp: o.loginMaxPerIp, maxPerUser: o.loginMaxPerUser, windowS: o.loginWindowS, lockoutS: o.loginLockoutS, clock: o.clock,
   });
@@ -93,6 +74,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   registerAdminRoutes(app, {
     backend, auth, clock,
     metrics: o.metrics,
+    ...(accounts.auditLog ? { auditLog: accounts.auditLog } : {}),
   });
   // a plain GET /ws (no upgrade) from an allowed caller
   app.get(WS_PATH, { config: { access: NURSE } }, () => {
@@ -112,16 +94,14 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   return {
     hub,
     wsClients: () => hub.clientCount(),
-    reloadUsers: () => users.reload(),
+    reloadUsers: () => void accounts.reloadUsers(),
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
-      users.stop();
       detachWs();
       await hub.stop();
-      sessions.flush();
-      sessions.clear();
+      await accounts.stop();
     },
   };
 }

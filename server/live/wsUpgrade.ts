@@ -22,10 +22,11 @@ export interface WsUpgradeDeps {
   onRefused?: (reason: 'path' | 'unauthorized' | 'forbidden' | 'origin') => void;
 }
 
-const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+const STATUS_CODE: Record<number, string> = { 401: 'unauthorized', 404: 'not_found', 503: 'unavailable' };
 
 function refuse(socket: Duplex, status: number): void {
-  const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'forbidden', message: STATUS_TEXT[status] ?? '' });
+  const body = JSON.stringify({ error: STATUS_CODE[status] ?? 'forbidden', message: STATUS_TEXT[status] ?? '' });
   socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
@@ -50,7 +51,16 @@ export function attachWebSocket(server: HttpServer, deps: WsUpgradeDeps): () => 
       deps.onRefused?.('path');
       return refuse(socket, 404);
     }
-    const principal = deps.auth.identify(req.headers.authorization, sessionCookie(req));
+    // a session made on another instance is looked up where sessions are shared (no query when held here)
+    deps.auth.identifyShared(req.headers.authorization, sessionCookie(req)).then(
+      (principal) => upgradeFor(req, socket, head, principal),
+      () => {
+        deps.onRefused?.('unauthorized');
+        refuse(socket, 503);
+      },
+    );
+  };
+  const upgradeFor = (req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal | undefined): void => {
     if (!principal) {
       deps.onRefused?.('unauthorized');
       return refuse(socket, 401);

@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SESSION_COOKIE, type Authenticator } from '../../auth/authenticator.ts';
 import type { LoginThrottle } from '../../auth/loginThrottle.ts';
-import type { Session, SessionStore } from '../../auth/sessions.ts';
+import { SessionsUnavailableError } from '../../auth/pgSessions.ts';
+import type { Session, Sessions } from '../../auth/sessions.ts';
 import { checkOrigin, principalOf } from '../access.ts';
 import type { AuditTrail } from '../auditTrail.ts';
 import { ApiError } from '../errors.ts';
@@ -10,7 +11,7 @@ import type { OriginPolicy } from '../../auth/origin.ts';
 
 export interface SessionRouteDeps {
   auth: Authenticator;
-  sessions: SessionStore;
+  sessions: Sessions;
   throttle: LoginThrottle;
   audit: AuditTrail;
   policy: OriginPolicy;
@@ -34,7 +35,7 @@ const loginSchema = {
   },
 } as const;
 
-function sessionView(s: Session, sessions: SessionStore): { csrfToken: string; expiresAt: string } {
+function sessionView(s: Session, sessions: Sessions): { csrfToken: string; expiresAt: string } {
   return { csrfToken: s.csrfToken, expiresAt: new Date(sessions.expiresAtMs(s)).toISOString() };
 }
 
@@ -53,7 +54,10 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
       d.audit.record(request, 'login_failed', 'denied', { actor: username, role: null, detail: { reason: `locked_${verdict.by}` } });
       throw new ApiError(429, 'too_many_attempts', 'too many failed logins; try again later', { 'retry-after': String(verdict.retryAfterS) });
     }
-    const role = await d.auth.checkPassword(username, password);
+    const role = await d.auth.checkPassword(username, password).catch((err: unknown) => {
+      if (err instanceof SessionsUnavailableError) throw new ApiError(503, 'unavailable', err.message, { 'retry-after': '5' });
+      throw err;
+    });
     if (!role) {
       const locked = d.throttle.fail(ip, username);
       d.audit.record(request, 'login_failed', 'failed', { actor: username, role: null, detail: { reason: 'bad_credentials' } });
@@ -65,8 +69,19 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
     d.throttle.succeed(username);
     // a fresh id on every login (no session fixation); an old cookie is revoked
     const previous = request.cookies[SESSION_COOKIE];
-    if (previous) d.sessions.destroy(previous);
-    const { id, session } = d.sessions.create(username, role);
+    if (previous) await d.sessions.destroy(previous);
+    let created: { id: string; session: Session };
+    try {
+      created = await d.sessions.create(username, role);
+    } catch (err) {
+      // the password was right, but sessions live in PostgreSQL and it is down: say so (not 401, not 500)
+      if (err instanceof SessionsUnavailableError) {
+        d.audit.record(request, 'login_failed', 'failed', { actor: username, role, detail: { reason: 'database_unavailable' } });
+        throw new ApiError(503, 'unavailable', err.message, { 'retry-after': '5' });
+      }
+      throw err;
+    }
+    const { id, session } = created;
     void reply.setCookie(SESSION_COOKIE, id, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: d.https, maxAge: d.sessionAbsoluteS,
     });
@@ -76,7 +91,7 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
 
   app.delete('/api/session', { config: { access: 'authenticated' } }, async (request, reply) => {
     const p = principalOf(request);
-    if (p.kind === 'session') d.sessions.destroy(p.sessionId);
+    if (p.kind === 'session') await d.sessions.destroy(p.sessionId);
     clearCookie(reply);
     d.audit.record(request, 'logout', 'ok');
     return reply.code(204).send();
