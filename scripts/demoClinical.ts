@@ -8,6 +8,7 @@
  * then runs telemetry-only and says so in one line.
  */
 import type { Assignment, Order, Patient } from '../protocol/clinical.ts';
+import { describeErrors, validateNewAssignment, validateNewOrder, validateNewPatient, type Validated } from '../protocol/clinicalValidation.ts';
 import type { DemoRecord } from './demo/clinicalRecords.ts';
 
 export interface SeedOptions {
@@ -68,12 +69,13 @@ export async function seedDemoClinical(o: SeedOptions): Promise<SeedResult> {
   const assignments: Assignment[] = [];
   try {
     for (const r of o.records) {
-      const patient = await api.post<Patient>('/api/patients', checked('patient', r.patient));
+      const patient = await api.post<Patient>('/api/patients', checked(`${r.gatewayId} patient`, validateNewPatient(r.patient)));
       patients.push(patient);
-      const order = await api.post<Order>('/api/orders', checked('order', { ...r.order, patientId: patient.id }));
+      const order = await api.post<Order>('/api/orders', checked(`${r.gatewayId} order`, validateNewOrder({ ...r.order, patientId: patient.id })));
       orders.push(order);
       if (r.assignFrom !== null) {
-        assignments.push(await api.post<Assignment>('/api/assignments', checked('assignment', { pump: r.pump, orderId: order.id, from: r.assignFrom })));
+        const body = validateNewAssignment({ pump: r.pump, orderId: order.id, from: r.assignFrom });
+        assignments.push(await api.post<Assignment>('/api/assignments', checked(`${r.gatewayId} assignment`, body)));
       }
     }
   } catch (err) {
@@ -83,8 +85,8 @@ export async function seedDemoClinical(o: SeedOptions): Promise<SeedResult> {
   return { kind: 'seeded', patients, orders, assignments };
 }
 
-/** The body as the API's validators see it; a refusal names the field. */
-function checked<T>(what: 'patient' | 'order' | 'assignment', body: T): T {
-  void what;
-  return body;
+/** The validated body, or a refusal naming each bad field as the API's 400 would. */
+function checked<T>(what: string, v: Validated<T>): T {
+  if (!v.ok) throw new SeedError(400, 'bad_request', `${what}: ${describeErrors(v.errors)}`);
+  return v.value;
 }

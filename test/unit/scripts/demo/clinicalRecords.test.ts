@@ -1,6 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { decodeSentence, parsePumpTime, type Sentence } from '../../../../protocol/index.ts';
+import { validateNewAssignment, validateNewOrder, validateNewPatient } from '../../../../protocol/clinicalValidation.ts';
 import { runScenario } from '../../../../simulators/scenarioRun.ts';
 import { demoClinicalRecords, MISPROGRAMMED_HOMES, programStartMs, UNASSIGNED_HOMES } from '../../../../scripts/demo/clinicalRecords.ts';
 import { DEMO_HOMES, type DemoHome } from '../../../../scripts/demo/homes.ts';
@@ -67,5 +68,14 @@ test('every pump but the unassigned one is assigned, half an hour before its STA
     }
     assert.equal(programStartMs(home, NOW), parsePumpTime(sentencesOf(home, NOW).find((s) => s.type === 'event' && s.code === 'START')?.time ?? ''));
     assert.equal(r.assignFrom === null, UNASSIGNED_HOMES.includes(home.gatewayId));
+  }
+});
+
+test('every body passes the API\'s own validators', () => {
+  for (const r of records) {
+    assert.deepEqual(validateNewPatient(r.patient), { ok: true, value: r.patient }, r.gatewayId);
+    const order = validateNewOrder({ ...r.order, patientId: '1' });
+    assert.ok(order.ok, `${r.gatewayId}: ${JSON.stringify(order)}`);
+    if (r.assignFrom !== null) assert.ok(validateNewAssignment({ pump: r.pump, orderId: '2', from: r.assignFrom }).ok, r.gatewayId);
   }
 });
