@@ -6,7 +6,7 @@ export const ALERT_TYPES = [
   'occlusion', 'infusion_stopped', 'delivery_below_24h', 'signal_lost', 'gateway_offline', 'low_reservoir',
   'low_battery', 'air_in_line', 'pump_fault', 'clock_error',
   // programming verification (§4, §6)
-  'program_mismatch', 'program_unassigned', 'drug_limit',
+  'program_mismatch', 'program_unassigned', 'drug_limit', 'delivery_above_order',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type Severity = 'high' | 'medium' | 'low';

@@ -36,6 +36,9 @@ export interface AlertRecord {
 
 type Slots = Partial<Record<AlertType, AlertRecord>>;
 
+/** The pump's open assignment as alerts carry it (§6); null when unassigned. */
+export type AssignmentOf = (pump: string) => { patientId: string; orderId: string } | null;
+
 export const isOpen = (a: Alert): boolean => a.status === 'active' || !a.acknowledged;
 const copyAlert = (a: Alert): Alert => ({ ...a });
 
@@ -47,7 +50,15 @@ export class AlertStore {
   /** active, unacknowledged, high, not yet escalated */
   private readonly watch = new Set<AlertRecord>();
 
-  constructor(private readonly cfg: ResolvedDetectionConfig) {}
+  constructor(private readonly cfg: ResolvedDetectionConfig, private readonly assignmentOf: AssignmentOf = () => null) {}
+
+  /** Every alert raised on an assigned pump names its patient and order; an unassigned pump's carries neither. */
+  private withAssignment(alert: Alert): Alert {
+    const who = this.assignmentOf(alert.pump);
+    if (who !== null) return { ...alert, patientId: who.patientId, orderId: who.orderId };
+    if (alert.patientId === undefined && alert.orderId === undefined) return alert;
+    return { ...alert, patientId: null, orderId: null };
+  }
 
   current(pump: string, type: AlertType): AlertRecord | undefined {
     return this.slots.get(pump)?.[type];
@@ -71,7 +82,7 @@ export class AlertStore {
       if (flapping) revive.flaps += 1;
       revive.clearedMs = null;
       const shown = revive.flaps > 0 ? { ...detail, flaps: revive.flaps } : detail;
-      revive.alert = { ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: shown };
+      revive.alert = this.withAssignment({ ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: shown });
       slot[type] = revive;
       this.track(revive);
       this.touch(revive, at.historic);
@@ -79,10 +90,10 @@ export class AlertStore {
     }
     if (prev && !isOpen(prev.alert)) this.byId.delete(prev.alert.id);
     const rec: AlertRecord = {
-      alert: {
+      alert: this.withAssignment({
         id, pump, gateway, type, severity: ALERT_SEVERITY[type], status: 'active',
         acknowledged: false, ackedBy: null, ackedAt: null, raisedAt: at.iso, clearedAt: null, message, detail,
-      },
+      }),
       clock: SERVER_CLOCK_TYPES.has(type) ? 'server' : 'pump',
       clearedMs: null, raisedServerMs: at.serverMs, escalationDone: false, deferred: false, flaps: 0,
     };

@@ -10,6 +10,8 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   // the pump is programmed against its order, or beyond what the drug allows: the wrong dose is going in
   program_mismatch: 'high',
   drug_limit: 'high',
+  // more has gone in under the order than it allows by now, whatever the program says
+  delivery_above_order: 'high',
   // needs a call within the hour: the pump may be fine but we cannot see it, or the course will fall short
   delivery_below_24h: 'medium',
   signal_lost: 'medium',

@@ -6,11 +6,14 @@ import { detectInfusionStopped } from './infusionStopped.ts';
 import { detectLowBattery } from './lowBattery.ts';
 import { detectLowReservoir } from './lowReservoir.ts';
 import { detectOcclusion } from './occlusion.ts';
+import { runProgramChecks } from './programChecks.ts';
 import { detectPumpFault } from './pumpFault.ts';
 import type { SentenceInput } from './types.ts';
 
 export { detectSignalLost, clearSignalLost, serverStamp } from './signalLost.ts';
 export { raiseGatewayOffline, clearGatewayOffline } from './gatewayOffline.ts';
+export { endAssignmentAlerts, recordsStamp, verifyPumpNow } from './programChecks.ts';
+export { detectDrugLimit, drugKey } from './drugLimit.ts';
 
 export function runSentenceDetectors(d: SentenceInput): void {
   detectClockError(d);
@@ -21,4 +24,5 @@ export function runSentenceDetectors(d: SentenceInput): void {
   detectDeliveryBelow24h(d);
   detectLowReservoir(d);
   detectLowBattery(d);
+  runProgramChecks(d);
 }

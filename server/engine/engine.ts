@@ -6,10 +6,12 @@ import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { AlertStore, type AlertRecord, type Stamp } from '../alerts/alertStore.ts';
 import {
-  clearGatewayOffline, clearSignalLost, detectSignalLost, raiseGatewayOffline, runSentenceDetectors,
+  clearGatewayOffline, clearSignalLost, detectDrugLimit, detectSignalLost, drugKey, endAssignmentAlerts, raiseGatewayOffline, recordsStamp,
+  runSentenceDetectors, verifyPumpNow,
 } from '../detectors/index.ts';
-import type { SentenceInput } from '../detectors/types.ts';
+import type { ClinicalContext, SentenceInput, VerifyInput } from '../detectors/types.ts';
 import { applyMessage, newMessageEffects } from '../pumps/applyMessage.ts';
+import { reconcileCourse } from '../pumps/orderCourse.ts';
 import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
@@ -36,13 +38,20 @@ export class Engine implements DetectionEngine {
   private readonly counts = { staleSentences: 0, clockAheadSentences: 0, historicSentences: 0 };
   // reused for every message: ingest allocates nothing it does not keep
   private readonly input: SentenceInput;
+  /** Verification is off until the core says the assignments are known: a server with no database never turns it on. */
+  private readonly clinical: ClinicalContext = { assignmentsKnown: false, drugLimits: new Map() };
+  /** the latest assignment the core gave for each pump, heard or not (pumps are assigned before they connect) */
+  private readonly told = new Map<string, OrderTerms | null>();
 
   constructor(private readonly cfg: ResolvedDetectionConfig) {
-    this.store = new AlertStore(cfg);
+    this.store = new AlertStore(cfg, (pump) => {
+      const rec = this.records.get(pump);
+      return (rec ? rec.course?.terms : this.told.get(pump)) ?? null;
+    });
     const at: Stamp = { ms: 0, clock: 'pump', iso: '', idMs: 0, serverMs: 0, historic: false };
     this.input = {
       rec: createPumpRecord('-', '-'), msg: undefined as unknown as PumpMessage, t: newTimeVerdict(), fx: newMessageEffects(),
-      cfg, store: this.store, at,
+      cfg, store: this.store, at, clinical: this.clinical,
     };
   }
 
@@ -150,6 +159,9 @@ export class Engine implements DetectionEngine {
     if (!isSnapshotV1(snapshot)) return;
     const copy = structuredClone(snapshot);
     const rec: PumpRecord = { ...createPumpRecord(copy.pump, copy.record.gateway), ...copy.record, restored: true };
+    // what the core said since this engine started wins over the snapshot; the same assignment keeps its course
+    const told = this.told.get(rec.pump);
+    if (told !== undefined) rec.course = reconcileCourse(rec.course, told, rec);
     this.forgetIndex(rec.pump);
     this.records.set(rec.pump, rec);
     this.index(rec.pump, rec.gateway);
@@ -168,13 +180,37 @@ export class Engine implements DetectionEngine {
     this.store.forget(serial);
   }
 
-  setAssignment(_pump: string, _terms: OrderTerms | null, _serverTimeMs: number): void {
-    // programming verification: not yet
+  setAssignment(pump: string, terms: OrderTerms | null, serverTimeMs: number): void {
+    const copy = terms === null ? null : { ...terms };
+    this.told.set(pump, copy);
+    const rec = this.records.get(pump);
+    if (!rec) return; // applied when the pump is first heard or restored
+    const before = rec.course;
+    rec.course = reconcileCourse(before, copy, rec);
+    const v = this.verifyInput(rec, 'assignment', serverTimeMs);
+    if (before !== null && rec.course !== before) {
+      endAssignmentAlerts(v, copy === null ? 'the assignment ended' : 'the pump was assigned to another order');
+    }
+    verifyPumpNow(v, false);
   }
 
-  setAssignmentsKnown(_known: boolean, _serverTimeMs: number): void {}
+  setAssignmentsKnown(known: boolean, serverTimeMs: number): void {
+    const was = this.clinical.assignmentsKnown;
+    this.clinical.assignmentsKnown = known;
+    // What stayed unchecked meanwhile is checked now; alerts already raised stay as they are while unknown.
+    if (known && !was) for (const rec of this.records.values()) verifyPumpNow(this.verifyInput(rec, 'assignments loaded', serverTimeMs), true);
+  }
 
-  setDrugLimits(_limits: readonly DrugLimit[], _serverTimeMs: number): void {}
+  setDrugLimits(limits: readonly DrugLimit[], serverTimeMs: number): void {
+    const map = this.clinical.drugLimits;
+    map.clear();
+    for (const l of limits) map.set(drugKey(l.drug), { ...l });
+    for (const rec of this.records.values()) {
+      if (rec.programActive || rec.programPending || this.store.isActive(rec.pump, 'drug_limit')) {
+        detectDrugLimit(this.verifyInput(rec, 'drug limits', serverTimeMs));
+      }
+    }
+  }
 
   stats(): EngineStats {
     return { ...this.counts, pumps: this.records.size, openAlerts: this.store.openCount() };
@@ -184,10 +220,16 @@ export class Engine implements DetectionEngine {
     return toPumpView(rec, this.store.activeCount(rec.pump), this.gatewayOnline.get(rec.gateway) ?? null);
   }
 
+  private verifyInput(rec: PumpRecord, trigger: string, serverMs: number): VerifyInput {
+    return { rec, cfg: this.cfg, store: this.store, clinical: this.clinical, at: recordsStamp(rec.effMs, serverMs), trigger, evidence: null };
+  }
+
   private recordFor(pump: string, gateway: string): PumpRecord {
     let rec = this.records.get(pump);
     if (!rec) {
       rec = createPumpRecord(pump, gateway);
+      const told = this.told.get(pump);
+      if (told) rec.course = reconcileCourse(null, told, rec);
       this.records.set(pump, rec);
       this.index(pump, gateway);
     } else if (rec.gateway !== gateway) {

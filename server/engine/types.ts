@@ -4,28 +4,13 @@
  * time comes in as arguments, never from Date.now().
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
-import type { DrugLimit, OrderMode } from '../../protocol/clinical.ts';
+import type { DrugLimit } from '../../protocol/clinical.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
+import type { OrderTerms } from '../pumps/orderCourse.ts';
 export type { DetectionConfig } from '../thresholds/detectionConfig.ts';
 export type { DrugLimit } from '../../protocol/clinical.ts';
-
-/**
- * What programming verification needs of a pump's open assignment (§6), pushed into the engine by
- * the core whenever the clinical records change: the engine never queries anything. No names, no
- * MRN: detection state and snapshots carry no patient identifiers beyond the ids.
- */
-export interface OrderTerms {
-  assignmentId: string;
-  orderId: string;
-  patientId: string;
-  drug: string;
-  rateMlH: number;
-  volumeMl: number;
-  hours: number;
-  mode: OrderMode;
-  /** the assignment's start, epoch ms (may be before the pump was first heard) */
-  fromMs: number;
-}
+/** What programming verification needs of a pump's open assignment (declared with the course it drives). */
+export type { OrderTerms } from '../pumps/orderCourse.ts';
 
 /** Counters for /metrics: inputs kept as evidence but not used to move pump state. */
 export interface EngineStats {
@@ -85,9 +70,12 @@ export interface DetectionEngine {
    */
   setAssignment(pump: string, terms: OrderTerms | null, serverTimeMs: number): void;
   /**
-   * Whether the assignments are known at all (false until the clinical records are loaded, and
-   * while the database was never reached). While unknown, verification waits instead of calling
-   * every pump unassigned; when they become known, every running program is checked then.
+   * Whether the assignments are known at all. An engine starts with them unknown, i.e. with
+   * programming verification off: a server with no database never calls this and behaves as before;
+   * the core calls it with true once the clinical records are loaded. While unknown nothing
+   * program_* (nor delivery_above_order) is raised and alerts already raised stay as they are;
+   * when they become known, every pump's program is checked at once (a PRG that arrived meanwhile
+   * too). setAssignment may come before or after; drug limits apply whatever this says.
    */
   setAssignmentsKnown(known: boolean, serverTimeMs: number): void;
   /** the drug limits table (replaces the previous one); programs on the board are re-checked */

@@ -1,5 +1,6 @@
 /** Folds one accepted sentence into the pump record: status, program, episode and delivery time. */
 import type { PumpMessage } from '../../protocol/payloads.ts';
+import { trackCourse } from './orderCourse.ts';
 import type { TimeVerdict } from './pumpClock.ts';
 import type { PumpRecord } from './pumpRecord.ts';
 
@@ -35,6 +36,7 @@ function startEpisode(rec: PumpRecord, t: TimeVerdict, fx: MessageEffects, seenS
   rec.priorDeliveryH = 0;
   rec.episodeStartEffMs = t.effMs;
   rec.projectionDue = true;
+  rec.programPending = false;
   rec.baselineMmHg = null;
   rec.lastAdvanceEffMs = null;
   fx.started = true;
@@ -71,6 +73,8 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
       break;
     }
     case 'program':
+      // the running program re-sent or changed is still the running one; anything else waits for START
+      rec.programPending = !(rec.programActive && msg.programId === rec.programId);
       if (msg.programId !== rec.programId) fx.newProgram = true;
       rec.programId = msg.programId;
       rec.drug = msg.drug;
@@ -127,4 +131,5 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
   }
   rec.running = rec.programActive && rec.state === 'RUN' && (rec.rateMlH ?? 0) > 0;
   if (rec.state === 'RUN' && before !== 'RUN' && before !== null) fx.resumed = true;
+  if (rec.course !== null) trackCourse(rec.course, rec, msg, fx, epsilonMl);
 }

@@ -3,6 +3,7 @@
  * itself. Fields ending in `EffMs` are on the duration clock (see pumpClock.ts).
  */
 import type { PumpView } from '../../protocol/api.ts';
+import type { OrderCourse } from './orderCourse.ts';
 
 /** latest status (from STS, adjusted by events in between): the readings a PumpView shows */
 type LatestReadings = Pick<PumpView, 'pump' | 'gateway' | 'state' | 'rateMlH' | 'infusedMl' | 'vtbiMl' | 'reservoirMl' | 'pressureMmHg' | 'batteryPct' | 'alarms'>;
@@ -53,6 +54,14 @@ export interface PumpRecord extends LatestReadings {
   running: boolean;
   /** re-check delivery_below_24h projection on the next sentence with data */
   projectionDue: boolean;
+  /** a PRG loaded a program that has not started yet */
+  programPending: boolean;
+
+  // programming verification
+  /** the open assignment and what was given under it; null: none (or none known) */
+  course: OrderCourse | null;
+  /** rate the program was last verified at: a status with another rate is checked again */
+  verifiedRateMlH: number | null;
 
   // infusion_stopped
   stoppedSinceEffMs: number | null;
@@ -79,7 +88,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     effMs: null, clockUntrusted: false, clockAheadS: 0, liveLagMs: null, lastLagMs: null,
     programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
     programActive: false, startSeen: false, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
-    projectionDue: false,
+    projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,
     stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,
     baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
   };
@@ -91,6 +100,7 @@ export function rebaseAnchors(rec: PumpRecord, deltaMs: number): void {
   if (rec.episodeStartEffMs !== null) rec.episodeStartEffMs += deltaMs;
   if (rec.stoppedSinceEffMs !== null) rec.stoppedSinceEffMs += deltaMs;
   if (rec.lastAdvanceEffMs !== null) rec.lastAdvanceEffMs += deltaMs;
+  if (rec.course?.startEffMs != null) rec.course.startEffMs += deltaMs;
 }
 
 /** mL the current program still has to give (after STOP: what was left when it was stopped). */

@@ -46,10 +46,13 @@ export interface ResolvedDetectionConfig extends DetectionConfig {
   volumeEpsilonMl: number;
   /** PROGRAM_TOLERANCE_PCT: % a program may differ from its order (rate; volume beyond what is left) before program_mismatch */
   programTolerancePct: number;
+  /** mL given under an order beyond what it allows by now (with the tolerance) before delivery_above_order: vi rounding and a line prime */
+  deliverySlackMl: number;
 }
 
 export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Object.freeze({
   programTolerancePct: 10,
+  deliverySlackMl: 2,
   stoppedGraceS: 300,
   signalLostS: 300,
   escalateAfterS: 600,
