@@ -47,16 +47,21 @@ export class PgUsersStore implements UserDirectory {
   constructor(private readonly opts: PgUsersStoreOptions) {}
 
   /**
-   * The import when due, then the first load. A users file that cannot be read or is invalid
+   * The import when due, then the first load (or, with `waitForDatabase`, none: the caller calls
+   * reload() when the database is up and migrated). A users file that cannot be read or is invalid
    * rejects (the start stops, as without a database); the database being down does not: the
    * accounts are loaded when it answers, and logins answer 503 until then.
    */
-  async start(): Promise<void> {
-    try {
-      await this.loadNow();
-    } catch (err) {
-      if (err instanceof UsersFileError) throw err;
-      this.report(err);
+  async start(opts: { waitForDatabase?: boolean } = {}): Promise<void> {
+    // a users file that is there but bad stops the start now, whatever the database does
+    if (this.opts.importFile) readUsersFile(this.opts.importFile);
+    if (!opts.waitForDatabase) {
+      try {
+        await this.loadNow();
+      } catch (err) {
+        if (err instanceof UsersFileError) throw err;
+        this.report(err);
+      }
     }
     this.poll = setInterval(() => void this.reload(), this.opts.pollMs);
     this.poll.unref();

@@ -29,8 +29,9 @@ export interface AccountStores {
 const USER_ACTION = { added: 'user_added', removed: 'user_removed', changed: 'user_changed' } as const;
 
 export function createAccountStores(backend: ApiBackend, o: ResolvedHttpOptions, log: FastifyBaseLogger): AccountStores {
-  const pool = o.databasePool;
-  if (!pool) return fileAccounts(backend, o, log);
+  const pool = o.database?.pool;
+  if (!o.database || !pool) return fileAccounts(backend, o, log);
+  const db = o.database;
   const sessions = new PgSessionStore({
     pool, idleS: o.sessionIdleS, absoluteS: o.sessionAbsoluteS, clock: o.clock, isUnavailable: isDatabaseUnavailable,
     recheckMs: o.sessionRecheckMs,
@@ -48,15 +49,23 @@ export function createAccountStores(backend: ApiBackend, o: ResolvedHttpOptions,
     onError: (message) => log.error({ code: 'ACCOUNTS_UNAVAILABLE' }, `${message}; keeping the accounts held`),
     onImport: (count, file) => log.info({ count, file }, 'users file imported into the database; it is no longer read'),
   });
+  let offUp: (() => void) | undefined;
   return {
     users, sessions, audit,
     auditLog: (q) => auditLog.read(q),
     async start() {
-      await users.start();
+      // with a database object, the first load waits for it to be up and migrated (start() must not wait for PostgreSQL)
+      await users.start({ waitForDatabase: db.onUp !== undefined });
       sessions.start();
+      offUp = db.onUp?.(async () => {
+        await users.reload();
+        void auditLog.drain();
+        void sessions.flush();
+      });
     },
     reloadUsers: () => users.reload(),
     async stop() {
+      offUp?.();
       users.stop();
       sessions.stopTimer();
       await sessions.flush();

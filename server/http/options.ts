@@ -8,6 +8,13 @@ import { Registry } from 'prom-client';
 /** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
+/** what the HTTP layer needs of the database object */
+export interface AccountsDatabase {
+  readonly pool: pg.Pool | null;
+  /** runs `cb` each time the database comes (back) up, migrated (at once when up); returns the unsubscribe */
+  onUp?(cb: () => void | Promise<void>): () => void;
+}
+
 export interface HttpOptions {
   /** raw bearer tokens (PUMPWATCH_API_TOKENS); only their SHA-256 hashes are kept */
   tokens: readonly string[];
@@ -43,11 +50,11 @@ export interface HttpOptions {
   /** the server's metrics registry: the HTTP layer adds its own and serves it at /metrics (default: a registry of its own) */
   metrics?: Registry;
   /**
-   * DATABASE_URL's pool: accounts, sessions and the audit log live in PostgreSQL, shared by every
-   * instance (the users file is imported once, then no longer read). Absent: the users file,
-   * sessions per instance and the backend's audit log, as without a database.
+   * DATABASE_URL's database (server/db/database.ts): accounts, sessions and the audit log live in
+   * PostgreSQL, shared by every instance (the users file is imported once, then no longer read).
+   * Absent, or its pool null: the users file, sessions per instance and the backend's audit log.
    */
-  databasePool?: pg.Pool | null;
+  database?: AccountsDatabase | null;
   /** sessions: a session unchecked for longer than this is looked up again (default 5000 ms) */
   sessionRecheckMs?: number;
 }
@@ -66,10 +73,10 @@ export function tlsFiles(certFile: string, keyFile: string): TlsFiles {
   }
 }
 
-export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile' | 'databasePool'>> {
+export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile' | 'database'>> {
   dashboardDir: string | undefined;
   sessionsFile: string | undefined;
-  databasePool: pg.Pool | null;
+  database: AccountsDatabase | null;
 }
 
 export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
@@ -91,7 +98,7 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     wsMaxBufferedBytes: o.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
     wsPingMs: o.wsPingMs ?? 30_000,
     metrics: o.metrics ?? new Registry(),
-    databasePool: o.databasePool ?? null,
+    database: o.database?.pool ? o.database : null,
     sessionRecheckMs: o.sessionRecheckMs ?? 5000,
   });
 }

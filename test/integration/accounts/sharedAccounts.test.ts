@@ -27,8 +27,8 @@ beforeAll(async () => {
   poolB = newPool(server.url);
   await migrate(poolA);
   // each instance has its own users file (the same three accounts); only the first start imports
-  a = await makeFixture({ databasePool: poolA, sessionRecheckMs: 0 });
-  b = await makeFixture({ databasePool: poolB, sessionRecheckMs: 0 });
+  a = await makeFixture({ database: { pool: poolA }, sessionRecheckMs: 0 });
+  b = await makeFixture({ database: { pool: poolB }, sessionRecheckMs: 0 });
 });
 
 afterAll(async () => {
