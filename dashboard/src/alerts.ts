@@ -1,5 +1,6 @@
 /** The alerts panel: open alerts first, one-click acknowledge, who/when for everyone. */
 import type { Alert } from '../../protocol/api.ts';
+import { alertPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import { ackText, alertTypeText, clockTime, dateTime, pumpName, severityText } from './format.ts';
 import { panelAlerts } from './sort.ts';
@@ -10,6 +11,8 @@ interface Item {
   severity: HTMLElement;
   escalated: HTMLElement;
   title: HTMLAnchorElement;
+  /** the assigned patient (name · MRN), hidden when the pump has none */
+  patient: HTMLElement;
   message: HTMLElement;
   times: HTMLElement;
   ack: HTMLElement;
@@ -56,6 +59,9 @@ export class AlertsPanel {
     item.escalated.hidden = a.escalated !== true;
     setText(item.title, `${alertTypeText(a.type)} — ${name}`);
     item.title.href = `#/pump/${encodeURIComponent(a.pump)}`;
+    const patient = alertPatientText(a, p);
+    setText(item.patient, patient ? `Patient: ${patient}` : '');
+    item.patient.hidden = patient === null;
     setText(item.message, a.message);
     const status = a.status === 'active' ? 'still active' : `cleared ${clockTime(a.clearedAt)}`;
     setText(item.times, `Raised ${dateTime(a.raisedAt)} · ${status}`);
@@ -68,6 +74,7 @@ export class AlertsPanel {
     const severity = el('span', { class: 'sev-badge' });
     const escalated = el('span', { class: 'esc-badge' }, 'ESCALATED');
     const title = el('a', { class: 'alert-title' });
+    const patient = el('p', { class: 'alert-patient' });
     const message = el('p', { class: 'alert-message' });
     const times = el('p', { class: 'alert-times' });
     const ack = el('p', { class: 'alert-ack' });
@@ -81,7 +88,7 @@ export class AlertsPanel {
       }).finally(() => { button.disabled = false; });
     });
     const root = el('li', { 'data-alert': id },
-      el('div', { class: 'alert-head' }, severity, escalated, title), message, times, el('div', { class: 'alert-foot' }, ack, button), error);
-    return { el: root, severity, escalated, title, message, times, ack, button, error };
+      el('div', { class: 'alert-head' }, severity, escalated, title), patient, message, times, el('div', { class: 'alert-foot' }, ack, button), error);
+    return { el: root, severity, escalated, title, patient, message, times, ack, button, error };
   }
 }

@@ -1,5 +1,7 @@
 /** HTTP calls to the server (same origin, session cookie, CSRF header on state changes); routes in routes.ts. */
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { Assignment, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
+import type { FieldError } from '../../protocol/clinicalValidation.ts';
 import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
 export interface Me {
@@ -9,7 +11,8 @@ export interface Me {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** `code`: the body's stable `error`; `fields`: what a 400 says of each field, when it says */
+  constructor(readonly status: number, message: string, readonly code = '', readonly fields: readonly FieldError[] = []) {
     super(message);
   }
 }
@@ -44,11 +47,15 @@ async function request<T>(route: RouteName, call: Call = {}): Promise<T> {
   if (res.status === 401 && route !== 'login' && route !== 'me') sessionLost();
   if (!res.ok) {
     let reason = res.statusText;
+    let code = '';
+    let fields: FieldError[] = [];
     try {
-      const j = (await res.json()) as { message?: string; error?: string };
+      const j = (await res.json()) as { message?: string; error?: string; errors?: unknown };
       reason = j.message ?? j.error ?? reason;
+      code = j.error ?? '';
+      if (Array.isArray(j.errors)) fields = j.errors.filter((e): e is FieldError => typeof (e as FieldError)?.field === 'string' && typeof (e as FieldError)?.reason === 'string');
     } catch { /* not JSON */ }
-    throw new ApiError(res.status, reason);
+    throw new ApiError(res.status, reason, code, fields);
   }
   const text = await res.text();
   return (text ? JSON.parse(text) : null) as T;
@@ -91,6 +98,16 @@ export async function serverReachable(timeoutMs = 5000): Promise<boolean> {
   }
 }
 
+export interface Health {
+  status: 'ok' | 'degraded';
+  /** absent from servers without clinical records support; 'off' without DATABASE_URL */
+  database?: 'up' | 'down' | 'off';
+}
+
+export function fetchHealth(): Promise<Health> {
+  return request<Health>('health');
+}
+
 export function acknowledgeAlert(id: string): Promise<Alert> {
   return request<Alert>('acknowledge', { params: { id } });
 }
@@ -130,4 +147,36 @@ export function episodeQuery(f: EpisodeFilter): string {
 
 export function fetchEpisodes(f: EpisodeFilter): Promise<Episode[]> {
   return request<Episode[]>('episodes', { query: episodeParams(f) });
+}
+
+// clinical records (interfaces.md §6)
+
+export function fetchPatients(): Promise<Patient[]> {
+  return request<Patient[]>('patients');
+}
+
+export function createPatient(p: NewPatient): Promise<Patient> {
+  return request<Patient>('createPatient', { body: p });
+}
+
+export function fetchOrders(patientId: string): Promise<Order[]> {
+  return request<Order[]>('orders', { query: new URLSearchParams({ patientId }) });
+}
+
+export function createOrder(o: NewOrder): Promise<Order> {
+  return request<Order>('createOrder', { body: o });
+}
+
+/** open assignments (a pump on a patient now) */
+export function fetchActiveAssignments(): Promise<Assignment[]> {
+  return request<Assignment[]>('assignments', { query: new URLSearchParams({ active: 'true' }) });
+}
+
+export function createAssignment(a: NewAssignment): Promise<Assignment> {
+  return request<Assignment>('createAssignment', { body: a });
+}
+
+/** the pump was taken off the patient */
+export function endAssignment(id: string): Promise<Assignment> {
+  return request<Assignment>('endAssignment', { params: { id } });
 }

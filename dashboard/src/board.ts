@@ -1,5 +1,6 @@
 /** The board: one keyed row per pump, attention-first, updated in place. */
 import type { PumpView } from '../../protocol/api.ts';
+import { boardPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import {
   ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
@@ -16,6 +17,9 @@ const ROWS_PER_FRAME = 100;
 interface Row {
   el: HTMLElement;
   name: HTMLAnchorElement;
+  /** under the name: the assigned patient (name · MRN) and the order's drug, from the pump view */
+  patient: HTMLElement;
+  order: HTMLElement;
   cells: HTMLElement[];
   key: BoardKey;
 }
@@ -88,6 +92,10 @@ export class Board {
     const c = row.cells;
     setText(row.name, key.name);
     row.name.title = p.label ? `${p.label} (serial ${p.pump})` : `serial ${p.pump}`;
+    const clinical = boardPatientText(p);
+    setText(row.patient, clinical?.patient ?? '');
+    setText(row.order, clinical?.order ?? '');
+    setClass(row.patient, clinical && !p.patient ? 'pump-patient unassigned' : 'pump-patient');
     const stateTxt = stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '');
     setText(c[1]!, stateTxt);
     setClass(c[1]!, `state state-${(p.state ?? 'unknown').toLowerCase()}`);
@@ -111,10 +119,12 @@ export class Board {
 
   private createRow(pump: string, key: BoardKey): Row {
     const name = el('a', { href: `#/pump/${encodeURIComponent(pump)}`, class: 'pump-name' });
+    const patient = el('span', { class: 'pump-patient' });
+    const order = el('span', { class: 'pump-order' });
     const cells: HTMLElement[] = COLUMNS.map((label, i) =>
-      i === 0 ? el('span', { role: 'cell', 'data-label': label }, name) : el('span', { role: 'cell', 'data-label': label }));
+      i === 0 ? el('span', { role: 'cell', 'data-label': label }, name, patient, order) : el('span', { role: 'cell', 'data-label': label }));
     const row = el('div', { class: 'board-row', role: 'row', 'data-pump': pump }, ...cells);
-    return { el: row, name, cells, key };
+    return { el: row, name, patient, order, cells, key };
   }
 
   /**

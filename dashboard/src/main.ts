@@ -6,11 +6,13 @@ import { Announcer, alertSentence } from './announce.ts';
 import { acknowledgeAlert, fetchMe, logout, onSessionLost, serverReachable, type Me } from './api.ts';
 import { BillingView } from './billing.ts';
 import { Board } from './board.ts';
+import { DATABASE_DOWN_TEXT, DatabaseWatch, type DatabaseState } from './databaseStatus.ts';
 import { el, setText } from './element.ts';
 import { ackText, alertTypeText, pumpName, staleBannerText } from './format.ts';
 import { LiveConnection, type LiveStatus } from './live.ts';
 import { loginView } from './login.ts';
 import { PumpDetail } from './pumpDetail.ts';
+import { RecordsView } from './records.ts';
 import { RenderLoop } from './renderLoop.ts';
 import { routeUrl } from './routes.ts';
 import { LiveStore } from './store.ts';
@@ -52,11 +54,22 @@ function setBanner(status: LiveStatus): void {
 function startSession(me: Me): void {
   const canSeePumps = me.role === 'nurse' || me.role === 'admin';
   const canBill = me.role === 'billing' || me.role === 'admin';
+  const canManageRecords = me.role === 'pharmacist' || me.role === 'admin';
   const store = new LiveStore();
   const board = new Board(store);
   const view = el('main', { id: 'view', class: 'view', tabindex: '-1' });
   let detail: PumpDetail | null = null;
   let billing: BillingView | null = null;
+  let records: RecordsView | null = null;
+  // the clinical records database: a banner when it is down (alarms go on), clinical parts hidden when off
+  const dbBanner = el('div', { class: 'db-banner', role: 'alert', hidden: true }, el('strong', {}, DATABASE_DOWN_TEXT));
+  const showDatabase = (state: DatabaseState): void => {
+    dbBanner.hidden = state !== 'down';
+    document.body.classList.toggle('db-down', state === 'down');
+    document.body.classList.toggle('clinical-off', state === 'off');
+    records?.setDatabase(state);
+  };
+  const database = new DatabaseWatch(showDatabase);
 
   const ack = async (id: string): Promise<void> => {
     const alert = await acknowledgeAlert(id);
@@ -70,7 +83,7 @@ function startSession(me: Me): void {
     if (board.render(changes, Date.now())) loop.requestNow();
     // alert titles carry the pump's label, so pump changes can touch the panel too (it is small)
     if (changes.alerts || changes.all || changes.pumps.size > 0) panel.render();
-    if (detail && (changes.all || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
+    if (detail && (changes.all || changes.alerts || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
   });
 
   const onMessage = (msg: ServerMessage): void => {
@@ -107,13 +120,14 @@ function startSession(me: Me): void {
   logoutButton.addEventListener('click', () => { void logout().catch(() => undefined).finally(() => showLogin()); });
   const nav = el('nav', { 'aria-label': 'Views' },
     canSeePumps && el('a', { href: '#/board' }, 'Pumps'),
-    canBill && el('a', { href: '#/billing' }, 'Billing'));
+    canBill && el('a', { href: '#/billing' }, 'Billing'),
+    canManageRecords && el('a', { href: '#/records', class: 'clinical-only' }, 'Patients & orders'));
   const header = el('header', { class: 'top' },
     el('h1', {}, 'pumpwatch'), nav,
     el('span', { class: 'who' }, `${me.username} (${me.role})`),
     canSeePumps && soundButton, logoutButton);
   const layout = el('div', { class: canSeePumps ? 'layout with-alerts' : 'layout' }, canSeePumps && panel.root, view);
-  app.replaceChildren(header, layout);
+  app.replaceChildren(header, dbBanner, layout);
 
   const route = (): void => {
     detail?.stop();
@@ -122,10 +136,19 @@ function startSession(me: Me): void {
     const pumpMatch = /^#\/pump\/(.+)$/.exec(hash);
     if (pumpMatch && canSeePumps) {
       detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!), (p) => onMessage({ type: 'pump', pump: p }));
+      const shown = detail.pump;
+      detail.mismatchAlert = () => [...store.alerts.values()].find((a) => a.pump === shown && a.type === 'program_mismatch' && a.status === 'active');
       view.replaceChildren(detail.root);
       detail.showPump(store.pumps.get(detail.pump));
       void detail.load();
       detail.root.querySelector('h2')?.focus();
+    } else if ((hash === '#/records' || (!canSeePumps && !canBill)) && canManageRecords) {
+      if (!records) {
+        records = new RecordsView(() => { void database.checkNow(); });
+        records.setDatabase(database.state);
+        void records.load();
+      }
+      view.replaceChildren(records.root);
     } else if ((hash === '#/billing' || !canSeePumps) && canBill) {
       billing ??= new BillingView();
       view.replaceChildren(billing.root);
@@ -139,12 +162,14 @@ function startSession(me: Me): void {
   const tick = setInterval(() => { store.touchSlice(ticks++ % AGE_SLICES, AGE_SLICES); loop.request(); }, AGE_TICK_MS);
   route();
   live?.start();
+  database.start();
   if (!live) { banner.hidden = true; document.body.classList.remove('stale'); }
 
   session = {
     me,
     stop() {
       live?.stop();
+      database.stop();
       loop.stop();
       clearInterval(tick);
       detail?.stop();

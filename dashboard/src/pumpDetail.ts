@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import { fetchPumpAlerts, fetchTelemetry, setPumpLabel } from './api.ts';
+import { NO_ORDER_TEXT, num, programVsOrder, telHref } from './clinicalText.ts';
 import { el, setText } from './element.ts';
 import {
   ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
@@ -40,6 +41,10 @@ export class PumpDetail {
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private readonly labelInput: HTMLInputElement;
+  /** the patient, the phone to call and programmed-vs-ordered; hidden without clinical records */
+  private readonly clinical: HTMLElement;
+  /** the pump's open program_mismatch alert, if any (its detail names the fields that differ) */
+  mismatchAlert: () => Alert | undefined = () => undefined;
 
   /** `onPump`: a pump view the server returned (after a label change) */
   constructor(readonly pump: string, private readonly onPump: (p: PumpView) => void, private readonly now: () => number = Date.now) {
@@ -60,13 +65,14 @@ export class PumpDetail {
       });
     });
     this.facts = el('dl', { class: 'facts' });
+    this.clinical = el('section', { class: 'pump-clinical', 'aria-label': 'Patient and order', hidden: true });
     this.status = el('p', { class: 'detail-status', role: 'status' }, 'Loading telemetry…');
     this.charts = el('div', { class: 'charts' });
     this.timeline = el('ol', { class: 'timeline' });
     this.root = el('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
       el('p', {}, el('a', { href: '#/board', class: 'back' }, '← Back to all pumps')),
       el('h2', { id: 'detail-title', tabindex: '-1' }, `Pump ${pump}`),
-      this.facts, labelForm, this.status,
+      this.clinical, this.facts, labelForm, this.status,
       el('h3', {}, 'Over the infusion'),
       el('p', { class: 'hint' }, 'Red dashed lines mark alerts raised; grey lines mark state changes.'),
       this.charts,
@@ -97,7 +103,38 @@ export class PumpDetail {
       ['Gateway', `${p.gateway}${p.gatewayOnline === false ? ' (offline)' : ''}`],
     ];
     this.facts.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    this.showClinical(p);
     this.scheduleReload();
+  }
+
+  /** Whom to call and what was ordered, beside what the pump is programmed with. */
+  private showClinical(p: PumpView): void {
+    // absent fields: the server keeps no clinical records (DATABASE_URL unset)
+    this.clinical.hidden = p.patient === undefined && p.order === undefined;
+    if (this.clinical.hidden) return;
+    if (!p.patient || !p.order) {
+      this.clinical.replaceChildren(el('h3', {}, 'Patient'), el('p', { class: 'unassigned' }, `No patient: ${NO_ORDER_TEXT}.`));
+      return;
+    }
+    const tel = telHref(p.patient.phone);
+    const rows = programVsOrder(p, p.order, this.mismatchAlert());
+    const anyMismatch = rows.some((r) => r.mismatch);
+    this.clinical.replaceChildren(
+      el('h3', {}, 'Patient'),
+      el('dl', { class: 'facts patient-facts' },
+        el('dt', {}, 'Name'), el('dd', { class: 'patient-name' }, p.patient.name),
+        el('dt', {}, 'MRN'), el('dd', { class: 'patient-mrn' }, p.patient.mrn),
+        el('dt', {}, 'Phone'), el('dd', {}, tel
+          ? el('a', { class: 'call button', href: tel, 'aria-label': `Call ${p.patient.name} at ${p.patient.phone ?? ''}` }, `📞 ${p.patient.phone ?? ''}`)
+          : 'no phone on record')),
+      el('h3', {}, `Order: ${p.order.drug} (${p.order.mode})`),
+      el('table', { class: `program-vs-order${anyMismatch ? ' has-mismatch' : ''}` },
+        el('caption', {}, anyMismatch ? '⚠ The pump is programmed differently from the order' : 'Programmed on the pump vs ordered'),
+        el('thead', {}, el('tr', {}, ...['', 'Programmed', 'Ordered'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, ...rows.map((r) => el('tr', { class: r.mismatch ? 'mismatch' : '', 'data-field': r.field },
+          el('th', { scope: 'row' }, `${r.label} (${r.unit})`),
+          el('td', { class: 'programmed' }, `${num(r.programmed)}${r.mismatch ? ' ⚠ differs' : ''}`),
+          el('td', { class: 'ordered' }, num(r.ordered)))))));
   }
 
   async load(): Promise<void> {

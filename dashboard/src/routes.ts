@@ -20,7 +20,7 @@ export interface DashboardRoute {
 export const DASHBOARD_ROUTES = {
   me: { method: 'GET', path: '/api/me', roles: ['anyone'], answer: 'json' },
   login: { method: 'POST', path: '/api/session', roles: ['anyone'], answer: 'json' },
-  logout: { method: 'DELETE', path: '/api/session', roles: ['nurse', 'billing', 'admin'], answer: 'empty' },
+  logout: { method: 'DELETE', path: '/api/session', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'empty' },
   health: { method: 'GET', path: '/api/health', roles: ['anyone'], answer: 'json' },
   live: { method: 'GET', path: '/ws', roles: ['nurse', 'admin'], answer: 'websocket' },
   acknowledge: { method: 'POST', path: '/api/alerts/:id/ack', roles: ['nurse', 'admin'], answer: 'json' },
@@ -30,6 +30,14 @@ export const DASHBOARD_ROUTES = {
   episodes: { method: 'GET', path: '/api/billing/episodes', roles: ['billing', 'admin'], answer: 'json' },
   episodesCsv: { method: 'GET', path: '/api/billing/episodes.csv', roles: ['billing', 'admin'], answer: 'csv' },
   evidence: { method: 'GET', path: '/api/billing/episodes/:id/evidence', roles: ['billing', 'admin'], answer: 'ndjson' },
+  // clinical records (interfaces.md §6): the records view, for whoever creates and changes them
+  patients: { method: 'GET', path: '/api/patients', roles: ['pharmacist', 'admin'], answer: 'json' },
+  createPatient: { method: 'POST', path: '/api/patients', roles: ['pharmacist', 'admin'], answer: 'json' },
+  orders: { method: 'GET', path: '/api/orders', roles: ['pharmacist', 'admin'], answer: 'json' },
+  createOrder: { method: 'POST', path: '/api/orders', roles: ['pharmacist', 'admin'], answer: 'json' },
+  assignments: { method: 'GET', path: '/api/assignments', roles: ['pharmacist', 'admin'], answer: 'json' },
+  createAssignment: { method: 'POST', path: '/api/assignments', roles: ['pharmacist', 'admin'], answer: 'json' },
+  endAssignment: { method: 'POST', path: '/api/assignments/:id/end', roles: ['pharmacist', 'admin'], answer: 'json' },
 } as const satisfies Record<string, DashboardRoute>;
 
 export type RouteName = keyof typeof DASHBOARD_ROUTES;

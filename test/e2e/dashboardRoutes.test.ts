@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { Alert, Episode, PumpView, TelemetryPoint } from '../../protocol/api.ts';
+import type { Assignment, Order, Patient } from '../../protocol/clinical.ts';
 import { DASHBOARD_ROUTES, routeUrl, type DashboardRoute, type RouteName } from '../../dashboard/src/routes.ts';
 import { EPISODE_CSV_COLUMNS } from '../../server/billing/index.ts';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { LiveServer, type TestUser } from './liveServer.ts';
 import { infuse, statusNow } from './pumpWorld.ts';
 
@@ -21,6 +23,7 @@ const USERS: TestUser[] = [
   { name: 'nurse', password: 'nurse-pass-1', role: 'nurse' },
   { name: 'billing', password: 'billing-pass-1', role: 'billing' },
   { name: 'admin', password: 'admin-pass-1', role: 'admin' },
+  { name: 'pharmacist', password: 'pharmacist-pass-1', role: 'pharmacist' },
 ];
 const SRC = fileURLToPath(new URL('../../dashboard/src/', import.meta.url));
 
@@ -86,6 +89,28 @@ function checkEpisode(e: unknown): asserts e is Episode {
   expect(isObject(x.evidence)).toBe(true);
 }
 
+/** what the clinical routes are walked with: a patient and order, and open assignments to end (one per walk) */
+interface ClinicalIds {
+  patientId: string;
+  orderId: string;
+  openAssignments: string[];
+}
+
+/** unique per walk: MRNs and pump serials never repeat, so no walk meets a 409 of another */
+let walkSeq = 0;
+
+function checkPatient(p: unknown): asserts p is Patient {
+  expectFields(p, { id: 'string', mrn: 'string', name: 'string' }, 'patient');
+}
+
+function checkOrder(o: unknown): asserts o is Order {
+  expectFields(o, { id: 'string', patientId: 'string', drug: 'string', rateMlH: 'number', volumeMl: 'number', hours: 'number', mode: 'string', start: 'string' }, 'order');
+}
+
+function checkAssignment(a: unknown): asserts a is Assignment {
+  expectFields(a, { id: 'string', pump: 'string', orderId: 'string', patientId: 'string', from: 'string' }, 'assignment');
+}
+
 interface Walk {
   params: Record<string, string>;
   query?: URLSearchParams;
@@ -95,7 +120,7 @@ interface Walk {
 }
 
 /** One entry per route: a Record over RouteName, so a new route without a walk does not compile. */
-function walks(ids: { pump: string; alertId: string; episodeId: string }, user: TestUser): Record<RouteName, Walk> {
+function walks(ids: { pump: string; alertId: string; episodeId: string; clinical: ClinicalIds }, user: TestUser): Record<RouteName, Walk> {
   const json = async (res: Response): Promise<unknown> => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     return res.json();
@@ -181,6 +206,67 @@ function walks(ids: { pump: string; alertId: string; episodeId: string }, user: 
         for (const l of lines) expectFields(JSON.parse(l), { seq: 'number', time: 'string', received: 'string', raw: 'string' }, 'evidence line');
       },
     },
+    patients: {
+      params: {},
+      check: async (res) => {
+        const list = (await json(res)) as unknown[];
+        expect(list.length).toBeGreaterThan(0);
+        for (const p of list) checkPatient(p);
+        expect(list.some((p) => (p as Patient).id === ids.clinical.patientId)).toBe(true);
+      },
+    },
+    createPatient: {
+      params: {}, body: { mrn: `WALK-${process.pid}-${++walkSeq}`, name: `Walk ${user.name}`, phone: '+1 555 0100', timezone: 'America/Chicago' },
+      check: async (res) => {
+        expect(res.status).toBe(201);
+        const p = await json(res);
+        checkPatient(p);
+        expect(p).toMatchObject({ name: `Walk ${user.name}`, phone: '+1 555 0100', timezone: 'America/Chicago' });
+      },
+    },
+    orders: {
+      params: {}, query: new URLSearchParams({ patientId: ids.clinical.patientId }),
+      check: async (res) => {
+        const list = (await json(res)) as unknown[];
+        for (const o of list) checkOrder(o);
+        expect(list.some((o) => (o as Order).id === ids.clinical.orderId)).toBe(true);
+      },
+    },
+    createOrder: {
+      params: {},
+      body: { patientId: ids.clinical.patientId, drug: 'FLUOROURACIL', rateMlH: 1.2, volumeMl: 115.2, hours: 96, mode: 'continuous', start: new Date().toISOString(), payer: 'Medicare', prescriber: 'Dr Walk' },
+      check: async (res) => {
+        expect(res.status).toBe(201);
+        const o = await json(res);
+        checkOrder(o);
+        expect(o).toMatchObject({ patientId: ids.clinical.patientId, rateMlH: 1.2, mode: 'continuous' });
+      },
+    },
+    assignments: {
+      params: {}, query: new URLSearchParams({ active: 'true' }),
+      check: async (res) => {
+        const list = (await json(res)) as unknown[];
+        for (const a of list) checkAssignment(a);
+      },
+    },
+    createAssignment: {
+      params: {}, body: { pump: `CS7-W${process.pid % 1000}-${++walkSeq}`, orderId: ids.clinical.orderId },
+      check: async (res) => {
+        expect(res.status).toBe(201);
+        const a = await json(res);
+        checkAssignment(a);
+        expect(a).toMatchObject({ orderId: ids.clinical.orderId, patientId: ids.clinical.patientId, to: null });
+      },
+    },
+    endAssignment: {
+      // one open assignment per walk (this entry is built for every route walked, so taken lazily)
+      get params() { return { id: ids.clinical.openAssignments.pop() ?? 'none-left' }; },
+      check: async (res) => {
+        const a = await json(res);
+        checkAssignment(a);
+        expect(typeof a.to).toBe('string');
+      },
+    },
   };
 }
 
@@ -198,7 +284,7 @@ function firstWsMessage(base: string, cookie: string): Promise<unknown> {
 }
 
 /** Walks every route as every role that makes it against one server; `pump` is labelled by each. */
-async function walkAll(base: string, ids: { pump: string; alertId: string; episodeId: string }): Promise<string[]> {
+async function walkAll(base: string, ids: { pump: string; alertId: string; episodeId: string; clinical: ClinicalIds }): Promise<string[]> {
   const walked: string[] = [];
   for (const [name, route] of Object.entries(DASHBOARD_ROUTES) as [RouteName, DashboardRoute][]) {
     const roles = route.roles.includes('anyone') ? ROLES : route.roles;
@@ -247,15 +333,32 @@ async function seed(live: LiveServer, serial: string): Promise<{ pump: string; a
   }, { timeout: 30_000, interval: 250 });
 }
 
+/** a patient with an order, and `ends` open assignments for the endAssignment walks, made through the API */
+async function seedClinical(live: LiveServer, ends: number): Promise<ClinicalIds> {
+  const post = <T>(path: string, body: unknown): Promise<T> => live.api<T>(path, { method: 'POST', body: JSON.stringify(body) });
+  const patient = await post<Patient>('/api/patients', { mrn: `ROUTES-${process.pid}-${++walkSeq}`, name: 'Route Walker', phone: '+1 555 0199' });
+  const order = await post<Order>('/api/orders', { patientId: patient.id, drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46, mode: 'continuous', start: new Date(Date.now() - H).toISOString() });
+  const openAssignments: string[] = [];
+  for (let i = 0; i < ends; i++) openAssignments.push((await post<Assignment>('/api/assignments', { pump: `CS7-E${process.pid % 1000}-${++walkSeq}`, orderId: order.id })).id);
+  return { patientId: patient.id, orderId: order.id, openAssignments };
+}
+
+/** how many times endAssignment is walked on one walkAll */
+const END_WALKS = DASHBOARD_ROUTES.endAssignment.roles.length;
+
+let pg: PostgresServer;
+beforeAll(async () => { pg = await startPostgres(); }, 60_000);
+afterAll(() => pg?.stop());
+
 describe('one server', () => {
   const live = new LiveServer();
-  beforeAll(() => live.start(USERS), 60_000);
+  beforeAll(() => live.start(USERS, { DATABASE_URL: pg.url }), 60_000);
   afterAll(() => live.dispose());
 
   test('every route the dashboard calls answers its documented shape, as every role that calls it', async () => {
-    const ids = await seed(live, 'CS7-ROUTE01');
+    const ids = { ...(await seed(live, 'CS7-ROUTE01')), clinical: await seedClinical(live, END_WALKS) };
     const walked = await walkAll(live.url, ids);
-    // 12 routes; the three public ones walked as each of the three roles
+    // every route as each role that calls it; the public ones as nurse, billing and admin
     expect(walked.length).toBe((Object.values(DASHBOARD_ROUTES) as DashboardRoute[]).reduce((n, r) => n + (r.roles.includes('anyone') ? 3 : r.roles.length), 0));
     // the last label set sticks, and survives a restart (stored in InfluxDB)
     expect((await live.api<PumpView>(`/api/pumps/${ids.pump}`)).label).toBe('Round admin');
@@ -270,8 +373,10 @@ describe('scale-out: two instances (SHARD, relay on)', () => {
   const b = new LiveServer();
   const shard = (i: number): Record<string, string> => ({ SHARD: `${i}/2`, SERVER_INSTANCE_ID: `e2e-${i}`, CLUSTER_RELAY: 'on' });
   beforeAll(async () => {
-    await a.start(USERS, shard(0));
-    await b.start(USERS, shard(1), { broker: a.broker, influx: a.influx });
+    // one clinical records database for both instances, as a scale-out deployment has
+    const url = await pg.createDatabase('routes_shard');
+    await a.start(USERS, { ...shard(0), DATABASE_URL: url });
+    await b.start(USERS, { ...shard(1), DATABASE_URL: url }, { broker: a.broker, influx: a.influx });
   }, 90_000);
   afterAll(async () => {
     await b.dispose();
@@ -286,7 +391,7 @@ describe('scale-out: two instances (SHARD, relay on)', () => {
       for (const id of ids) await vi.waitFor(async () => expect(await live.api<PumpView>(`/api/pumps/${id.pump}`)).toBeDefined(), { timeout: 10_000 });
     }
     // routes on instance b, for a pump whichever instance holds (billing episodes come from storage for a remote pump)
-    for (const id of ids) await walkAll(b.url, id);
+    for (const id of ids) await walkAll(b.url, { ...id, clinical: await seedClinical(a, END_WALKS) });
     // a label given on b shows on a, live
     await b.api(`/api/pumps/${serials[0]}/label`, { method: 'PUT', body: JSON.stringify({ label: 'Set on b' }) });
     await vi.waitFor(async () => expect((await a.api<PumpView>(`/api/pumps/${serials[0]}`)).label).toBe('Set on b'), { timeout: 5000 });
