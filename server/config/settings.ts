@@ -116,7 +116,7 @@ export const SETTINGS = {
   },
   PROGRAM_TOLERANCE_PCT: {
     section: 'clinical', alsoIn: ['detection'], default: String(D.programTolerancePct), parse: decimal(1000), unit: '%', detection: 'programTolerancePct',
-    meaning: 'a program whose rate, or volume beyond what its order still has to give, differs from the order by more than this raises `program_mismatch`',
+    meaning: 'a program whose rate, or volume beyond what its order still has to give, differs from the order by more than this raises `program_mismatch`; delivery more than this above what the order allows by now raises `delivery_above_order`',
   },
 
   // Scale-out (docs/scaling.md)
