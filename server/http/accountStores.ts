@@ -47,7 +47,8 @@ export function createAccountStores(backend: ApiBackend, o: ResolvedHttpOptions,
       log.info({ changes: changes.length }, 'accounts reloaded from the database');
     },
     onError: (message) => log.error({ code: 'ACCOUNTS_UNAVAILABLE' }, `${message}; keeping the accounts held`),
-    onImport: (count, file) => log.info({ count, file }, 'users file imported into the database; it is no longer read'),
+    // warn, not info: the HTTP logger shows warnings and errors only, and the operator must learn that the file no longer counts
+    onImport: (count, file) => log.warn({ count, file }, 'users file imported into the database; it is no longer read (npm run users now edits the database)'),
   });
   let offUp: (() => void) | undefined;
   return {
