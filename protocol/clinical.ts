@@ -82,7 +82,7 @@ export interface NewAssignment {
 export interface ActiveAssignment {
   assignment: Assignment;
   order: Order;
-  patient: Pick<Patient, 'id' | 'mrn' | 'name' | 'timezone'>;
+  patient: Pick<Patient, 'id' | 'mrn' | 'name' | 'phone' | 'timezone'>;
 }
 
 /** A drug with known limits (editable by a pharmacist): a program beyond them is impossible whatever the order says. */

@@ -12,6 +12,7 @@ interface ActiveRow extends AssignmentRow {
   order: OrderRow & { start_at: string; stop_at: string | null; discontinued_at: string | null };
   patient_mrn: string;
   patient_name: string;
+  patient_phone: string | null;
   patient_timezone: string | null;
 }
 
@@ -35,7 +36,7 @@ export class ActiveAssignments {
   async load(db: pg.Pool | pg.PoolClient): Promise<void> {
     const cols = ASSIGNMENT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ');
     const { rows } = await db.query<ActiveRow>(
-      `SELECT ${cols}, to_jsonb(o) AS order, p.mrn AS patient_mrn, p.name AS patient_name, p.timezone AS patient_timezone
+      `SELECT ${cols}, to_jsonb(o) AS order, p.mrn AS patient_mrn, p.name AS patient_name, p.phone AS patient_phone, p.timezone AS patient_timezone
          FROM assignments a JOIN orders o ON o.id = a.order_id JOIN patients p ON p.id = a.patient_id
         WHERE a.to_at IS NULL`,
     );
@@ -49,7 +50,7 @@ export class ActiveAssignments {
       });
       next.set(r.pump, {
         assignment: assignmentFromRow(r), order,
-        patient: { id: r.patient_id, mrn: r.patient_mrn, name: r.patient_name, timezone: r.patient_timezone },
+        patient: { id: r.patient_id, mrn: r.patient_mrn, name: r.patient_name, phone: r.patient_phone, timezone: r.patient_timezone },
       });
     }
     this.byPump = next;
@@ -65,10 +66,10 @@ export class ActiveAssignments {
     if (this.byPump.get(pump)?.assignment.id === assignmentId) this.byPump.delete(pump);
   }
 
-  /** after a patient changed: every open assignment of theirs shows the new name, MRN, zone */
+  /** after a patient changed: every open assignment of theirs shows the new name, MRN, phone, zone */
   patientChanged(p: Patient): void {
     for (const [pump, e] of this.byPump) {
-      if (e.patient.id === p.id) this.byPump.set(pump, { ...e, patient: { id: p.id, mrn: p.mrn, name: p.name, timezone: p.timezone } });
+      if (e.patient.id === p.id) this.byPump.set(pump, { ...e, patient: { id: p.id, mrn: p.mrn, name: p.name, phone: p.phone, timezone: p.timezone } });
     }
   }
 

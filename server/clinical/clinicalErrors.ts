@@ -8,6 +8,7 @@ import { isDatabaseUnavailable } from '../db/pool.ts';
 export type ClinicalErrorCode =
   | 'DUPLICATE_MRN'
   | 'PUMP_ALREADY_ASSIGNED'
+  | 'DUPLICATE_DRUG'
   | 'ORDER_DISCONTINUED'
   | 'NOT_FOUND'
   | 'INVALID_INPUT'
@@ -17,6 +18,7 @@ export type ClinicalErrorCode =
 export const HTTP_STATUS_BY_CODE: Readonly<Record<ClinicalErrorCode, number>> = Object.freeze({
   DUPLICATE_MRN: 409,
   PUMP_ALREADY_ASSIGNED: 409,
+  DUPLICATE_DRUG: 409,
   ORDER_DISCONTINUED: 409,
   NOT_FOUND: 404,
   INVALID_INPUT: 400,
@@ -39,6 +41,7 @@ export class ClinicalError extends Error {
 const CONSTRAINT_CODES: Readonly<Record<string, ClinicalErrorCode>> = {
   patients_mrn_unique: 'DUPLICATE_MRN',
   assignments_pump_no_overlap: 'PUMP_ALREADY_ASSIGNED',
+  drug_limits_drug_unique: 'DUPLICATE_DRUG',
 };
 
 /** SQLSTATEs of a value the schema refuses (check, bad text for a type, too long, out of range) */
@@ -53,6 +56,7 @@ export function toClinicalError(err: unknown): ClinicalError {
   if (sqlstate === '23505' || sqlstate === '23P01') {
     const code = CONSTRAINT_CODES[constraint];
     if (code === 'DUPLICATE_MRN') return new ClinicalError(code, 'a patient with this MRN exists', { cause: err });
+    if (code === 'DUPLICATE_DRUG') return new ClinicalError(code, 'a drug is named twice', { cause: err });
     if (code === 'PUMP_ALREADY_ASSIGNED') return new ClinicalError(code, 'the pump has an assignment for that time (end it first)', { cause: err });
   }
   // a row referred to does not exist (an unknown patient for an order, an order for an assignment)

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { systemClock, type Clock } from '../clock.ts';
 import { ActiveAssignments } from './activeAssignments.ts';
 import { ClinicalError, toClinicalError } from './clinicalErrors.ts';
+import { audit, inTransaction } from './transaction.ts';
 import {
   ASSIGNMENT_COLUMNS, ORDER_COLUMNS, PATIENT_COLUMNS, assignmentFromRow, isoTime, orderFromRow, patientFromRow, recordId,
   type AssignmentRow, type OrderRow, type PatientRow,
@@ -21,14 +22,6 @@ export interface ClinicalStoreOptions {
   clock?: Clock;
   /** the index to keep in step (default: a new one; call `loadActive()` at start) */
   active?: ActiveAssignments;
-}
-
-interface AuditEntry {
-  actor: string;
-  action: string;
-  entityId?: string | null;
-  patientId?: string | null;
-  detail?: Record<string, unknown>;
 }
 
 /** patient fields a PATCH may set, with their columns */
@@ -180,7 +173,7 @@ export class ClinicalStore {
       const a = assignmentFromRow(row);
       const p = patientFromRow(one((await c.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [a.patientId])).rows, 'patient'));
       await audit(c, { actor, action: 'assignment.create', entityId: a.id, patientId: a.patientId, detail: { pump: a.pump, orderId: a.orderId } });
-      return { assignment: a, order, patient: { id: p.id, mrn: p.mrn, name: p.name, timezone: p.timezone } } satisfies ActiveAssignment;
+      return { assignment: a, order, patient: { id: p.id, mrn: p.mrn, name: p.name, phone: p.phone, timezone: p.timezone } } satisfies ActiveAssignment;
     });
     this.active.put(entry);
     return entry.assignment;
@@ -219,26 +212,8 @@ export class ClinicalStore {
     });
   }
 
-  /** one transaction; any failure as a ClinicalError */
-  private async tx<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw toClinicalError(err);
-    }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => { broken = true; });
-      throw toClinicalError(err);
-    } finally {
-      client.release(broken);
-    }
+  private tx<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
 
@@ -246,10 +221,4 @@ function one<T>(rows: T[], what: string): T {
   const row = rows[0];
   if (!row) throw new ClinicalError('NOT_FOUND', `no such ${what}`);
   return row;
-}
-
-async function audit(c: pg.PoolClient, e: AuditEntry): Promise<void> {
-  await c.query('INSERT INTO audit_log (actor, action, entity_id, patient_id, detail) VALUES ($1, $2, $3, $4, $5)', [
-    e.actor, e.action, e.entityId ?? null, e.patientId ?? null, JSON.stringify(e.detail ?? {}),
-  ]);
 }

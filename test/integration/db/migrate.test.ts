@@ -67,7 +67,7 @@ describe('migrate', () => {
     const { rows } = await pool.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
     expect(rows[0]?.rolsuper).toBe(false);
     expect(await migrate(pool)).toEqual({ applied: ALL, version: ALL.length });
-    expect(await tables(pool)).toEqual(['assignments', 'audit_log', 'orders', 'patients', 'schema_migrations', 'sessions', 'users']);
+    expect(await tables(pool)).toEqual(['assignments', 'audit_log', 'drug_limits', 'orders', 'patients', 'schema_migrations', 'sessions', 'users']);
     expect(await recorded(pool)).toEqual(ALL);
   });
 
@@ -79,6 +79,18 @@ describe('migrate', () => {
     expect(await migrate(pool)).toEqual({ applied: ALL.slice(1), version: ALL.length });
     expect(await tables(pool)).toContain('users');
     expect((await pool.query('SELECT mrn FROM patients')).rows).toEqual([{ mrn: 'MRN-1' }]);
+  });
+
+  test('a database at 002 (accounts, no drug limits) gets 003 and keeps its rows; drug names are unique in any case', async () => {
+    const pool = await freshPool();
+    expect(await migrate(pool, { targetVersion: 2 })).toEqual({ applied: ALL.slice(0, 2), version: 2 });
+    expect(await tables(pool)).not.toContain('drug_limits');
+    await pool.query("INSERT INTO patients (mrn, name) VALUES ('MRN-2', 'Bea')");
+    expect(await migrate(pool)).toEqual({ applied: ALL.slice(2), version: ALL.length });
+    expect((await pool.query('SELECT mrn FROM patients')).rows).toEqual([{ mrn: 'MRN-2' }]);
+    await pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES ('Fluorouracil', 5)");
+    await expect(pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES (' FLUOROURACIL', 6)")).rejects.toMatchObject({ code: '23505', constraint: 'drug_limits_drug_unique' });
+    await expect(pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES ('x', 0)")).rejects.toMatchObject({ code: '23514' });
   });
 
   test('running it again is a no-op', async () => {

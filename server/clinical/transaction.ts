@@ -1,0 +1,44 @@
+/**
+ * One transaction on the pool, and the audit entry written inside it: every clinical read or
+ * change and its audit entry commit together or not at all. Any failure comes out as a
+ * ClinicalError (clinicalErrors.ts).
+ */
+import type pg from 'pg';
+import { toClinicalError } from './clinicalErrors.ts';
+
+export interface AuditEntry {
+  actor: string;
+  /** `<entity>.<verb>`, e.g. patient.read, drug_limits.replace */
+  action: string;
+  entityId?: string | null;
+  patientId?: string | null;
+  /** ids and counts only: never names, MRNs or phone numbers */
+  detail?: Record<string, unknown>;
+}
+
+export async function inTransaction<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw toClinicalError(err);
+  }
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => { broken = true; });
+    throw toClinicalError(err);
+  } finally {
+    client.release(broken);
+  }
+}
+
+export async function audit(c: pg.PoolClient, e: AuditEntry): Promise<void> {
+  await c.query('INSERT INTO audit_log (actor, action, entity_id, patient_id, detail) VALUES ($1, $2, $3, $4, $5)', [
+    e.actor, e.action, e.entityId ?? null, e.patientId ?? null, JSON.stringify(e.detail ?? {}),
+  ]);
+}
