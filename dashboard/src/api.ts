@@ -50,10 +50,11 @@ async function request<T>(route: RouteName, call: Call = {}): Promise<T> {
     let code = '';
     let fields: FieldError[] = [];
     try {
-      const j = (await res.json()) as { message?: string; error?: string; errors?: unknown };
+      // {error, message} always; a clinical 400 adds `fields: [{field, reason}]`, a 409 its `code` (DUPLICATE_MRN, ...)
+      const j = (await res.json()) as { message?: string; error?: string; code?: string; fields?: unknown };
       reason = j.message ?? j.error ?? reason;
-      code = j.error ?? '';
-      if (Array.isArray(j.errors)) fields = j.errors.filter((e): e is FieldError => typeof (e as FieldError)?.field === 'string' && typeof (e as FieldError)?.reason === 'string');
+      code = j.code ?? j.error ?? '';
+      if (Array.isArray(j.fields)) fields = j.fields.filter((e): e is FieldError => typeof (e as FieldError)?.field === 'string' && typeof (e as FieldError)?.reason === 'string');
     } catch { /* not JSON */ }
     throw new ApiError(res.status, reason, code, fields);
   }

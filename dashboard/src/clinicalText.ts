@@ -85,10 +85,16 @@ export function matchesPatient(p: Pick<Patient, 'mrn' | 'name'>, search: string)
   return q === '' || p.mrn.toLowerCase().startsWith(q) || p.name.toLowerCase().includes(q);
 }
 
-/** the fields an alert's detail names ({rateMlH: {...}, volumeMl: {...}} or {fields: ['rate']}), as rate / volume / hours */
+/**
+ * The fields a program_mismatch alert says differ, as rate / volume / hours: its detail's
+ * `mismatched: ['rateMlH', 'volumeMl', 'hours']` (server/detectors/programMismatch.ts), else the
+ * fields whose comparison says `mismatch: true`.
+ */
 function mismatchFields(a: Pick<Alert, 'detail'> | undefined): Set<string> {
   const detail = a?.detail ?? {};
-  const keys = Array.isArray(detail.fields) ? detail.fields.filter((f): f is string => typeof f === 'string') : Object.keys(detail);
+  const keys = Array.isArray(detail.mismatched)
+    ? detail.mismatched.filter((f): f is string => typeof f === 'string')
+    : Object.entries(detail).filter(([, v]) => (v as { mismatch?: unknown } | null)?.mismatch === true).map(([k]) => k);
   return new Set(keys.map((k) => k.replace(/MlH$|Ml$/, '').toLowerCase()));
 }
 

@@ -1,6 +1,6 @@
 /**
  * Which form field each reason belongs to (pure, unit-tested): the validators' {field, reason}
- * list, or the server's answer (its `errors` list, else its one-line message "rateMlH must be …;
+ * list, or the server's answer (its `fields` list, else its one-line message "rateMlH must be …;
  * start is required", and 409 codes that are about one field), so the reason shows next to it.
  */
 import type { FieldError } from '../../protocol/clinicalValidation.ts';

@@ -67,7 +67,10 @@ describe('programmed vs ordered', () => {
 
   test("the fields the server's program_mismatch alert names are highlighted too", () => {
     const p = pump('CS7-1', { rateMlH: 1.2, programVolumeMl: 115.2, programHours: 96 });
-    assert.deepEqual(programVsOrder(p, ORDER, alert('m', { type: 'program_mismatch', detail: { volumeMl: { programmed: 1, ordered: 2 } } })).map((r) => r.mismatch), [false, true, false]);
-    assert.deepEqual(programVsOrder(p, ORDER, alert('m', { type: 'program_mismatch', detail: { fields: ['rate'] } })).map((r) => r.mismatch), [true, false, false]);
+    const figures = { rateMlH: { programmed: 1.2, ordered: 1.2, mismatch: false }, volumeMl: { programmed: 300, ordered: 115.2, mismatch: true }, hours: null };
+    assert.deepEqual(programVsOrder(p, ORDER, alert('m', { type: 'program_mismatch', detail: { ...figures, mismatched: ['volumeMl'] } })).map((r) => r.mismatch), [false, true, false]);
+    assert.deepEqual(programVsOrder(p, ORDER, alert('m', { type: 'program_mismatch', detail: figures })).map((r) => r.mismatch), [false, true, false]);
+    // figures that agree are named in the detail too, and are not highlighted
+    assert.deepEqual(programVsOrder(p, ORDER, alert('m', { type: 'program_mismatch', detail: { ...figures, mismatched: [] } })).map((r) => r.mismatch), [false, false, false]);
   });
 });

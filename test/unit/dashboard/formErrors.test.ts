@@ -16,7 +16,7 @@ describe('form reasons', () => {
     assert.deepEqual(r.general, ['patientId is required']);
   });
 
-  test("the server's 400: its errors list when it has one, else its message split by field", () => {
+  test("the server's 400: its fields list when it has one, else its message split by field", () => {
     const listed = serverReasons({ status: 400, message: 'x', code: 'bad_request', fields: [{ field: 'hours', reason: 'is required' }] }, ORDER_FIELDS);
     assert.deepEqual(listed.byField.get('hours'), ['is required']);
     const v = validateNewPatient({ mrn: '', name: 'A', timezone: 'Mars/Olympus' });
