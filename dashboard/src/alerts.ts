@@ -1,5 +1,5 @@
 /** The alerts panel: open alerts first, one-click acknowledge, who/when for everyone. */
-import type { Alert } from '../../protocol/api.ts';
+import type { Alert, PumpView } from '../../protocol/api.ts';
 import { alertPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import { ackText, alertTypeText, clockTime, dateTime, pumpName, severityText } from './format.ts';
@@ -18,6 +18,10 @@ interface Item {
   ack: HTMLElement;
   button: HTMLButtonElement;
   error: HTMLElement;
+  /** what the item shows now: the store replaces an alert or pump view on every change, so an
+   * item whose two objects are still the store's needs no redraw (hundreds of alerts may be open) */
+  alert: Alert | null;
+  pump: PumpView | undefined;
 }
 
 export class AlertsPanel {
@@ -32,6 +36,7 @@ export class AlertsPanel {
     this.root = el('section', { class: 'alerts', 'aria-label': 'Alerts' }, el('h2', {}, 'Alerts'), this.count, this.list);
   }
 
+  /** Redraws the list: order, count, and the items whose alert or pump changed. */
   render(): void {
     const shown = panelAlerts(this.store.alerts.values());
     const keep = new Set(shown.map((a) => a.id));
@@ -43,7 +48,7 @@ export class AlertsPanel {
         item = this.createItem(a.id);
         this.items.set(a.id, item);
       }
-      this.update(item, a);
+      if (item.alert !== a || item.pump !== this.store.pumps.get(a.pump)) this.update(item, a);
       if (!a.acknowledged) open++;
       const at = this.list.children[i];
       if (at !== item.el) this.list.insertBefore(item.el, at ?? null);
@@ -51,8 +56,17 @@ export class AlertsPanel {
     setText(this.count, open === 0 ? 'No alert waiting for acknowledgement.' : `${open} alert${open === 1 ? '' : 's'} waiting for acknowledgement`);
   }
 
+  /** Redraws the items of these pumps only (their label and patient can change, not the order). */
+  refreshPumps(pumps: ReadonlySet<string>): void {
+    for (const item of this.items.values()) {
+      if (item.alert && pumps.has(item.alert.pump) && item.pump !== this.store.pumps.get(item.alert.pump)) this.update(item, item.alert);
+    }
+  }
+
   private update(item: Item, a: Alert): void {
     const p = this.store.pumps.get(a.pump);
+    item.alert = a;
+    item.pump = p;
     const name = p ? pumpName(p) : a.pump;
     setClass(item.el, `alert sev-${a.severity}${a.escalated ? ' escalated' : ''}${a.acknowledged ? ' acked' : ''} status-${a.status}`);
     setText(item.severity, severityText(a.severity));
@@ -89,6 +103,6 @@ export class AlertsPanel {
     });
     const root = el('li', { 'data-alert': id },
       el('div', { class: 'alert-head' }, severity, escalated, title), patient, message, times, el('div', { class: 'alert-foot' }, ack, button), error);
-    return { el: root, severity, escalated, title, patient, message, times, ack, button, error };
+    return { el: root, severity, escalated, title, patient, message, times, ack, button, error, alert: null, pump: undefined };
   }
 }

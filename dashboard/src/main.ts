@@ -81,8 +81,9 @@ function startSession(me: Me): void {
   const loop = new RenderLoop(() => {
     const changes = store.takeChanges();
     if (board.render(changes, Date.now())) loop.requestNow();
-    // alert titles carry the pump's label, so pump changes can touch the panel too (it is small)
-    if (changes.alerts || changes.all || changes.pumps.size > 0) panel.render();
+    // alert items carry the pump's label and patient, so pump changes touch the items of those pumps
+    if (changes.alerts || changes.all) panel.render();
+    else if (changes.pumps.size > 0) panel.refreshPumps(changes.pumps);
     if (detail && (changes.all || changes.alerts || changes.pumps.has(detail.pump))) detail.showPump(store.pumps.get(detail.pump));
   });
 
@@ -98,9 +99,11 @@ function startSession(me: Me): void {
       const p = store.pumps.get(a.pump);
       announcer.alarm(a, p ? pumpName(p) : a.pump);
     }
-    // alerts and resynchronisation are shown at once; pump updates in the next batch
-    if (msg.type === 'pump') loop.request();
-    else loop.requestNow();
+    // a resynchronisation is shown at once; alerts and pump updates in the next batch (at most
+    // four renders a second, however many alerts arrive; sound, notification and the spoken
+    // alert above are not delayed)
+    if (msg.type === 'snapshot') loop.requestNow();
+    else loop.request();
   };
 
   const live = canSeePumps ? new LiveConnection({

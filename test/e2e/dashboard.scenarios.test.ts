@@ -271,6 +271,8 @@ describe('dashboard against the real server', () => {
     await page.getByText('Saved.').waitFor();
     expect((await live.api<PumpView>(`/api/pumps/${serial(5)}`)).label).toBe('Round B, visit 4');
     await board.locator(`[data-pump="${serial(5)}"] a.pump-name`, { hasText: 'Round B, visit 4' }).waitFor({ timeout: 5000 });
+    // a pump change alone (no alert message) redraws that pump's alert items too
+    await alertItem(board, 'Occlusion — Round B, visit 4').waitFor({ timeout: 5000 });
     await page.getByRole('link', { name: /Back to all pumps/ }).click();
     await page.locator(`[data-pump="${serial(5)}"] a.pump-name`, { hasText: 'Round B, visit 4' }).waitFor();
   });
