@@ -20,8 +20,10 @@ const MEASURE_MS = 15_000;
 interface RenderStats { renders: number; maxMs: number; totalMs: number }
 interface LongTaskWindow {
   pumpwatchLongTasks: { start: number; duration: number }[];
-  pumpwatch: { loop: { stats: RenderStats } };
+  pumpwatch: { loop: { stats: RenderStats }; store: { alerts: Map<string, unknown> } };
 }
+/** the render loop's interval: at most four renders a second */
+const RENDERS_PER_S = 4;
 
 /** Fraction of CPU time idle on this machine since the previous call (the first call primes it). */
 let lastCpu: { idle: number; total: number } | null = null;
@@ -66,6 +68,12 @@ export async function run(): Promise<BenchRow[]> {
         for (const e of list.getEntries()) w.pumpwatchLongTasks.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: true });
     });
+    // alert messages on /ws during the window: each used to force a render of its own
+    let alertMessages = 0;
+    let counting = false;
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+      if (counting && String(f.payload).startsWith('{"type":"alert"')) alertMessages++;
+    }));
     await page.goto(server.url);
     await page.getByLabel('User name').fill('nurse');
     await page.getByLabel('Password').fill('nurse-pass-1');
@@ -76,8 +84,15 @@ export async function run(): Promise<BenchRow[]> {
     // the one-off start-up work (audio context created 1 s after login) stays out of the window
     await page.waitForTimeout(2500);
     const startMark = await page.evaluate(() => performance.now());
-    const statsBefore = await page.evaluate(() => ({ ...(window as unknown as LongTaskWindow).pumpwatch.loop.stats }));
+    // the longest render is taken in the window only (the snapshot's first frames come before)
+    const statsBefore = await page.evaluate(() => {
+      const stats = (window as unknown as LongTaskWindow).pumpwatch.loop.stats;
+      stats.maxMs = 0;
+      return { ...stats };
+    });
+    const alertsBefore = await page.evaluate(() => (window as unknown as LongTaskWindow).pumpwatch.store.alerts.size);
     await cpuIdle();
+    counting = true;
 
     // 100 pump status sentences a second through the broker, 1 in 10 changing state (so rows
     // move), and an alert each second (low battery; every other one an occlusion, high)
@@ -103,9 +118,12 @@ export async function run(): Promise<BenchRow[]> {
     clearInterval(timer);
     timer = null;
     const sent = n;
+    counting = false;
     const idle = await cpuIdle();
     const statsAfter = await page.evaluate(() => ({ ...(window as unknown as LongTaskWindow).pumpwatch.loop.stats }));
+    const alertsAfter = await page.evaluate(() => (window as unknown as LongTaskWindow).pumpwatch.store.alerts.size);
     const renders = statsAfter.renders - statsBefore.renders;
+    const maxRenders = RENDERS_PER_S * (MEASURE_MS / 1000) + 1;
     const scriptMs = statsAfter.totalMs - statsBefore.totalMs;
     const tasks = await page.evaluate(() => (window as unknown as LongTaskWindow).pumpwatchLongTasks);
     const initial = tasks.filter((t) => t.start < startMark);
@@ -116,8 +134,10 @@ export async function run(): Promise<BenchRow[]> {
     return [
       { area: 'dashboard', metric: `long tasks (> 50 ms), ${PUMPS} pumps at ${rate.toFixed(0)} updates/s for ${MEASURE_MS / 1000} s`, value: during.length, unit: 'tasks', target: '0', pass: during.length === 0 },
       { area: 'dashboard', metric: 'longest task during live updates', value: longest, unit: 'ms', target: '< 50', pass: longest < 50 },
-      { area: 'dashboard', metric: `renders during live updates (batched, ≤ 4/s)`, value: renders, unit: 'renders' },
-      { area: 'dashboard', metric: 'longest render in script (keyed DOM update)', value: statsAfter.maxMs, unit: 'ms' },
+      { area: 'dashboard', metric: `renders during live updates (batched, ≤ ${RENDERS_PER_S}/s)`, value: renders, unit: 'renders', target: `≤ ${maxRenders}`, pass: renders <= maxRenders },
+      { area: 'dashboard', metric: 'alert messages during live updates (batched with the pumps)', value: alertMessages, unit: 'messages' },
+      { area: 'dashboard', metric: `alerts in the panel at the end (${alertsBefore} at the start)`, value: alertsAfter, unit: 'alerts' },
+      { area: 'dashboard', metric: 'longest render in script during live updates (keyed DOM update)', value: statsAfter.maxMs, unit: 'ms' },
       { area: 'dashboard', metric: 'script time per render, mean', value: renders ? scriptMs / renders : 0, unit: 'ms' },
       { area: 'dashboard', metric: 'machine CPU idle during the run (shared machine: long tasks are noisy below ~50%)', value: idle * 100, unit: '%' },
       { area: 'dashboard', metric: `login to ${PUMPS}-pump board shown`, value: boardMs, unit: 'ms' },
