@@ -125,7 +125,7 @@ export class PumpDetail {
         el('dt', {}, 'Name'), el('dd', { class: 'patient-name' }, p.patient.name),
         el('dt', {}, 'MRN'), el('dd', { class: 'patient-mrn' }, p.patient.mrn),
         el('dt', {}, 'Phone'), el('dd', {}, tel
-          ? el('a', { class: 'call button', href: tel, 'aria-label': `Call ${p.patient.name} at ${p.patient.phone ?? ''}` }, `📞 ${p.patient.phone ?? ''}`)
+          ? el('a', { class: 'call button', href: tel, 'aria-label': `Call ${p.patient.name} at ${p.patient.phone ?? ''}` }, `Call ${p.patient.phone ?? ''}`)
           : 'no phone on record')),
       el('h3', {}, `Order: ${p.order.drug} (${p.order.mode})`),
       el('table', { class: `program-vs-order${anyMismatch ? ' has-mismatch' : ''}` },

@@ -260,4 +260,28 @@ describe('patients and orders in the dashboard', () => {
     expect(await pharma.getByRole('button', { name: 'Create patient' }).isDisabled()).toBe(false);
     await vi.waitFor(async () => expect((await live.api<PumpView>(`/api/pumps/${UNASSIGNED}`)).state).toBe('ALARM'));
   }, 120_000);
+
+  test('a server without DATABASE_URL: no patient lines, no link to the forms, no banner', async () => {
+    // a second server on the same broker and influxd, keeping no clinical records
+    const off = new LiveServer();
+    try {
+      await off.start([{ name: 'admin', password: 'admin-pass-1', role: 'admin' }], { SIGNAL_LOST_S: '3600' }, { broker: live.broker, influx: live.influx });
+      expect((await off.api<{ database?: string }>('/api/health')).database).toBe('off');
+      await statusNow(unassigned, 'RUN', { infusedMl: 3 });
+      const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      await page.goto(off.url);
+      await page.getByLabel('User name').fill('admin');
+      await page.getByLabel('Password').fill('admin-pass-1');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator(`.board-body [data-pump="${UNASSIGNED}"]`).waitFor({ timeout: 10_000 });
+      await page.waitForFunction(() => document.body.classList.contains('clinical-off'), null, { timeout: 15_000 });
+      expect(await page.getByRole('link', { name: 'Patients & orders' }).isVisible()).toBe(false);
+      expect(await page.locator(`.board-body [data-pump="${UNASSIGNED}"] .pump-patient`).isVisible()).toBe(false);
+      expect(await page.locator('.db-banner').isVisible()).toBe(false);
+    } finally {
+      await off.dispose();
+    }
+  }, 120_000);
 });
