@@ -13,12 +13,17 @@ import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { billingConfigOf } from './config/billingConfig.ts';
+import { ClinicalStore } from './clinical/clinicalStore.ts';
+import { DrugLimitStore } from './clinical/drugLimits.ts';
 import { createApiBackend } from './core/apiBackend.ts';
 import { Checkpointer } from './core/checkpointer.ts';
+import { ClinicalRecords } from './core/clinicalRecords.ts';
+import { withClinicalViews } from './core/clinicalViews.ts';
 import { entryPoints, IngestPipeline } from './core/ingestPipeline.ts';
 import { JournalCommitter } from './core/journalCommitter.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
 import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
+import { ClinicalDatabase, type ClinicalDatabaseOptions } from './db/database.ts';
 import type { DetectionConfig, DetectionEngine } from './engine/types.ts';
 import { EventBus } from './events/eventBus.ts';
 import type { ApiBackend } from './http/backend.ts';
@@ -54,6 +59,10 @@ export interface ServerDeps {
   fastify?: FastifyServerOptions & { https?: { key: Buffer; cert: Buffer } };
   /** how long start() waits for InfluxDB to rebuild state before carrying on without it, ms */
   restoreWaitMs?: number;
+  /** PostgreSQL retry and probe periods (tests shorten them) */
+  database?: Pick<ClinicalDatabaseOptions, 'retryMinMs' | 'retryMaxMs' | 'probeMs' | 'pool'>;
+  /** how often the open assignments and drug limits are re-read (changes made by another instance), ms */
+  clinicalReloadMs?: number;
 }
 
 export interface PumpwatchServer {
@@ -76,6 +85,10 @@ export interface PumpwatchServer {
   cluster: Cluster;
   /** this server's metrics, served at GET /metrics */
   metrics: Registry;
+  /** PostgreSQL (status 'off' and no pool without DATABASE_URL); accounts and sessions use its pool too */
+  database: ClinicalDatabase;
+  /** clinical records wired into verification; null without DATABASE_URL */
+  clinical: ClinicalRecords | null;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -121,9 +134,22 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     batchSize: c.writeBatchSize, flushMs: c.writeFlushMs, checkpointMs: c.checkpointMs,
     entryPoints, checkpoint: (id) => checkpointer.slices(id), lines: lineLog,
   });
-  const rebuildPump = (serial: string): Promise<RestoreReport> => {
+  // clinical records (PostgreSQL): pushed into the engine through the core, never queried per message
+  const database = new ClinicalDatabase({ url: c.databaseUrl, log, ...(deps.database ?? {}) });
+  const clinical = database.pool
+    ? new ClinicalRecords({
+      database, core, clock, log: log.child({ component: 'clinical' }),
+      store: new ClinicalStore({ pool: database.pool, clock }),
+      limits: new DrugLimitStore(database.pool),
+      ...(deps.clinicalReloadMs !== undefined ? { reloadMs: deps.clinicalReloadMs } : {}),
+    })
+    : null;
+  const rebuildPump = async (serial: string): Promise<RestoreReport> => {
     pipeline.forgetPump(serial);
-    return restoreFromStorage(core, pipeline, store, clock.now(), slog, serial);
+    const report = await restoreFromStorage(core, pipeline, store, clock.now(), slog, serial);
+    // the engine forgot the pump: give it its assignment again
+    clinical?.repush(serial);
+    return report;
   };
 
   // MQTT, and scale-out around the core
@@ -160,15 +186,18 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => writer.influxUp,
   });
   registerClusterMetrics(metrics, cluster.relay, cluster.handover);
-  // labels go over the whole fleet's view: a pump another instance holds can be labelled here too
-  const backend = withPumpLabels(cluster.wrapBackend(createApiBackend({
+  // labels go over the whole fleet's view: a pump another instance holds can be labelled here too;
+  // patient and order over that, where the views leave the server
+  const labelled = withPumpLabels(cluster.wrapBackend(createApiBackend({
     core, pipeline, bus, store, writer, clock,
     mqttUp: () => ingest.up,
     ingestBlocked: () => pipeline.blocked(),
+    databaseStatus: () => database.status,
   })), labels);
+  const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
-    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, ...(deps.http ?? {}),
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, ...(deps.http ?? {}),
   });
 
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
@@ -202,8 +231,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics,
+    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical,
     async start() {
+      // never waited for: the alarm path runs without PostgreSQL
+      clinical?.start();
+      database.start();
       await journal.open();
       const restored = await restore();
       const replayed = pipeline.replayJournal();
@@ -225,6 +257,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       await cluster.stop();
       core.flushChanges();
       await http.stop();
+      clinical?.stop();
+      await database.stop();
       await writer.stop();
       await journal.flush().catch(() => undefined);
       await journal.close();

@@ -22,6 +22,8 @@ export interface BackendDeps {
   mqttUp(): boolean;
   /** true while the journal is full and PUBACKs are held back */
   ingestBlocked(): boolean;
+  /** PostgreSQL for clinical records: 'off' without DATABASE_URL (default) */
+  databaseStatus?(): 'up' | 'down' | 'off';
 }
 
 const newestFirst = (a: Alert, b: Alert): number => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : a.id < b.id ? 1 : -1);
@@ -82,10 +84,11 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
       const mqtt = d.mqttUp() ? 'up' : 'down';
       const influx = d.writer.influxUp ? 'up' : 'down';
       const backPressure = d.ingestBlocked();
+      const database = d.databaseStatus?.() ?? 'off';
       return Promise.resolve({
         // holding PUBACKs back means the broker, not the server, now holds the newest sentences
-        status: mqtt === 'up' && influx === 'up' && !backPressure ? 'ok' : 'degraded',
-        mqtt, influx, backPressure,
+        status: mqtt === 'up' && influx === 'up' && !backPressure && database !== 'down' ? 'ok' : 'degraded',
+        mqtt, influx, database, backPressure,
         writeBacklog: d.writer.backlog(),
         pumps: core.engine.stats().pumps,
       });

@@ -7,7 +7,7 @@
  */
 import type { Alert } from '../../protocol/api.ts';
 import type { EpisodeRecord, EpisodeTracker } from '../billing/types.ts';
-import type { DetectionEngine, PumpSnapshot } from '../engine/types.ts';
+import type { DrugLimit, DetectionEngine, OrderTerms, PumpSnapshot } from '../engine/types.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveChange } from '../events/facts.ts';
 import type { JournalEntry } from '../ingest/journalEntry.ts';
@@ -67,6 +67,46 @@ export class PumpwatchCore {
     } else {
       this.o.engine.acknowledge(e.id, e.by, e.t);
     }
+    this.scheduleFlush();
+  }
+
+  // --- clinical records (§6): pushed into the engine, its re-verification published like any input's
+
+  /** a pump's open assignment changed (null: it ended) */
+  setAssignment(pump: string, terms: OrderTerms | null, nowMs: number): void {
+    this.o.engine.setAssignment(pump, terms, nowMs);
+    this.dirty.add(pump);
+    this.scheduleFlush();
+  }
+
+  /** the assignments became known (loaded from the database) or unknown */
+  setAssignmentsKnown(known: boolean, nowMs: number): void {
+    this.o.engine.setAssignmentsKnown(known, nowMs);
+    this.scheduleFlush();
+  }
+
+  setDrugLimits(limits: readonly DrugLimit[], nowMs: number): void {
+    this.o.engine.setDrugLimits(limits, nowMs);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Publishes these pumps' current views although the engine did not change them (what is laid
+   * over them changed: a patient or order assigned, ended, renamed). Unknown pumps are skipped.
+   */
+  republishPumps(serials: Iterable<string>): void {
+    const bus = this.o.bus;
+    const views = [];
+    for (const s of serials) {
+      const view = this.o.engine.pump(s);
+      if (view) views.push(view);
+    }
+    if (views.length === 0) return;
+    if (bus.has('pumpChanged')) for (const p of views) bus.emit('pumpChanged', p);
+    if (bus.has('changes')) bus.emit('changes', views.map((pump): LiveChange => ({ type: 'pump', pump })));
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushSoon);

@@ -5,6 +5,9 @@
  */
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 import type { LiveChange, LiveSnapshot } from '../events/facts.ts';
+import type {
+  Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges,
+} from '../../protocol/clinical.ts';
 
 /** the live shapes are the core's facts (server/events); named here too for the HTTP layer's callers */
 export type { LiveChange, LiveSnapshot };
@@ -97,4 +100,29 @@ export interface ApiBackend {
   auditLog(query: AuditQuery): Promise<AuditEvent[]>;
   /** optional: a nurse-facing label for a pump (no patient names); undefined for an unknown pump */
   setPumpLabel?(pump: string, label: string | null): Promise<PumpView | undefined>;
+  /** clinical records (§6); absent when DATABASE_URL is unset (the routes answer 503 clinical_records_off) */
+  clinical?: ClinicalApi;
+}
+
+/**
+ * Patients, orders, assignments and drug limits in PostgreSQL (§6). `actor` is the account name or
+ * token label, written to the audit log with each read and change. Failures are ClinicalErrors
+ * (server/clinical/clinicalErrors.ts) with stable codes: NOT_FOUND, DUPLICATE_MRN,
+ * PUMP_ALREADY_ASSIGNED, DATABASE_UNAVAILABLE...
+ */
+export interface ClinicalApi {
+  createPatient(input: NewPatient, actor: string): Promise<Patient>;
+  listPatients(actor: string): Promise<Patient[]>;
+  getPatient(id: string, actor: string): Promise<Patient>;
+  updatePatient(id: string, changes: PatientChanges, actor: string): Promise<Patient>;
+  createOrder(input: NewOrder, actor: string): Promise<Order>;
+  listOrders(filter: { patientId?: string }, actor: string): Promise<Order[]>;
+  getOrder(id: string, actor: string): Promise<Order>;
+  discontinueOrder(id: string, actor: string): Promise<Order>;
+  createAssignment(input: NewAssignment, actor: string): Promise<Assignment>;
+  endAssignment(id: string, actor: string): Promise<Assignment>;
+  listAssignments(filter: { pump?: string; active?: boolean }, actor: string): Promise<Assignment[]>;
+  drugLimits(): Promise<DrugLimit[]>;
+  /** replaces the whole table */
+  replaceDrugLimits(limits: readonly DrugLimit[], actor: string): Promise<DrugLimit[]>;
 }

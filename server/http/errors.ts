@@ -3,11 +3,17 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 export type ApiErrorCode =
   | 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'csrf_rejected' | 'origin_rejected'
-  | 'too_many_attempts' | 'unsupported_media_type' | 'payload_too_large' | 'not_supported' | 'unavailable' | 'internal';
+  | 'too_many_attempts' | 'unsupported_media_type' | 'payload_too_large' | 'not_supported' | 'unavailable' | 'internal'
+  // clinical records (§6)
+  | 'conflict' | 'database_unavailable' | 'clinical_records_off';
 
 export interface ApiErrorBody {
   error: ApiErrorCode;
   message: string;
+  /** a 400 of a clinical body: every malformed field with its reason */
+  fields?: { field: string; reason: string }[];
+  /** a 409 or 404 of the clinical records: the store's stable code (DUPLICATE_MRN, PUMP_ALREADY_ASSIGNED...) */
+  code?: string;
 }
 
 export class ApiError extends Error {
@@ -16,6 +22,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** extra body members (`fields`, `code`) */
+    readonly extra: Pick<ApiErrorBody, 'fields' | 'code'> = {},
   ) {
     super(message);
   }
@@ -35,7 +43,7 @@ const CLIENT_ERRORS: Record<number, [ApiErrorCode, string]> = {
 };
 
 function toBody(err: FastifyError | ApiError): { status: number; body: ApiErrorBody; headers: Record<string, string> } {
-  if (err instanceof ApiError) return { status: err.statusCode, body: { error: err.code, message: err.message }, headers: err.headers };
+  if (err instanceof ApiError) return { status: err.statusCode, body: { error: err.code, message: err.message, ...err.extra }, headers: err.headers };
   if (err.validation) {
     // ajv's message names the field and the rule, nothing internal
     return { status: 400, body: { error: 'bad_request', message: err.message.slice(0, 300) }, headers: {} };

@@ -16,7 +16,8 @@ import type { OriginPolicy } from '../auth/origin.ts';
 import { registerAdminRoutes } from './routes/adminRoutes.ts';
 import { registerAlertRoutes } from './routes/alertRoutes.ts';
 import { registerBillingRoutes } from './routes/billingRoutes.ts';
-import { NURSE } from './routes/params.ts';
+import { registerClinicalRoutes } from './routes/clinicalRoutes.ts';
+import { BOARD } from './routes/params.ts';
 import { registerPumpRoutes } from './routes/pumpRoutes.ts';
 import { registerSessionRoutes } from './routes/sessionRoutes.ts';
 import { registerStaticRoutes } from './routes/staticRoutes.ts';
@@ -71,20 +72,21 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   registerPumpRoutes(app, backend, audit, clock);
   registerAlertRoutes(app, backend, audit, clock);
   registerBillingRoutes(app, backend, audit, clock);
+  registerClinicalRoutes(app, backend);
   registerAdminRoutes(app, {
     backend, auth, clock,
     metrics: o.metrics,
     ...(accounts.auditLog ? { auditLog: accounts.auditLog } : {}),
   });
   // a plain GET /ws (no upgrade) from an allowed caller
-  app.get(WS_PATH, { config: { access: NURSE } }, () => {
+  app.get(WS_PATH, { config: { access: BOARD } }, () => {
     throw new ApiError(426, 'bad_request', 'use a WebSocket upgrade', { upgrade: 'websocket' });
   });
   registerStaticRoutes(app, o.dashboardDir);
 
   hub.start();
   const detachWs = attachWebSocket(app.server, {
-    auth, policy, hub, mayWatch: (principal) => roleAllowed(principal.role, NURSE),
+    auth, policy, hub, mayWatch: (principal) => roleAllowed(principal.role, BOARD),
     onRefused: countWsRefusal,
   });
   const sweep = setInterval(() => sessions.sweep(), 60_000);

@@ -1,11 +1,11 @@
-/** Alerts and acknowledgement (nurse, admin; tokens may acknowledge). */
+/** Alerts (read by the board's roles: nurse, pharmacist, admin) and acknowledgement (nurse, admin; tokens may acknowledge). */
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../access.ts';
 import type { AuditTrail } from '../auditTrail.ts';
 import type { AlertQuery, ApiBackend } from '../backend.ts';
 import { notFound } from '../errors.ts';
 import { parseRange, rangeQueryProperties } from '../timeRange.ts';
-import { ID_PARAM, NURSE, PUMP_PARAM } from './params.ts';
+import { BOARD, ID_PARAM, NURSE, PUMP_PARAM } from './params.ts';
 
 interface AlertsQuery {
   status?: 'active' | 'all';
@@ -22,7 +22,7 @@ export function registerAlertRoutes(app: FastifyInstance, backend: ApiBackend, a
         properties: { status: { type: 'string', enum: ['active', 'all'] }, pump: PUMP_PARAM, ...rangeQueryProperties },
       },
     },
-    config: { access: NURSE },
+    config: { access: BOARD },
   }, async (request) => {
     const { fromMs, toMs } = parseRange(request.query, clock());
     const q: AlertQuery = { status: request.query.status ?? 'active', fromMs, toMs };

@@ -1,10 +1,10 @@
-/** Pumps and their telemetry (nurse, admin). */
+/** Pumps and their telemetry: read by the board's roles (nurse, pharmacist, admin), labelled by nurses and admins. */
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../auditTrail.ts';
 import type { ApiBackend } from '../backend.ts';
 import { notFound } from '../errors.ts';
 import { parseRange, rangeQueryProperties } from '../timeRange.ts';
-import { NURSE, PUMP_PARAM } from './params.ts';
+import { BOARD, NURSE, PUMP_PARAM } from './params.ts';
 
 interface PumpParams {
   pump: string;
@@ -13,9 +13,9 @@ interface PumpParams {
 const pumpParams = { type: 'object', required: ['pump'], properties: { pump: PUMP_PARAM } } as const;
 
 export function registerPumpRoutes(app: FastifyInstance, backend: ApiBackend, audit: AuditTrail, clock: () => number): void {
-  app.get('/api/pumps', { config: { access: NURSE } }, async () => backend.pumps());
+  app.get('/api/pumps', { config: { access: BOARD } }, async () => backend.pumps());
 
-  app.get<{ Params: PumpParams }>('/api/pumps/:pump', { schema: { params: pumpParams }, config: { access: NURSE } }, async (request) => {
+  app.get<{ Params: PumpParams }>('/api/pumps/:pump', { schema: { params: pumpParams }, config: { access: BOARD } }, async (request) => {
     const pump = await backend.pump(request.params.pump);
     if (!pump) throw notFound('pump');
     return pump;
@@ -23,7 +23,7 @@ export function registerPumpRoutes(app: FastifyInstance, backend: ApiBackend, au
 
   app.get<{ Params: PumpParams; Querystring: { from?: string; to?: string } }>('/api/pumps/:pump/telemetry', {
     schema: { params: pumpParams, querystring: { type: 'object', properties: rangeQueryProperties } },
-    config: { access: NURSE },
+    config: { access: BOARD },
   }, async (request) => {
     const { fromMs, toMs } = parseRange(request.query, clock());
     if (!(await backend.pump(request.params.pump))) throw notFound('pump');
