@@ -1,6 +1,6 @@
 /** HTTP calls to the server (same origin, session cookie, CSRF header on state changes); routes in routes.ts. */
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
-import type { Assignment, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
+import type { Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
 import type { FieldError } from '../../protocol/clinicalValidation.ts';
 import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
@@ -175,6 +175,15 @@ export function fetchActiveAssignments(): Promise<Assignment[]> {
 
 export function createAssignment(a: NewAssignment): Promise<Assignment> {
   return request<Assignment>('createAssignment', { body: a });
+}
+
+export async function fetchDrugLimits(): Promise<DrugLimit[]> {
+  return (await request<{ limits: DrugLimit[] }>('drugLimits')).limits;
+}
+
+/** replaces the whole table; answers it as stored */
+export async function saveDrugLimits(limits: DrugLimit[]): Promise<DrugLimit[]> {
+  return (await request<{ limits: DrugLimit[] }>('saveDrugLimits', { body: { limits } })).limits;
 }
 
 /** the pump was taken off the patient */

@@ -10,6 +10,7 @@ import {
 } from './api.ts';
 import { matchesPatient } from './clinicalText.ts';
 import { DATABASE_DOWN_TEXT, type DatabaseState } from './databaseStatus.ts';
+import { DrugLimitsEditor } from './drugLimits.ts';
 import { el, setText } from './element.ts';
 import { dateTime } from './format.ts';
 import { FieldForm, localToIso, numberOrText } from './formFields.ts';
@@ -36,6 +37,7 @@ export class RecordsView {
   private readonly patientForm: FieldForm<NewPatient>;
   private readonly orderForm: FieldForm<NewOrder>;
   private readonly assignForm: FieldForm<NewAssignment>;
+  private readonly limits: DrugLimitsEditor;
   private readonly endButtons = new Set<HTMLButtonElement>();
   private disabledReason: string | null = null;
 
@@ -106,7 +108,8 @@ export class RecordsView {
       return `Pump ${a.pump} assigned.`;
     });
 
-    for (const f of [this.patientForm, this.orderForm, this.assignForm]) {
+    this.limits = new DrugLimitsEditor(databaseTrouble);
+    for (const f of [this.patientForm, this.orderForm, this.assignForm, this.limits]) {
       f.root.addEventListener('saved', (ev) => setText(this.status, String((ev as CustomEvent).detail)));
     }
     this.root = el('section', { class: 'records', 'aria-labelledby': 'records-title' },
@@ -116,7 +119,7 @@ export class RecordsView {
           el('label', { for: 'patient-search' }, 'Find a patient'), this.search, this.patientList, this.patientForm.root),
         el('div', {},
           this.selectedTitle, this.orderList, this.orderForm.root, this.assignForm.root,
-          el('h3', {}, 'Pumps on patients now'), this.assignmentList)));
+          el('h3', {}, 'Pumps on patients now'), this.assignmentList, this.limits.root)));
     this.select(null);
   }
 
@@ -130,12 +133,13 @@ export class RecordsView {
     }
     this.renderPatients();
     this.renderAssignments();
+    await this.limits.load();
   }
 
   /** The database is down: every form and button off, saying why; back on when it returns. */
   setDatabase(state: DatabaseState): void {
     this.disabledReason = state === 'down' ? DATABASE_DOWN_TEXT : null;
-    for (const f of [this.patientForm, this.orderForm, this.assignForm]) f.setDisabled(this.disabledReason);
+    for (const f of [this.patientForm, this.orderForm, this.assignForm, this.limits]) f.setDisabled(this.disabledReason);
     if (this.disabledReason === null && !this.selected) this.orderForm.setDisabled('Select or create a patient first.');
     for (const b of this.endButtons) b.disabled = this.disabledReason !== null;
     if (state === 'up' && this.patients.length === 0) void this.load();

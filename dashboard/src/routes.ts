@@ -38,6 +38,8 @@ export const DASHBOARD_ROUTES = {
   assignments: { method: 'GET', path: '/api/assignments', roles: ['pharmacist', 'admin'], answer: 'json' },
   createAssignment: { method: 'POST', path: '/api/assignments', roles: ['pharmacist', 'admin'], answer: 'json' },
   endAssignment: { method: 'POST', path: '/api/assignments/:id/end', roles: ['pharmacist', 'admin'], answer: 'json' },
+  drugLimits: { method: 'GET', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
+  saveDrugLimits: { method: 'PUT', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
 } as const satisfies Record<string, DashboardRoute>;
 
 export type RouteName = keyof typeof DASHBOARD_ROUTES;

@@ -217,6 +217,28 @@ describe('patients and orders in the dashboard', () => {
     await pharma.screenshot({ path: join(SCREENSHOTS, 'records-forms.png'), fullPage: true });
   }, 60_000);
 
+  test('a pharmacist edits the drug limits: a bad row is refused at its cell, a good table is saved', async () => {
+    const pharma = await loggedIn(USERS[1]);
+    const form = pharma.locator('#drug-limits');
+    await form.waitFor();
+    await form.getByRole('button', { name: 'Add a drug' }).click();
+    await form.getByLabel('Drug, row 1').fill('FLUOROURACIL');
+    await form.getByLabel('Max rate (mL/h), row 1').fill('0');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.locator('tbody tr').first().locator('.field-reason', { hasText: 'max rate must be greater than 0' }).waitFor();
+    await form.getByLabel('Max rate (mL/h), row 1').fill('10');
+    await form.getByRole('button', { name: 'Add a drug' }).click();
+    await form.getByLabel('Drug, row 2').fill('fluorouracil');
+    await form.getByLabel('Max rate (mL/h), row 2').fill('12');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.locator('tbody tr').nth(1).locator('.field-reason', { hasText: 'drug names the same drug as limits[0]' }).waitFor();
+    await form.getByRole('button', { name: 'Remove row 2' }).click();
+    await form.getByLabel('Max volume (mL), row 1').fill('500');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await pharma.locator('.records-status', { hasText: 'Drug limits saved (1 drugs).' }).waitFor();
+    expect(await live.api<{ limits: unknown[] }>('/api/drug-limits')).toEqual({ limits: [{ drug: 'FLUOROURACIL', maxRateMlH: 10, maxVolumeMl: 500 }] });
+  });
+
   test('a nurse gets no forms: no link to them, #/records shows the board, and the API refuses her changes', async () => {
     const nurse = await loggedIn(USERS[0]);
     await nurse.locator('.board-body .board-row').first().waitFor();

@@ -258,6 +258,22 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
         expect(a).toMatchObject({ orderId: ids.clinical.orderId, patientId: ids.clinical.patientId, to: null });
       },
     },
+    drugLimits: {
+      params: {},
+      check: async (res) => {
+        const body = await json(res);
+        expect(Array.isArray((body as { limits?: unknown }).limits)).toBe(true);
+        for (const l of (body as { limits: unknown[] }).limits) expectFields(l, { drug: 'string', maxRateMlH: 'number' }, 'drug limit');
+      },
+    },
+    saveDrugLimits: {
+      params: {}, body: { limits: [{ drug: 'FLUOROURACIL', maxRateMlH: 10, maxVolumeMl: null }, { drug: `WALK-${user.name}`, maxRateMlH: 50, maxVolumeMl: 500 }] },
+      check: async (res) => {
+        const body = (await json(res)) as { limits: { drug: string; maxRateMlH: number; maxVolumeMl: number | null }[] };
+        expect(body.limits).toEqual(expect.arrayContaining([{ drug: 'FLUOROURACIL', maxRateMlH: 10, maxVolumeMl: null }, { drug: `WALK-${user.name}`, maxRateMlH: 50, maxVolumeMl: 500 }]));
+        expect(body.limits).toHaveLength(2);
+      },
+    },
     endAssignment: {
       // one open assignment per walk (this entry is built for every route walked, so taken lazily)
       get params() { return { id: ids.clinical.openAssignments.pop() ?? 'none-left' }; },
