@@ -32,13 +32,17 @@ const HOURS_ROUNDING = 0.05;
 /** floating-point noise in rate × tolerance comparisons */
 const EPS = 1e-9;
 
-/** The rate the check looks at: the running rate, or the programmed one of a program not started. */
+/**
+ * The rate the check looks at: the running rate, or the programmed one of a program not started
+ * or halted (a pump stopped in ALARM still holds the wrong program it will resume with).
+ */
 export function checkedRateMlH(rec: PumpRecord, trigger: string): number | null {
   const running = rec.programActive && !rec.programPending;
-  return trigger === 'PRG' || !running ? rec.programRateMlH : rec.rateMlH;
+  const live = rec.rateMlH;
+  return trigger === 'PRG' || !running || live === null || live <= 0 ? rec.programRateMlH : live;
 }
 
-/** null when there is nothing to compare (no program figures, a rate of 0: a halt is infusion_stopped's). */
+/** null when there is nothing to compare (no program figures). */
 export function compareProgram(rec: PumpRecord, c: OrderCourse, tolerancePct: number, trigger: string): ProgramComparison | null {
   const tol = tolerancePct / 100;
   const order = c.terms;

@@ -110,6 +110,22 @@ describe('assignments', () => {
     assert.deepEqual(e.takeChanges().alerts, [], 'known twice checks nothing twice');
   });
 
+  test('a wrong program halted in ALARM while the records were away is still caught when they arrive', () => {
+    const e = createDetectionEngine();
+    e.setAssignment('CS7-500004', terms({ rateMlH: 1.2, volumeMl: 115.2, hours: 96 }), 0);
+    const pump = new PumpFeed('CS7-500004', '2026-12-03T08:00:00Z');
+    const meanwhile = replay(e, [
+      ...pump.start('FU-4D', 28.8, 130, 4.5), ...pump.run(10),
+      pump.evt('ALARM', 'OCCL_DN'), ...pump.hold(2, () => ({ state: 'ALARM', rateMlH: 0, alarms: ['OCCL_DN'] })),
+    ]);
+    assert.deepEqual(verification(meanwhile), []);
+    e.setAssignmentsKnown(true, Date.parse('2026-12-03T08:15:00Z'));
+    const now = verification(e.takeChanges().alerts);
+    assert.equal(now.length, 1);
+    assert.equal(now[0]?.type, 'program_mismatch');
+    assert.deepEqual((now[0]?.detail.rateMlH as { programmed: number }).programmed, 28.8);
+  });
+
   test('assignment ended, or the pump assigned to an order it matches: program_mismatch cleared', () => {
     for (const next of [null, terms({ assignmentId: 'as-9', orderId: 'ord-9', rateMlH: 28.8, volumeMl: 130, hours: 4.5 })]) {
       const e = createDetectionEngine();
