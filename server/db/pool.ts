@@ -14,7 +14,7 @@ export interface DatabasePoolOptions {
   connectTimeoutMs?: number;
   /** ms a statement may run on the server (default 30 000) */
   statementTimeoutMs?: number;
-  /** an idle connection broke (logged by the caller; the pool already dropped it) */
+  /** a connection broke while idle or held without a query (logged by the caller; a query on it fails) */
   onIdleError?: (err: Error) => void;
 }
 
@@ -28,7 +28,18 @@ export function createDatabasePool(target: DatabaseTarget, opts: DatabasePoolOpt
     application_name: 'pumpwatch',
   });
   // without a listener an idle connection's error (e.g. 57P01 at a database shutdown) kills the process
-  pool.on('error', (err) => opts.onIdleError?.(err));
+  const reported = new WeakSet<Error>();
+  const report = (err: Error): void => {
+    if (reported.has(err)) return; // an idle client's error reaches both listeners
+    reported.add(err);
+    opts.onIdleError?.(err);
+  };
+  pool.on('error', report);
+  // the same for a connection checked out with no query running (a transaction between statements,
+  // a held client): pg emits on the client, and the pool listens only while the client is idle
+  pool.on('connect', (client) => {
+    client.on('error', report);
+  });
   return pool;
 }
 
