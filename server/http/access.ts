@@ -17,6 +17,8 @@ export type Access = 'public' | 'static' | 'authenticated' | readonly Role[];
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** a machine client's bearer token may call this changing route (acknowledge, label); tokens read everything else only */
+    tokenWrites?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -64,6 +66,10 @@ async function authorise(request: FastifyRequest, auth: Authenticator, policy: O
   if (!principal) throw unauthorized();
   request.principal = principal;
   if (!roleAllowed(principal.role, access)) throw forbidden();
+  // §2: tokens have full read access and may acknowledge; patients, orders, accounts are changed by people
+  if (principal.kind === 'token' && !SAFE_METHODS.has(request.method) && request.routeOptions.config.tokenWrites !== true) {
+    throw new ApiError(403, 'forbidden', 'an API token reads and acknowledges; it changes nothing else');
+  }
   if (principal.kind === 'session' && !SAFE_METHODS.has(request.method)) {
     const header = request.headers['x-csrf-token'];
     if (typeof header !== 'string' || !sameSecret(header, principal.session.csrfToken)) {

@@ -173,12 +173,16 @@ describe('patients and orders in the dashboard', () => {
     await form.getByRole('button', { name: 'Create patient' }).click();
     await reason(pharma, 'new-patient', 'timezone').getByText('must be an IANA time zone, e.g. America/Chicago').waitFor();
     // the same reason the server gives for that body
-    const res = await fetch(`${live.url}/api/patients`, {
-      method: 'POST', headers: { authorization: 'Bearer e2e-admin-token-0123456789abcdef', 'content-type': 'application/json' },
-      body: JSON.stringify({ mrn: 'MRN-E2E-TZ', name: 'Someone', timezone: 'Mars/Olympus' }),
+    const res = await pharma.evaluate(async () => {
+      const { csrfToken } = (await (await fetch('/api/me')).json()) as { csrfToken: string };
+      const r = await fetch('/api/patients', {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+        body: JSON.stringify({ mrn: 'MRN-E2E-TZ', name: 'Someone', timezone: 'Mars/Olympus' }),
+      });
+      return { status: r.status, text: await r.text() };
     });
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toContain('must be an IANA time zone, e.g. America/Chicago');
+    expect(res.text).toContain('must be an IANA time zone, e.g. America/Chicago');
     expect(await form.getByLabel(/^Time zone/).getAttribute('aria-invalid')).toBe('true');
 
     // 409: the MRN exists (created by the first test)

@@ -32,7 +32,7 @@ export function registerAlertRoutes(app: FastifyInstance, backend: ApiBackend, a
 
   app.post<{ Params: { id: string } }>('/api/alerts/:id/ack', {
     schema: { params: { type: 'object', required: ['id'], properties: { id: ID_PARAM } } },
-    config: { access: NURSE },
+    config: { access: NURSE, tokenWrites: true },
   }, async (request) => {
     const by = principalOf(request).name;
     const alert = await backend.acknowledge(request.params.id, by);

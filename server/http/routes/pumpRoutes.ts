@@ -40,7 +40,7 @@ export function registerPumpRoutes(app: FastifyInstance, backend: ApiBackend, au
           properties: { label: { anyOf: [{ type: 'string', minLength: 1, maxLength: 60, pattern: '^[^\\u0000-\\u001f<>]*$' }, { type: 'null' }] } },
         },
       },
-      config: { access: NURSE },
+      config: { access: NURSE, tokenWrites: true },
     }, async (request) => {
       const pump = await setLabel(request.params.pump, request.body.label);
       if (!pump) throw notFound('pump');

@@ -156,6 +156,16 @@ describe('roles', () => {
     expect(wrong).toEqual([]);
   });
 
+  test('an API token reads every route, acknowledges and labels; it changes no patient, order, assignment or drug limit', async () => {
+    const wrong: string[] = [];
+    for (const r of ROUTES) {
+      const { status } = await stack.token().call(r.method, r.path, r.body);
+      const mayChange = r.path.endsWith('/ack') || r.path.endsWith('/label');
+      if (r.method === 'GET' || mayChange ? status === 401 || status === 403 : status !== 403) wrong.push(`token ${r.method} ${r.path}: ${status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   test('the live board: nurse, pharmacist and admin; billing refused', async () => {
     for (const role of ['nurse', 'pharmacist', 'admin'] as const) {
       const b = await Board.open(stack.port, as[role].headers);
