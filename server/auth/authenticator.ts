@@ -15,6 +15,9 @@ export type Principal =
 /** Machine clients: "full read access, may acknowledge" (interfaces.md §2) = the admin role's reach. */
 const TOKEN_ROLE: Role = 'admin';
 
+/** how long a login waits for the accounts' first read before answering 503 */
+const LOGIN_WAIT_FOR_ACCOUNTS_MS = 3000;
+
 export class Authenticator {
   constructor(
     private readonly tokens: TokenSet,
@@ -59,7 +62,10 @@ export class Authenticator {
 
   /** The account's role when the password is right; same cost whether or not the username exists. */
   async checkPassword(username: string, password: string): Promise<Role | undefined> {
-    if (this.users.ready && !this.users.ready()) throw new SessionsUnavailableError('login');
+    // right after a start the accounts may still be on their way from the database: wait a moment
+    if (this.users.ready && !this.users.ready() && !(await this.users.whenReady?.(LOGIN_WAIT_FOR_ACCOUNTS_MS))) {
+      throw new SessionsUnavailableError('login');
+    }
     const user = this.users.get(username);
     if (!user) return burnPasswordCheck(password).then(() => undefined);
     return (await verifyPassword(password, user.password)) ? user.role : undefined;

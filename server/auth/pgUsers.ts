@@ -43,6 +43,7 @@ export class PgUsersStore implements UserDirectory {
   private loading: Promise<void> | null = null;
   private loaded = false;
   private importDone = false;
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly opts: PgUsersStoreOptions) {}
 
@@ -77,6 +78,20 @@ export class PgUsersStore implements UserDirectory {
     return this.loaded;
   }
 
+  /** A login that arrives while the accounts are being read for the first time waits for them, briefly. */
+  whenReady(ms: number): Promise<boolean> {
+    if (this.loaded) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve(this.loaded);
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.add(done);
+    });
+  }
+
   get(username: string): UserRecord | undefined {
     return this.users.get(username);
   }
@@ -104,6 +119,7 @@ export class PgUsersStore implements UserDirectory {
     const changes = this.loaded ? diffUsers(Object.fromEntries(this.users), Object.fromEntries(next)) : [];
     this.users = next;
     this.loaded = true;
+    for (const wake of [...this.waiting]) wake();
     if (changes.length > 0) this.opts.onChange(changes);
   }
 

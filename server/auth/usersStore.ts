@@ -19,6 +19,8 @@ export interface UserDirectory {
   count(): number;
   /** false while the accounts could not be read yet (the database is down since start) */
   ready?(): boolean;
+  /** resolves true once the accounts are read, false after `ms` without them */
+  whenReady?(ms: number): Promise<boolean>;
 }
 
 export interface UsersStoreOptions {

@@ -1,0 +1,70 @@
+/** Logins while the accounts are still on their way from the database. */
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import type { Role } from '../../../../protocol/api.ts';
+import { Authenticator } from '../../../../server/auth/authenticator.ts';
+import { hashPassword } from '../../../../server/auth/passwords.ts';
+import { SessionsUnavailableError } from '../../../../server/auth/pgSessions.ts';
+import { SessionStore } from '../../../../server/auth/sessions.ts';
+import { TokenSet } from '../../../../server/auth/tokens.ts';
+import type { UserDirectory, UserRecord } from '../../../../server/auth/usersStore.ts';
+
+/** accounts that arrive when `arrive()` is called, as the first read from PostgreSQL does */
+class LateDirectory implements UserDirectory {
+  private users = new Map<string, UserRecord>();
+  private wake: (() => void) | null = null;
+  constructor(private readonly pending: Map<string, UserRecord>) {}
+  get(username: string): UserRecord | undefined {
+    return this.users.get(username);
+  }
+  count(): number {
+    return this.users.size;
+  }
+  ready(): boolean {
+    return this.users.size > 0;
+  }
+  whenReady(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.ready()), ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+    });
+  }
+  arrive(): void {
+    this.users = this.pending;
+    this.wake?.();
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('a login before the accounts are read', () => {
+  async function setUp(): Promise<{ auth: Authenticator; dir: LateDirectory }> {
+    const record = { password: await hashPassword('night-shift-1'), role: 'nurse' as Role } as UserRecord;
+    const dir = new LateDirectory(new Map([['alice', record]]));
+    const sessions = new SessionStore({ idleS: 600, absoluteS: 3600, clock: () => 0 });
+    return { auth: new Authenticator(new TokenSet([]), sessions, dir), dir };
+  }
+
+  test('waits for them and succeeds when they arrive in time', async () => {
+    const { auth, dir } = await setUp();
+    vi.useFakeTimers();
+    const login = auth.checkPassword('alice', 'night-shift-1');
+    await vi.advanceTimersByTimeAsync(1000);
+    dir.arrive();
+    vi.useRealTimers();
+    expect(await login).toBe('nurse');
+  });
+
+  test('answers unavailable (503), not a wrong password, when they do not come', async () => {
+    const { auth } = await setUp();
+    vi.useFakeTimers();
+    const login = auth.checkPassword('alice', 'night-shift-1');
+    const outcome = expect(login).rejects.toBeInstanceOf(SessionsUnavailableError);
+    await vi.advanceTimersByTimeAsync(3000);
+    await outcome;
+  });
+});
