@@ -1,12 +1,12 @@
 /** Logins while the accounts are still on their way from the database. */
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import type { Role } from '../../../../protocol/api.ts';
 import { Authenticator } from '../../../../server/auth/authenticator.ts';
 import { hashPassword } from '../../../../server/auth/passwords.ts';
 import { SessionsUnavailableError } from '../../../../server/auth/pgSessions.ts';
 import { SessionStore } from '../../../../server/auth/sessions.ts';
 import { TokenSet } from '../../../../server/auth/tokens.ts';
-import type { UserDirectory, UserRecord } from '../../../../server/auth/usersStore.ts';
+import type { UserRecord } from '../../../../server/auth/usersFile.ts';
+import type { UserDirectory } from '../../../../server/auth/usersStore.ts';
 
 /** accounts that arrive when `arrive()` is called, as the first read from PostgreSQL does */
 class LateDirectory implements UserDirectory {
@@ -43,7 +43,7 @@ afterEach(() => {
 
 describe('a login before the accounts are read', () => {
   async function setUp(): Promise<{ auth: Authenticator; dir: LateDirectory }> {
-    const record = { password: await hashPassword('night-shift-1'), role: 'nurse' as Role } as UserRecord;
+    const record: UserRecord = { password: await hashPassword('night-shift-1'), role: 'nurse', updatedAt: '2026-12-03T00:00:00Z' };
     const dir = new LateDirectory(new Map([['alice', record]]));
     const sessions = new SessionStore({ idleS: 600, absoluteS: 3600, clock: () => 0 });
     return { auth: new Authenticator(new TokenSet([]), sessions, dir), dir };
