@@ -40,6 +40,9 @@ export function detectDeliveryBelow24h(d: SentenceInput): void {
   }
 
   if (!rec.projectionDue || !rec.programActive) return;
+  // held (and kept due) while program_mismatch says the program contradicts its order: that alert
+  // already tells the nurse the dose is wrong; a second page for its consequence is a storm
+  if (store.isActive(rec.pump, 'program_mismatch')) return;
   if (msg.type === 'status') rec.projectionDue = false; // the status after START/RATE has the freshest volumes
   const rate = rec.rateMlH ?? 0;
   if (rate <= 0 || !plannedOk) return;

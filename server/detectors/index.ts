@@ -21,8 +21,9 @@ export function runSentenceDetectors(d: SentenceInput): void {
   detectAirInLine(d);
   detectPumpFault(d);
   detectInfusionStopped(d);
+  // before the projection: a wrong program explains a short projection, and one alert says it
+  runProgramChecks(d);
   detectDeliveryBelow24h(d);
   detectLowReservoir(d);
   detectLowBattery(d);
-  runProgramChecks(d);
 }

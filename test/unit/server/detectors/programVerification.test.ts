@@ -90,6 +90,7 @@ describe('program_mismatch', () => {
     const changes = replay(e, [f.evt('RATE', '15.00'), f.sts({ rateMlH: 15 }), ...f.run(5), f.evt('RATE', '20.00'), f.sts({ rateMlH: 20 }), ...f.run(5)]);
     const mm = byType(changes, 'program_mismatch');
     assert.equal(ids(mm).length, 1);
+    assert.deepEqual(byType(changes, 'delivery_below_24h'), [], 'the short projection is the mismatch\'s consequence: one alert, not two');
     assert.equal(mm[0]!.raisedAt, rateAt);
     assert.equal(mm[0]!.detail.check, 'RATE');
     assert.deepEqual(mm[0]!.detail.mismatched, ['rateMlH']);
