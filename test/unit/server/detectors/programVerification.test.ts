@@ -103,6 +103,19 @@ describe('program_mismatch', () => {
     assert.equal(cleared[0]!.detail.clearedBecause, 'the program matches its order');
   });
 
+  test('the short projection held behind a 3× program_mismatch is raised once the mismatch ends with the rate still wrong', () => {
+    const pump = 'CS7-400013';
+    const e = assigned(pump, orderTerms());
+    const f = new PumpFeed(pump, T0);
+    replay(e, [...f.start('P1', 5, 230, 46), ...f.run(60), f.evt('RATE', '15.00'), f.sts({ rateMlH: 15 }), ...f.run(2)]);
+    e.setAssignment(pump, null, Date.parse(f.iso) + 1000);
+    const after = [...e.takeChanges().alerts, ...replay(e, f.run(1))];
+    assert.equal(byType(after, 'program_mismatch').at(-1)?.status, 'cleared');
+    const short = byType(after, 'delivery_below_24h');
+    assert.equal(short.length, 1);
+    assert.equal(short[0]!.detail.projected, true);
+  });
+
   test('a new rate seen only in a status (the RATE event never reached us) is checked too', () => {
     const pump = 'CS7-400004';
     const e = assigned(pump, orderTerms());
