@@ -353,7 +353,14 @@ async function seed(live: LiveServer, serial: string): Promise<{ pump: string; a
 async function seedClinical(live: LiveServer, ends: number): Promise<ClinicalIds> {
   // the server starts without waiting for its database (it never blocks the alarm path): wait until it is up
   await vi.waitFor(async () => expect((await live.api<{ database?: string }>('/api/health')).database).toBe('up'), { timeout: 30_000, interval: 100 });
-  const post = <T>(path: string, body: unknown): Promise<T> => live.api<T>(path, { method: 'POST', body: JSON.stringify(body) });
+  // clinical records are changed by a pharmacist (an API token may not)
+  const pharmacist = new Session(live.url);
+  expect((await pharmacist.login(USERS.find((u) => u.role === 'pharmacist')!)).status).toBe(200);
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const res = await pharmacist.call('POST', path, body);
+    if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
   const patient = await post<Patient>('/api/patients', { mrn: `ROUTES-${process.pid}-${++walkSeq}`, name: 'Route Walker', phone: '+1 555 0199' });
   const order = await post<Order>('/api/orders', { patientId: patient.id, drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46, mode: 'continuous', start: new Date(Date.now() - H).toISOString() });
   const openAssignments: string[] = [];
