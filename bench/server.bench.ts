@@ -4,7 +4,9 @@
  * - a detection-free relay (that subscriber writing points to InfluxDB in batches);
  * - `npm run server` under the same load: validated, de-duplicated, journalled, detected, stored;
  * - alarm sentence → WebSocket alert latency at a steady 1,000 msg/s;
- * - resident memory with 10,000 pumps.
+ * - resident memory with 10,000 pumps;
+ * - the same ingest with every pump assigned to its order on a real PostgreSQL (verification on),
+ *   against the server without a database, each on a fresh stack, in the order U·A·A·U.
  */
 import { readFileSync } from 'node:fs';
 import { InfluxDB, type IPoint } from 'influx';
@@ -16,6 +18,10 @@ import type { Sentence } from '../protocol/sentence.ts';
 import { messagePoint } from '../server/storage/points.ts';
 
 import { serverNodePid, startStack } from '../test/integration/server/serverStack.ts';
+import { startPostgres } from '../test/helpers/postgres.ts';
+import type { Alert, PumpView } from '../protocol/api.ts';
+import { seedAssignments } from './clinicalSeed.ts';
+import { idleSince } from './machineIdle.ts';
 import { encodePublishes, publishEncoded } from './publishFleet.ts';
 import type { BenchRow } from './types.ts';
 
@@ -144,11 +150,85 @@ async function serverIngestRate(port: number, brokerUrl: string, packets: readon
   return packets.length / ((performance.now() - t0) / 1000);
 }
 
+/** the order every bench pump's program matches (sentence(): 5 mL/h, 230 mL over 46 h) */
+const MATCHING_ORDER = { drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46 };
+/** one pump whose order says another rate: verification must raise program_mismatch on it, and only on it */
+const MISMATCHED_PUMP = serial(0);
+
+interface IngestRun { rate: number; cold: number; withPatient: number; verificationAlerts: string[] }
+
+/**
+ * One server on a fresh Mosquitto and influxd: warm-up, then the timed statuses (as the main run).
+ * `assigned`: DATABASE_URL on a fresh PostgreSQL holding a patient, an order and an open assignment
+ * for each of the 10,000 pumps, loaded into the engine before the fleet sends (the real order
+ * lookup path: ClinicalRecords → engine.setAssignment, setAssignmentsKnown(true)).
+ */
+async function ingestOnFreshStack(assigned: boolean, warm: readonly Buffer[], packets: readonly Buffer[]): Promise<IngestRun> {
+  const stack = await startStack();
+  const pg = assigned ? await startPostgres() : null;
+  try {
+    const env: Record<string, string> = { INFLUX_FLUSH_MS: '250', CHECKPOINT_MS: '15000' };
+    if (pg) {
+      const pumps = Array.from({ length: PUMPS }, (_, i) => serial(i));
+      await seedAssignments(pg.url, { pumps, order: MATCHING_ORDER, mismatched: new Map([[MISMATCHED_PUMP, 2 * MATCHING_ORDER.rateMlH]]) });
+      env.DATABASE_URL = pg.url;
+    }
+    await subscribeSession(stack.broker.url, SERVER_CLIENT_ID);
+    const server = await stack.startServer(env);
+    if (pg) await server.waitForLine(new RegExp(`"assignments":${PUMPS},.*clinical records loaded into verification`), 60_000);
+    const cold = await serverIngestRate(stack.port, stack.broker.url, warm, warm.length, server.lines);
+    const rate = await serverIngestRate(stack.port, stack.broker.url, packets, warm.length + packets.length, server.lines);
+    const views = await stack.api<PumpView[]>('/api/pumps');
+    const open = await stack.api<Alert[]>('/api/alerts');
+    return {
+      rate, cold, withPatient: views.filter((v) => v.patient).length,
+      verificationAlerts: open.filter((a) => a.type.startsWith('program_') || a.type === 'delivery_above_order' || a.type === 'drug_limit').map((a) => `${a.pump}:${a.type}`),
+    };
+  } finally {
+    await stack.dispose();
+    await pg?.stop();
+  }
+}
+
+/** U·A·A·U on fresh stacks (drift on a shared machine cancels out); the ratio of the means. */
+export async function assignedVsUnassigned(warm: readonly Buffer[], packets: readonly Buffer[]): Promise<BenchRow[]> {
+  const idleBefore = idleSince();
+  await sleep(2000);
+  const quiet = idleBefore();
+  const during = idleSince();
+  const u1 = await ingestOnFreshStack(false, warm, packets);
+  const a1 = await ingestOnFreshStack(true, warm, packets);
+  const a2 = await ingestOnFreshStack(true, warm, packets);
+  const u2 = await ingestOnFreshStack(false, warm, packets);
+  const idle = during();
+  const u = (u1.rate + u2.rate) / 2;
+  const a = (a1.rate + a2.rate) / 2;
+  const ratio = a / u;
+  const wanted = `${MISMATCHED_PUMP}:program_mismatch`;
+  const verified = [a1, a2].every((r) => r.verificationAlerts.length === 1 && r.verificationAlerts[0] === wanted);
+  const shown = Math.min(a1.withPatient, a2.withPatient);
+  const range = (x: IngestRun, y: IngestRun): string => `${Math.round(Math.min(x.rate, y.rate))}–${Math.round(Math.max(x.rate, y.rate))}`;
+  return [
+    { area: 'server', metric: `machine CPU idle before the assigned/unassigned runs (2 s, nothing of ours running)`, value: quiet, unit: '%' },
+    { area: 'server', metric: `server ingest → stored, no database, fresh stack (reference; runs 1 and 4: ${range(u1, u2)})`, value: u, unit: 'msg/s' },
+    { area: 'server', metric: `server ingest → stored, ${PUMPS} pumps assigned to matching orders on real PostgreSQL, verification on (runs 2 and 3: ${range(a1, a2)})`, value: a, unit: 'msg/s' },
+    { area: 'server', metric: 'assigned vs unassigned ingest (ratio of the means)', value: ratio, unit: '×', target: '>= 0.90', pass: ratio >= 0.9 },
+    { area: 'server', metric: `first contact with ${PUMPS} assigned pumps (programs verified) / unassigned`, value: (a1.cold + a2.cold) / (u1.cold + u2.cold), unit: '×' },
+    { area: 'server', metric: 'assigned pumps on /api/pumps with their patient and order', value: shown, unit: 'pumps', target: `= ${PUMPS}`, pass: shown === PUMPS },
+    { area: 'server', metric: `verification alerts on the assigned runs (one order differs: ${wanted} only)`, value: a1.verificationAlerts.length + a2.verificationAlerts.length, unit: 'alerts', target: '1 per run', pass: verified },
+    { area: 'server', metric: 'machine CPU idle during those four runs (ours included)', value: idle, unit: '%' },
+  ];
+}
+
+/** the warm-up and timed packets of one run */
+export function fleetPackets(): { warm: Buffer[]; packets: Buffer[] } {
+  const t0 = Date.now() - (WARM_PER_PUMP + PER_PUMP) * 1000 - 5000;
+  return { warm: encodePublishes(fleetBodies(t0, 0, WARM_PER_PUMP)), packets: encodePublishes(fleetBodies(t0, WARM_PER_PUMP, WARM_PER_PUMP + PER_PUMP)) };
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const t0 = Date.now() - (WARM_PER_PUMP + PER_PUMP) * 1000 - 5000;
-  const warm = encodePublishes(fleetBodies(t0, 0, WARM_PER_PUMP));
-  const packets = encodePublishes(fleetBodies(t0, WARM_PER_PUMP, WARM_PER_PUMP + PER_PUMP));
+  const { warm, packets } = fleetPackets();
 
   // one broker and one influxd for all three consumers, one after the other: the bare subscriber,
   // the detection-free relay, then the server
@@ -244,6 +324,9 @@ export async function run(): Promise<BenchRow[]> {
   } finally {
     await stack.dispose();
   }
+
+  // on fresh stacks of their own, so that the first stack's InfluxDB does not weigh on either side
+  rows.push(...await assignedVsUnassigned(warm, packets));
 
   // 6, last so that its InfluxDB's aftermath does not slow the figures above: a checkpoint of every
   // changed pump every 500 ms (30 times the default)
