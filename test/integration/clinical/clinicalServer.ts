@@ -69,7 +69,8 @@ export class ClinicalServerStack {
   gateway: MqttClient | null = null;
   private readonly seqs = new Map<string, number>();
 
-  constructor(private readonly withDatabase = true) {}
+  /** `logTo`: every log line of the server at debug level goes there (the privacy test reads them) */
+  constructor(private readonly withDatabase = true, private readonly logTo?: { write(line: string): void }) {}
 
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -95,7 +96,7 @@ export class ClinicalServerStack {
       PUMPWATCH_API_TOKENS: TOKEN, INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', LOG_LEVEL: 'warn',
       ...(this.withDatabase ? { DATABASE_URL: this.pg.url } : {}),
     });
-    const log = pino({ level: 'error' });
+    const log = this.logTo ? pino({ level: 'debug' }, this.logTo) : pino({ level: 'error' });
     const server = await buildServer({
       config, log, createEngine: createDetectionEngine, detectionDefaults: DEFAULT_DETECTION_CONFIG,
       createTracker: createEpisodeTracker, registerHttp, fastify: { loggerInstance: log }, http: { https: false },
