@@ -27,6 +27,8 @@ export interface ServerConfig extends TableFields {
   instanceId: string;
   /** CLUSTER_RELAY resolved: publish and relay alert/pump changes between instances */
   clusterRelay: boolean;
+  /** PUBLIC_URL without a trailing slash, or derived from HOST, PORT and HTTPS */
+  publicUrl: string;
   /** detection thresholds set in the environment beyond the three fields above (entries with `detection`) */
   detection: Partial<ResolvedDetectionConfig>;
 }
@@ -85,6 +87,8 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   // instances sharing one broker need their own persistent sessions
   const mqttClientId = v.MQTT_CLIENT_ID ?? (clustered ? `pumpwatch-${instanceId}`.slice(0, 64) : 'pumpwatch-server');
   const fields = tableFields(v);
+  const scheme = v.HTTPS_CERT_FILE !== null ? 'https' : 'http';
+  const publicUrl = (v.PUBLIC_URL ?? `${scheme}://${v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST}:${v.PORT}`).replace(/\/+$/, '');
   const config: ServerConfig = {
     ...fields,
     mqttClientId,
@@ -93,7 +97,10 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     instanceId,
     clusterRelay: v.CLUSTER_RELAY === 'auto' ? clustered : v.CLUSTER_RELAY === 'on',
     apiTokens: Object.freeze([...fields.apiTokens]) as string[],
-    allowedOrigins: Object.freeze([...fields.allowedOrigins]) as string[],
+    publicUrl,
+    // §6: the public address's origin is accepted for cookie requests, as the server's own is
+    allowedOrigins: Object.freeze(v.PUBLIC_URL !== null && !fields.allowedOrigins.includes(new URL(publicUrl).origin)
+      ? [...fields.allowedOrigins, new URL(publicUrl).origin] : [...fields.allowedOrigins]) as string[],
     shard: fields.shard ? Object.freeze({ ...fields.shard }) : null,
     detection: detectionOverrides(env, v),
   };

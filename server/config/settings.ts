@@ -78,6 +78,11 @@ export const SETTINGS = {
     field: 'apiTokens', meaning: 'bearer tokens for machine clients, each at least 16 characters',
   },
   PUMPWATCH_USERS_FILE: { section: 'http', default: './.data/users.json', parse: text('file path'), field: 'usersFile', meaning: 'accounts file written by `npm run users`' },
+  PUBLIC_URL: {
+    section: 'http', default: null, defaultText: '`http://HOST:PORT` (`https://` with `HTTPS_CERT_FILE`)',
+    parse: url(['http:', 'https:']),
+    meaning: "the address nurses reach the server at: its origin is accepted for cookie requests, and links sent to nurses use it",
+  },
   HTTPS_CERT_FILE: { section: 'http', default: null, parse: text('file path'), field: 'httpsCertFile', meaning: 'with `HTTPS_KEY_FILE`: serve HTTPS only (Secure cookies, HSTS, `wss://`)' },
   HTTPS_KEY_FILE: { section: 'http', default: null, parse: text('file path'), field: 'httpsKeyFile', meaning: 'private key that goes with `HTTPS_CERT_FILE`' },
   TRUST_PROXY: { section: 'http', default: null, parse: text('address(es)'), field: 'trustProxy', meaning: "address(es) of a reverse proxy whose `X-Forwarded-For` is believed (login throttle and audit see the nurse's address)" },

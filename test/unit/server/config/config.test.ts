@@ -74,6 +74,16 @@ describe('loadConfig: HTTPS, proxy, origins and detection thresholds', () => {
     assert.ok(Object.isFrozen(c.allowedOrigins));
   });
 
+  test('PUBLIC_URL: its origin is accepted for cookie requests; by default the listener\'s own address', () => {
+    const c = loadConfig({ PUBLIC_URL: 'https://pumps.example.org/board/', ALLOWED_ORIGINS: 'https://other.example' });
+    assert.equal(c.publicUrl, 'https://pumps.example.org/board');
+    assert.deepEqual(c.allowedOrigins, ['https://other.example', 'https://pumps.example.org']);
+    assert.equal(loadConfig({ HOST: '0.0.0.0', PORT: '9090' }).publicUrl, 'http://0.0.0.0:9090');
+    assert.equal(loadConfig({ HTTPS_CERT_FILE: '/a.crt', HTTPS_KEY_FILE: '/a.key' }).publicUrl, 'https://127.0.0.1:8080');
+    assert.deepEqual(loadConfig({}).allowedOrigins, []);
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'ftp://x' }), (e: unknown) => e instanceof ConfigError && /PUBLIC_URL/.test(e.message));
+  });
+
   test('detection thresholds are read from the environment and checked once', () => {
     const c = loadConfig({ OCCLUSION_RISE_MMHG: '150', LOW_BATTERY_PCT: '20', OCCLUSION_STALL_ML: '0.25' });
     assert.deepEqual({ ...c.detection }, { occlusionRiseMmHg: 150, lowBatteryPct: 20, occlusionStallMl: 0.25 });
