@@ -1,6 +1,7 @@
 /**
  * Alert lifecycle: one alert per (pump, type) at a time; raised → cleared when the condition ends;
- * acknowledgement independent; a condition returning within the flap window revives the same alert;
+ * acknowledgement independent; a condition returning within the flap window revives the same alert
+ * (unless it was acknowledged: then it is a new one);
  * alerts raised by replayed history are held back until the history is over, so one raised and
  * cleared inside it is published once, already cleared.
  */
@@ -75,8 +76,10 @@ export class AlertStore {
     if (prev?.alert.status === 'active') return prev;
     const id = alertId(pump, type, at.idMs);
     const sameId = this.byId.get(id);
+    // a condition back soon is the same problem, unless a nurse acknowledged it meanwhile: then it
+    // alerts again as a new alert (sound, escalation and paging start over; §4)
     const flapping = prev !== undefined && prev.clearedMs !== null && prev.clock === at.clock
-      && at.ms - prev.clearedMs <= this.cfg.flapWindowS * 1000;
+      && at.ms - prev.clearedMs <= this.cfg.flapWindowS * 1000 && !prev.alert.acknowledged;
     const revive = flapping ? prev : sameId; // same id: the same alert replayed after a restart
     if (revive) {
       if (flapping) revive.flaps += 1;

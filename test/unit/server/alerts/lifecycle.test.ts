@@ -22,6 +22,22 @@ describe('alert lifecycle', () => {
     assert.equal(changes[2]!.raisedAt, changes[0]!.raisedAt);
   });
 
+  test('a condition back within the flap window after a nurse acknowledged it alerts again: a new, unacknowledged alert', () => {
+    const msgs = pausedTwice(3);
+    const engine = createDetectionEngine();
+    // up to the first RESUME: the first infusion_stopped raised and cleared
+    const firstResume = msgs.findIndex((m) => m.type === 'event' && m.code === 'RESUME');
+    const first = byType(replay(engine, msgs.slice(0, firstResume + 2)), 'infusion_stopped');
+    assert.deepEqual(first.map((a) => a.status), ['active', 'cleared']);
+    const acked = engine.acknowledge(first[0]!.id, 'nurse-ana', Date.parse(msgs[firstResume]!.received));
+    assert.equal(acked?.acknowledged, true);
+    const again = byType(replay(engine, msgs.slice(firstResume + 2)), 'infusion_stopped').filter((a) => a.status === 'active');
+    assert.equal(again.length, 1);
+    assert.notEqual(again[0]!.id, first[0]!.id, 'a new alert: sound, escalation and paging start over');
+    assert.equal(again[0]!.acknowledged, false);
+    assert.equal(again[0]!.ackedBy, null);
+  });
+
   test('outside the flap window it is a new alert', () => {
     const changes = byType(replay(createDetectionEngine(), pausedTwice(20)), 'infusion_stopped');
     assert.equal(ids(changes).length, 2);
