@@ -5,6 +5,8 @@ import type { PumpState, StatusSentence } from './sentence.ts';
 export const ALERT_TYPES = [
   'occlusion', 'infusion_stopped', 'delivery_below_24h', 'signal_lost', 'gateway_offline', 'low_reservoir',
   'low_battery', 'air_in_line', 'pump_fault', 'clock_error',
+  // an alarm code this server does not know: never silent (§4)
+  'pump_alarm',
   // programming verification (§4, §6)
   'program_mismatch', 'program_unassigned', 'drug_limit', 'delivery_above_order',
 ] as const;

@@ -5,7 +5,7 @@
  * alerts raised by replayed history are held back until the history is over, so one raised and
  * cleared inside it is published once, already cleared.
  */
-import type { Alert, AlertType } from '../../protocol/api.ts';
+import type { Alert, AlertType, Severity } from '../../protocol/api.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { ALERT_SEVERITY, SERVER_CLOCK_TYPES, alertId } from './severity.ts';
 
@@ -69,7 +69,8 @@ export class AlertStore {
     return this.slots.get(pump)?.[type]?.alert.status === 'active';
   }
 
-  raise(pump: string, gateway: string, type: AlertType, at: Stamp, message: string, detail: Record<string, unknown>): AlertRecord {
+  /** `severity`: for a type whose severity depends on the pump's state (pump_alarm); default ALERT_SEVERITY */
+  raise(pump: string, gateway: string, type: AlertType, at: Stamp, message: string, detail: Record<string, unknown>, severity?: Severity): AlertRecord {
     let slot = this.slots.get(pump);
     if (!slot) this.slots.set(pump, (slot = {}));
     const prev = slot[type];
@@ -85,7 +86,7 @@ export class AlertStore {
       if (flapping) revive.flaps += 1;
       revive.clearedMs = null;
       const shown = revive.flaps > 0 ? { ...detail, flaps: revive.flaps } : detail;
-      revive.alert = this.withAssignment({ ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: shown });
+      revive.alert = this.withAssignment({ ...revive.alert, status: 'active', clearedAt: null, gateway, message, detail: shown, severity: severity ?? revive.alert.severity });
       slot[type] = revive;
       this.track(revive);
       this.touch(revive, at.historic);
@@ -94,7 +95,7 @@ export class AlertStore {
     if (prev && !isOpen(prev.alert)) this.byId.delete(prev.alert.id);
     const rec: AlertRecord = {
       alert: this.withAssignment({
-        id, pump, gateway, type, severity: ALERT_SEVERITY[type], status: 'active',
+        id, pump, gateway, type, severity: severity ?? ALERT_SEVERITY[type], status: 'active',
         acknowledged: false, ackedBy: null, ackedAt: null, raisedAt: at.iso, clearedAt: null, message, detail,
       }),
       clock: SERVER_CLOCK_TYPES.has(type) ? 'server' : 'pump',
@@ -108,10 +109,12 @@ export class AlertStore {
   }
 
   /** New wording or evidence for an active alert (e.g. the pump confirmed what was inferred). */
-  update(pump: string, type: AlertType, message: string, detail: Record<string, unknown>, historic: boolean): void {
+  update(pump: string, type: AlertType, message: string, detail: Record<string, unknown>, historic: boolean, severity?: Severity): void {
     const rec = this.current(pump, type);
     if (rec?.alert.status !== 'active') return;
-    rec.alert = { ...rec.alert, message, detail: rec.flaps > 0 ? { ...detail, flaps: rec.flaps } : detail };
+    rec.alert = { ...rec.alert, message, detail: rec.flaps > 0 ? { ...detail, flaps: rec.flaps } : detail, severity: severity ?? rec.alert.severity };
+    // became high (the pump halted): it escalates from now on like any high alert
+    this.track(rec);
     this.touch(rec, historic);
   }
 

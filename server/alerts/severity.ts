@@ -18,6 +18,8 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   gateway_offline: 'medium',
   low_reservoir: 'medium',
   low_battery: 'medium',
+  // an alarm code we do not know while the pump still delivers; high while it is halted (pumpAlarm.ts)
+  pump_alarm: 'medium',
   // bookkeeping: durations and billing from this pump need review
   clock_error: 'low',
   // a pump started with no order to check it against: someone should assign it

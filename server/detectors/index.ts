@@ -7,6 +7,7 @@ import { detectLowBattery } from './lowBattery.ts';
 import { detectLowReservoir } from './lowReservoir.ts';
 import { detectOcclusion } from './occlusion.ts';
 import { runProgramChecks } from './programChecks.ts';
+import { detectPumpAlarm } from './pumpAlarm.ts';
 import { detectPumpFault } from './pumpFault.ts';
 import type { SentenceInput } from './types.ts';
 
@@ -20,6 +21,7 @@ export function runSentenceDetectors(d: SentenceInput): void {
   detectOcclusion(d);
   detectAirInLine(d);
   detectPumpFault(d);
+  detectPumpAlarm(d);
   detectInfusionStopped(d);
   // before the projection: a wrong program explains a short projection, and one alert says it
   runProgramChecks(d);

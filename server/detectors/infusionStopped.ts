@@ -4,6 +4,7 @@
  * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
  * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
  */
+import type { AlertStore } from '../alerts/alertStore.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import { hasUnfinishedProgram, volumeLeftMl } from '../pumps/pumpRecord.ts';
 import { clockText, durationText, mlText } from './messageText.ts';
@@ -48,7 +49,8 @@ export function detectInfusionStopped(d: SentenceInput): void {
   if (active) return;
   const stoppedMs = d.t.effMs - rec.stoppedSinceEffMs;
   if (stoppedMs <= cfg.stoppedGraceS * 1000) return;
-  if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')) return;
+  if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
+    || haltingUnknownAlarm(store, rec.pump)) return;
   const reason = reasonOf(rec);
   const left = volumeLeftMl(rec);
   store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
@@ -58,4 +60,10 @@ export function detectInfusionStopped(d: SentenceInput): void {
       stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,
       infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, graceS: cfg.stoppedGraceS,
     });
+}
+
+/** an active pump_alarm raised high: the pump halted on an alarm we do not know, and that alert says so */
+function haltingUnknownAlarm(store: AlertStore, pump: string): boolean {
+  const a = store.current(pump, 'pump_alarm')?.alert;
+  return a?.status === 'active' && a.severity === 'high';
 }

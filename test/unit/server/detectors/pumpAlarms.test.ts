@@ -75,11 +75,11 @@ describe('pump alarms', () => {
     assert.deepEqual(replay(createDetectionEngine(), m3), []);
   });
 
-  test('an unknown alarm code is kept on the pump and raises nothing by itself', () => {
+  test('an unknown alarm code is kept on the pump and raises pump_alarm, never nothing (contract §4; pumpAlarm.test.ts has the rest)', () => {
     const { f, msgs } = running('CS7-200009');
     msgs.push(f.sts({ alarms: ['XYZ_NEW'] }));
     const engine = createDetectionEngine();
-    assert.deepEqual(replay(engine, msgs), []);
+    assert.deepEqual(replay(engine, msgs).map((a) => [a.type, a.severity, a.detail.code]), [['pump_alarm', 'medium', 'XYZ_NEW']]);
     assert.deepEqual(engine.pump('CS7-200009')?.alarms, ['XYZ_NEW']);
   });
 });
