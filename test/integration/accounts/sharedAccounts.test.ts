@@ -19,7 +19,7 @@ let poolB: pg.Pool;
 let a: Fixture;
 let b: Fixture;
 
-const newPool = (url: string): pg.Pool => createDatabasePool(parseDatabaseUrl(url), { connectTimeoutMs: 1000 });
+const newPool = (url: string): pg.Pool => createDatabasePool(parseDatabaseUrl(url), { connectTimeoutMs: 10_000 });
 
 beforeAll(async () => {
   server = await startPostgres();

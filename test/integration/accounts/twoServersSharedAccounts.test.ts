@@ -57,7 +57,7 @@ const me = async (name: 'a' | 'b', cookie: string): Promise<number> => (await fe
 beforeAll(async () => {
   [pgServer, broker, influx] = await Promise.all([startPostgres(), startMosquitto(), startInfluxd()]);
   dir = tempDir('pumpwatch-accounts-it-');
-  pool = createDatabasePool(parseDatabaseUrl(pgServer.url), { connectTimeoutMs: 1000 });
+  pool = createDatabasePool(parseDatabaseUrl(pgServer.url), { connectTimeoutMs: 10_000 });
   const password = await hashPassword(PASSWORD);
   writeUsersFile(`${dir.path}/users-a.json`, { version: 1, users: { nina: { role: 'nurse', password, updatedAt: '' }, adam: { role: 'admin', password, updatedAt: '' } } });
   servers.a.port = await freePort();

@@ -35,7 +35,7 @@ function runUsers(args: string[], stdin = '', env: NodeJS.ProcessEnv = { DATABAS
 beforeAll(async () => {
   server = await startPostgres();
   url = await server.createDatabase('users_cli');
-  pool = createDatabasePool(parseDatabaseUrl(url), { connectTimeoutMs: 1000 });
+  pool = createDatabasePool(parseDatabaseUrl(url), { connectTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {

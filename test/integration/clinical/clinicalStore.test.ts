@@ -33,7 +33,7 @@ async function auditActions(): Promise<string[]> {
 
 beforeAll(async () => {
   server = await startPostgres();
-  pool = createDatabasePool(parseDatabaseUrl(server.url), { connectTimeoutMs: 1000 });
+  pool = createDatabasePool(parseDatabaseUrl(server.url), { connectTimeoutMs: 10_000 });
   await migrate(pool);
   store = new ClinicalStore({ pool, clock });
   await store.loadActive();
