@@ -16,7 +16,27 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * SQLSTATEs after which the same transaction may simply run again: a deadlock (two inserts that
+ * conflict under the one-pump-one-order exclusion constraint are sometimes resolved this way rather
+ * than as a violation) and a serialization failure. On the retry the winner has committed, so the
+ * loser gets the constraint's answer (PUMP_ALREADY_ASSIGNED), not DATABASE_ERROR.
+ */
+const RETRY_SQLSTATES = new Set(['40P01', '40001']);
+const ATTEMPTS = 3;
+
 export async function inTransaction<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(pool, work);
+    } catch (err) {
+      const sqlstate = (err as { cause?: { code?: unknown } }).cause?.code;
+      if (attempt >= ATTEMPTS || typeof sqlstate !== 'string' || !RETRY_SQLSTATES.has(sqlstate)) throw err;
+    }
+  }
+}
+
+async function once<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

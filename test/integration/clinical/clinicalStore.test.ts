@@ -128,7 +128,9 @@ describe('assignments', () => {
   });
 
   test('two concurrent assignments of one pump: exactly one wins, the other is PUMP_ALREADY_ASSIGNED', async () => {
-    for (let round = 0; round < 5; round++) {
+    // PostgreSQL may resolve two conflicting inserts under an exclusion constraint as a deadlock
+    // (40P01) rather than a violation: enough rounds that a store which does not retry it fails here
+    for (let round = 0; round < 400; round++) {
       const pump = newPump();
       const [x, y] = await Promise.all([newOrder(), newOrder()]);
       const results = await Promise.allSettled([
@@ -137,7 +139,8 @@ describe('assignments', () => {
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = results.find((r) => r.status === 'rejected');
-      expect(lost?.status === 'rejected' && lost.reason).toMatchObject({ code: 'PUMP_ALREADY_ASSIGNED' });
+      const why = lost?.status === 'rejected' ? (lost.reason as { cause?: { code?: string } }).cause?.code : undefined;
+      expect(lost?.status === 'rejected' && lost.reason, `round ${round}, SQLSTATE ${why}`).toMatchObject({ code: 'PUMP_ALREADY_ASSIGNED' });
       const open = await pool.query('SELECT count(*)::int AS n FROM assignments WHERE pump = $1 AND to_at IS NULL', [pump]);
       expect(open.rows[0]).toEqual({ n: 1 });
     }
