@@ -20,6 +20,8 @@ interface LimitRow {
 export class DrugLimitsEditor {
   readonly root: HTMLFormElement;
   private rows: LimitRow[] = [];
+  /** the pharmacist has changed the table since it was loaded or saved: a reload must not wipe that */
+  private edited = false;
   private readonly body: HTMLElement;
   private readonly status: HTMLElement;
   private readonly fieldset: HTMLFieldSetElement;
@@ -30,7 +32,7 @@ export class DrugLimitsEditor {
     this.status = el('p', { class: 'form-general', role: 'alert' });
     this.disabledNote = el('p', { class: 'form-disabled', hidden: true });
     const add = el('button', { type: 'button' }, 'Add a drug');
-    add.addEventListener('click', () => { this.addRow({ drug: '', maxRateMlH: 0, maxVolumeMl: null }, true); });
+    add.addEventListener('click', () => { this.edited = true; this.addRow({ drug: '', maxRateMlH: 0, maxVolumeMl: null }, true); });
     this.fieldset = el('fieldset', {}, el('legend', {}, 'Drug limits'), this.disabledNote,
       el('p', { class: 'hint' }, 'A program above a drug\'s maximum is flagged on any pump, assigned or not.'),
       el('table', { class: 'drug-limits' },
@@ -39,11 +41,14 @@ export class DrugLimitsEditor {
       add, this.status, el('button', { type: 'submit' }, 'Save limits'));
     this.root = el('form', { class: 'record-form', id: 'drug-limits', novalidate: true, 'aria-label': 'Drug limits' }, this.fieldset);
     this.root.addEventListener('submit', (ev) => { ev.preventDefault(); void this.save(); });
+    this.root.addEventListener('input', () => { this.edited = true; });
   }
 
+  /** Shows the server's table, unless the pharmacist is in the middle of editing it (the records view reloads when the database comes back). */
   async load(): Promise<void> {
     try {
-      this.show(await this.guard(fetchDrugLimits()));
+      const limits = await this.guard(fetchDrugLimits());
+      if (!this.edited) this.show(limits);
     } catch (err) {
       setText(this.status, `Could not load drug limits: ${err instanceof Error ? err.message : 'error'}`);
     }
@@ -73,7 +78,7 @@ export class DrugLimitsEditor {
       reason: el('td', { class: 'field-reason' }),
     };
     const remove = el('button', { type: 'button', 'aria-label': `Remove row ${i + 1}` }, 'Remove');
-    remove.addEventListener('click', () => { row.el.remove(); this.rows = this.rows.filter((r) => r !== row); });
+    remove.addEventListener('click', () => { this.edited = true; row.el.remove(); this.rows = this.rows.filter((r) => r !== row); });
     row.el.append(el('td', {}, row.drug), el('td', {}, row.maxRateMlH), el('td', {}, row.maxVolumeMl), el('td', {}, remove), row.reason);
     this.rows.push(row);
     this.body.append(row.el);
@@ -91,6 +96,7 @@ export class DrugLimitsEditor {
     this.showErrors([]);
     try {
       this.show(await this.guard(saveDrugLimits(checked.value.limits)));
+      this.edited = false;
       setText(this.status, '');
       this.root.dispatchEvent(new CustomEvent('saved', { detail: `Drug limits saved (${this.rows.length} drugs).` }));
     } catch (err) {
