@@ -45,6 +45,8 @@ export class PumpDetail {
   private readonly clinical: HTMLElement;
   /** the pump's open program_mismatch alert, if any (its detail names the fields that differ) */
   mismatchAlert: () => Alert | undefined = () => undefined;
+  /** What the clinical section was last built from. */
+  private clinicalShown = '';
 
   /** `onPump`: a pump view the server returned (after a label change) */
   constructor(readonly pump: string, private readonly onPump: (p: PumpView) => void, private readonly now: () => number = Date.now) {
@@ -112,12 +114,16 @@ export class PumpDetail {
     // absent fields: the server keeps no clinical records (DATABASE_URL unset)
     this.clinical.hidden = p.patient === undefined && p.order === undefined;
     if (this.clinical.hidden) return;
+    const rows = p.order ? programVsOrder(p, p.order, this.mismatchAlert()) : [];
+    // rebuilt only when it changes: a status every few seconds must not swap the call button under a finger
+    const shown = JSON.stringify([p.patient, p.order, rows]);
+    if (shown === this.clinicalShown) return;
+    this.clinicalShown = shown;
     if (!p.patient || !p.order) {
       this.clinical.replaceChildren(el('h3', {}, 'Patient'), el('p', { class: 'unassigned' }, `No patient: ${NO_ORDER_TEXT}.`));
       return;
     }
     const tel = telHref(p.patient.phone);
-    const rows = programVsOrder(p, p.order, this.mismatchAlert());
     const anyMismatch = rows.some((r) => r.mismatch);
     this.clinical.replaceChildren(
       el('h3', {}, 'Patient'),
