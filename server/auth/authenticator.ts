@@ -15,8 +15,8 @@ export type Principal =
 /** Machine clients: "full read access, may acknowledge" (interfaces.md §2) = the admin role's reach. */
 const TOKEN_ROLE: Role = 'admin';
 
-/** how long a login waits for the accounts' first read before answering 503 */
-const LOGIN_WAIT_FOR_ACCOUNTS_MS = 3000;
+/** how long a login or a session check waits for the accounts' first read before answering 503 */
+const WAIT_FOR_ACCOUNTS_MS = 3000;
 
 export class Authenticator {
   constructor(
@@ -34,6 +34,8 @@ export class Authenticator {
     if (authorization === undefined && this.sessions.prime && sessionCookie !== undefined && sessionCookie.length > 0 && sessionCookie.length <= 128) {
       await this.sessions.prime(sessionCookie);
     }
+    // right after a start the accounts may still be on their way: a session cannot be judged without them
+    if (authorization === undefined && sessionCookie && !(await this.accountsReady())) throw new SessionsUnavailableError('check');
     return this.identify(authorization, sessionCookie);
   }
 
@@ -52,6 +54,8 @@ export class Authenticator {
     const session = this.sessions.touch(sessionCookie);
     if (!session) return undefined;
     // the account may have been removed or demoted since login
+    // accounts not read yet: nobody is known, which says nothing about this session (it must not be ended)
+    if (this.users.ready && !this.users.ready()) return undefined;
     const user = this.users.get(session.username);
     if (!user || user.role !== session.role) {
       void this.sessions.destroy(sessionCookie);
@@ -63,11 +67,15 @@ export class Authenticator {
   /** The account's role when the password is right; same cost whether or not the username exists. */
   async checkPassword(username: string, password: string): Promise<Role | undefined> {
     // right after a start the accounts may still be on their way from the database: wait a moment
-    if (this.users.ready && !this.users.ready() && !(await this.users.whenReady?.(LOGIN_WAIT_FOR_ACCOUNTS_MS))) {
-      throw new SessionsUnavailableError('login');
-    }
+    if (!(await this.accountsReady())) throw new SessionsUnavailableError('login');
     const user = this.users.get(username);
     if (!user) return burnPasswordCheck(password).then(() => undefined);
     return (await verifyPassword(password, user.password)) ? user.role : undefined;
+  }
+
+  /** true once the accounts were read, waiting a moment for their first read after a start */
+  private async accountsReady(): Promise<boolean> {
+    if (!this.users.ready || this.users.ready()) return true;
+    return (await this.users.whenReady?.(WAIT_FOR_ACCOUNTS_MS)) ?? false;
   }
 }

@@ -68,3 +68,37 @@ describe('a login before the accounts are read', () => {
     await outcome;
   });
 });
+
+describe('a session used before the accounts are read (a server just restarted)', () => {
+  async function setUp(): Promise<{ auth: Authenticator; dir: LateDirectory; sessions: SessionStore; id: string }> {
+    const record: UserRecord = { password: await hashPassword('night-shift-1'), role: 'nurse', updatedAt: '2026-12-03T00:00:00Z' };
+    const dir = new LateDirectory(new Map([['alice', record]]));
+    const sessions = new SessionStore({ idleS: 600, absoluteS: 3600, clock: () => 0 });
+    const { id } = sessions.create('alice', 'nurse');
+    return { auth: new Authenticator(new TokenSet([]), sessions, dir), dir, sessions, id };
+  }
+
+  test('is not ended: it answers unavailable (503) while they do not come, and is good once they do', async () => {
+    const { auth, dir, sessions, id } = await setUp();
+    vi.useFakeTimers();
+    const early = auth.identifyShared(undefined, id);
+    const outcome = expect(early).rejects.toBeInstanceOf(SessionsUnavailableError);
+    await vi.advanceTimersByTimeAsync(3000);
+    await outcome;
+    expect(auth.identify(undefined, id)).toBeUndefined();
+    expect(sessions.touch(id)?.username).toBe('alice');
+    dir.arrive();
+    vi.useRealTimers();
+    expect(await auth.identifyShared(undefined, id)).toMatchObject({ kind: 'session', name: 'alice', role: 'nurse' });
+  });
+
+  test('waits for them and is good when they arrive in time', async () => {
+    const { auth, dir, id } = await setUp();
+    vi.useFakeTimers();
+    const early = auth.identifyShared(undefined, id);
+    await vi.advanceTimersByTimeAsync(500);
+    dir.arrive();
+    vi.useRealTimers();
+    expect(await early).toMatchObject({ kind: 'session', name: 'alice' });
+  });
+});
