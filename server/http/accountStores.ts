@@ -37,7 +37,11 @@ export function createAccountStores(backend: ApiBackend, o: ResolvedHttpOptions,
     recheckMs: o.sessionRecheckMs,
     onError: (message) => log.error({ code: 'SESSION_WRITE_FAILED' }, message),
   });
-  const auditLog = new PgAuditLog({ pool, onError: (message) => log.error({ code: 'AUDIT_WRITE_FAILED' }, message) }, isDatabaseUnavailable);
+  const auditLog = new PgAuditLog({
+    pool, onError: (message) => log.error({ code: 'AUDIT_WRITE_FAILED' }, message),
+    // a login right after the start must not reach the table before the migrations made it
+    waitForOpen: db.onUp !== undefined,
+  }, isDatabaseUnavailable);
   const audit = new AuditTrail(auditLog, o.clock, () => auditLog.dropped);
   const users = new PgUsersStore({
     pool, pollMs: o.usersPollMs, importFile: o.usersFile,
@@ -60,7 +64,7 @@ export function createAccountStores(backend: ApiBackend, o: ResolvedHttpOptions,
       sessions.start();
       offUp = db.onUp?.(async () => {
         await users.reload();
-        void auditLog.drain();
+        void auditLog.open();
         void sessions.flush();
       });
     },

@@ -3,7 +3,8 @@
  * instance and read back by GET /api/audit together with what the clinical store writes there.
  * record() never waits: events queue in memory and go in batches; while PostgreSQL is down they
  * stay queued (bounded: the oldest are dropped beyond `maxQueued`, and counted) and are written
- * when it returns, with the time they happened.
+ * when it returns, with the time they happened. Until the database is first up and migrated they
+ * also wait (waitForOpen), so an event of the first seconds never meets a table not yet made.
  */
 import type pg from 'pg';
 import type { AuditAction, AuditEvent, AuditQuery } from './backend.ts';
@@ -39,6 +40,8 @@ export interface PgAuditLogOptions {
   retryMs?: number;
   /** a batch refused for another reason than an outage (it is dropped and counted; never retried forever) */
   onError?: (message: string) => void;
+  /** hold events until open() (the database is up and migrated: before that the table may not exist yet) */
+  waitForOpen?: boolean;
 }
 
 interface AuditRow {
@@ -55,6 +58,7 @@ export class PgAuditLog {
   private writing: Promise<void> | null = null;
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
+  private opened: boolean;
   /** events written, and events lost (queue full, or refused by the database) */
   written = 0;
   dropped = 0;
@@ -62,7 +66,15 @@ export class PgAuditLog {
   constructor(
     private readonly opts: PgAuditLogOptions,
     private readonly isUnavailable: (err: unknown) => boolean,
-  ) {}
+  ) {
+    this.opened = opts.waitForOpen !== true;
+  }
+
+  /** the database is up and migrated: what is queued goes out now */
+  open(): Promise<void> {
+    this.opened = true;
+    return this.drain();
+  }
 
   /** queues one event; never throws, never waits */
   audit(event: AuditEvent): void {
@@ -71,7 +83,7 @@ export class PgAuditLog {
       this.dropped++;
     }
     this.queue.push(event);
-    if (!this.retry && !this.stopped) queueMicrotask(() => void this.drain());
+    if (this.opened && !this.retry && !this.stopped) queueMicrotask(() => void this.drain());
   }
 
   get queued(): number {
@@ -80,6 +92,7 @@ export class PgAuditLog {
 
   /** writes what is queued now (resolves when written, or when the database refused: then it stays queued) */
   drain(): Promise<void> {
+    if (!this.opened) return Promise.resolve();
     this.writing ??= this.writeAll().finally(() => {
       this.writing = null;
     });

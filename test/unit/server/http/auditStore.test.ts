@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { PgAuditLog } from '../../../../server/http/auditStore.ts';
 import type { AuditEvent } from '../../../../server/http/backend.ts';
 
@@ -45,4 +45,30 @@ test('a batch the table refuses (not an outage) is dropped and counted, not retr
   expect(log.dropped).toBe(1);
   expect(errors).toEqual(['audit batch refused: new row violates check constraint']);
   await log.stop();
+});
+
+test('with waitForOpen, events wait for open() (the table is migrated), not only for a reachable database', async () => {
+  const { pool, state } = fakePool();
+  state.up = true; // reachable, but the migrations may not have made audit_log yet
+  const log = new PgAuditLog({ pool, waitForOpen: true, retryMs: 3_600_000 }, unavailable);
+  log.audit(event('early'));
+  await Promise.resolve();
+  await log.drain();
+  expect(state.inserted).toEqual([]);
+  expect(log.queued).toBe(1);
+  await log.open();
+  expect(state.inserted).toEqual([['early']]);
+  log.audit(event('later'));
+  await vi.waitFor(() => expect(state.inserted).toEqual([['early'], ['later']]));
+  await log.stop();
+});
+
+test('stopped before it was opened, it writes nothing and keeps the count of what waited', async () => {
+  const { pool, state } = fakePool();
+  state.up = true;
+  const log = new PgAuditLog({ pool, waitForOpen: true }, unavailable);
+  log.audit(event('a'));
+  await log.stop();
+  expect(state.inserted).toEqual([]);
+  expect(log.queued).toBe(1);
 });
