@@ -158,7 +158,7 @@ describe('patients and orders in the dashboard', () => {
     const callHandle = await phoneCall.elementHandle();
     await assigned.send({ type: 'status', state: 'ALARM', rateMlH: 28.8, infusedMl: 14, vtbiMl: 101.2, reservoirMl: 101.2, pressureMmHg: 640, batteryPct: 89, alarms: ['OCCL_DN'] });
     await phone.locator('.facts dd', { hasText: '89 %' }).waitFor();
-    expect(await callHandle!.evaluate((a) => a.isConnected)).toBe(true);
+    expect(await callHandle.evaluate((a) => a.isConnected)).toBe(true);
 
     // the pump comes off the patient: ended in the form, and the board says so at the pump's next report
     await pharma.locator(`.assignment-list li[data-pump="${ASSIGNED}"]`).getByRole('button', { name: /taken off/ }).click();
