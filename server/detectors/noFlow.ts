@@ -3,9 +3,11 @@
  * rate allows: a stuck mechanism, or a blocked line on a pump without a pressure sensor. vi counts
  * in 0.01-mL steps (every ~72 s at 0.5 mL/h), so the wait comes from the rate: at least noFlowMinS
  * of RUN, and long enough for noFlowDueMl (several steps) to be due. Timed on RUN time (runMs, pump
- * clock); a halt, a resume, a rate change or a new program starts the wait again.
- * A pressure climb with vi frozen is an occlusion: while that alert is active this one is held back,
- * and one raised first is cleared when the occlusion takes over (one page per problem).
+ * clock), so a pause neither counts nor resets it (the pump's counter does not move while paused
+ * either); a halt clears the alert (infusion_stopped watches halts), a rate change or a new program
+ * starts the wait again. A pressure climb with vi frozen is an occlusion: while that alert is
+ * active this one is held back and its wait restarts, and one raised first is cleared when the
+ * occlusion takes over (one page per problem).
  */
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import { volumeLeftMl } from '../pumps/pumpRecord.ts';
@@ -49,24 +51,27 @@ export function detectNoFlow(d: SentenceInput): void {
   const { rec, msg, store, at, cfg, fx } = d;
   const active = store.isActive(rec.pump, 'no_flow');
   const clearedBy = { clearedSeq: msg.seq, clearedPumpTime: msg.time };
-  if (!rec.programActive || !rec.running) {
+  if (!rec.programActive) {
     stopTracking(rec);
-    if (active) {
-      store.clear(rec.pump, 'no_flow', at, {
-        ...clearedBy, clearedBecause: rec.programActive ? 'the pump is no longer running (infusion_stopped watches a halt)' : 'program ended or was stopped',
-      });
-    }
+    if (active) store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedBecause: 'program ended or was stopped' });
     return;
   }
-  if (active && store.isActive(rec.pump, 'occlusion')) {
-    store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedBecause: 'the occlusion alert reports it' });
+  if (!rec.running) {
+    // RUN time stands still and so does the anchor; the halt itself is infusion_stopped's to report
+    if (active) store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedBecause: 'the pump is no longer running (infusion_stopped watches a halt)' });
+    return;
+  }
+  if (store.isActive(rec.pump, 'occlusion')) {
+    if (active) store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedBecause: 'the occlusion alert reports it' });
+    anchor(d); // the occlusion covers this stall; should vi stay frozen after it, the wait starts then
+    return;
   }
   const vi = rec.infusedMl;
   const since = rec.noFlowSinceViMl;
   const moved = vi !== null && since !== null && Math.abs(vi - since) > VI_HALF_STEP_ML;
-  if (fx.started || fx.resumed || rec.noFlowSinceRunMs === null || vi === null || since === null || moved) {
+  if (fx.started || rec.noFlowSinceRunMs === null || vi === null || since === null || moved) {
     anchor(d);
-    if (moved && store.isActive(rec.pump, 'no_flow')) store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedInfusedMl: vi });
+    if (moved && active) store.clear(rec.pump, 'no_flow', at, { ...clearedBy, clearedInfusedMl: vi });
     return;
   }
   if (rec.rateMlH !== rec.noFlowRateMlH) {
@@ -74,7 +79,7 @@ export function detectNoFlow(d: SentenceInput): void {
     anchor(d);
     return;
   }
-  if (store.isActive(rec.pump, 'no_flow') || store.isActive(rec.pump, 'occlusion')) return;
+  if (active) return;
   if (volumeLeftMl(rec) <= cfg.volumeEpsilonMl) return; // nothing left to give: END follows
   const rateMlH = rec.rateMlH ?? 0;
   const frozenMs = rec.runMs - rec.noFlowSinceRunMs;

@@ -110,20 +110,37 @@ describe('no_flow', () => {
     assert.equal(occl.at(-1)!.status, 'active');
   });
 
-  test('a pause clears it (infusion_stopped takes over); a resume starts the wait again', () => {
+  test('a pause clears it (a halt is infusion_stopped\'s); still frozen after the resume, it is back at once', () => {
     const f = new PumpFeed('CS7-200007', START);
     const msgs = [...f.start('P1', 5, 230, 46), ...f.run(60), ...f.hold(25)];
-    msgs.push(f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(10));
+    msgs.push(f.evt('PAUSE'), f.sts({ state: 'PAUSE' }));
+    const pauseIso = f.iso;
+    msgs.push(...f.hold(3), f.evt('RESUME'));
     const resumeIso = f.iso;
-    msgs.push(f.evt('RESUME'), f.sts({ state: 'RUN' }), ...f.hold(15));
+    msgs.push(f.sts({ state: 'RUN' }), ...f.hold(5), ...f.run(2));
     const changes = replay(createDetectionEngine(), msgs);
+    assert.deepEqual([...new Set(changes.map((a) => a.type))], ['no_flow'], 'a 3-min pause is within the grace');
     const nf = byType(changes, 'no_flow');
-    assert.equal(ids(nf).length, 1, 'one alert: the 15 min after the resume are within the wait');
+    assert.equal(ids(nf).length, 1, 'the same problem, back within the flap window');
+    const paused = nf.find((a) => a.status === 'cleared')!;
+    assert.equal(paused.clearedAt, pauseIso);
+    assert.equal(paused.detail.clearedBecause, 'the pump is no longer running (infusion_stopped watches a halt)');
+    const back = nf.find((a) => a.status === 'active' && a.detail.flaps === 1)!;
+    assert.ok(back, 'active again');
+    assert.equal(back.detail.pumpTime, resumeIso, 'at the RESUME');
+    assert.equal(back.detail.frozenMinutes, 25, 'RUN time only: the pause neither counts nor resets the wait');
     assert.equal(nf.at(-1)!.status, 'cleared');
-    assert.equal(nf.at(-1)!.detail.clearedBecause, 'the pump is no longer running (infusion_stopped watches a halt)');
-    const stopped = byType(changes, 'infusion_stopped');
-    assert.equal(ids(stopped).length, 1);
-    assert.equal(stopped.at(-1)!.clearedAt, resumeIso);
+  });
+
+  test('a pause inside the wait neither counts nor resets it', () => {
+    const f = new PumpFeed('CS7-200011', START);
+    const msgs = [...f.start('P1', 5, 230, 46), ...f.run(60)];
+    const frozenIso = f.iso;
+    msgs.push(...f.hold(15), f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(4), f.evt('RESUME'), f.sts({ state: 'RUN' }), ...f.hold(10));
+    const nf = byType(replay(createDetectionEngine(), msgs), 'no_flow');
+    assert.equal(ids(nf).length, 1);
+    assert.equal(nf[0]!.raisedAt, minutesAfter(frozenIso, 15 + 4 + 5), '20 min of RUN: 15 before the pause, 5 after');
+    assert.equal(nf[0]!.detail.frozenMinutes, 20);
   });
 
   test('a rate change starts the wait again; the end of the volume is not a frozen counter', () => {
