@@ -9,6 +9,8 @@ export const ALERT_TYPES = [
   'pump_alarm',
   // programming verification (§4, §6)
   'program_mismatch', 'program_unassigned', 'drug_limit', 'delivery_above_order',
+  // a stopped line that looks like a running pump: vi frozen during RUN; pressure lost during RUN
+  'no_flow', 'line_pressure_lost',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type Severity = 'high' | 'medium' | 'low';

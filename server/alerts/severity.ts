@@ -12,6 +12,9 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   drug_limit: 'high',
   // more has gone in under the order than it allows by now, whatever the program says
   delivery_above_order: 'high',
+  // the pump says RUN but vi is frozen (no flow), or the line pressure fell to ~0 (disconnected or leaking: a spill)
+  no_flow: 'high',
+  line_pressure_lost: 'high',
   // needs a call within the hour: the pump may be fine but we cannot see it, or the course will fall short
   delivery_below_24h: 'medium',
   signal_lost: 'medium',

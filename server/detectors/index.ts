@@ -4,7 +4,9 @@ import { detectClockError } from './clockError.ts';
 import { detectDeliveryBelow24h } from './deliveryBelow24h.ts';
 import { detectInfusionStopped } from './infusionStopped.ts';
 import { detectLowBattery } from './lowBattery.ts';
+import { detectLinePressureLost } from './linePressureLost.ts';
 import { detectLowReservoir } from './lowReservoir.ts';
+import { detectNoFlow } from './noFlow.ts';
 import { detectOcclusion } from './occlusion.ts';
 import { runProgramChecks } from './programChecks.ts';
 import { detectPumpAlarm } from './pumpAlarm.ts';
@@ -19,6 +21,9 @@ export { detectDrugLimit, drugKey } from './drugLimit.ts';
 export function runSentenceDetectors(d: SentenceInput): void {
   detectClockError(d);
   detectOcclusion(d);
+  // after occlusion: a frozen vi with the pressure climbing is the occlusion's, not no_flow's
+  detectNoFlow(d);
+  detectLinePressureLost(d);
   detectAirInLine(d);
   detectPumpFault(d);
   detectPumpAlarm(d);

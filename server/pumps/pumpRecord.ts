@@ -78,6 +78,22 @@ export interface PumpRecord extends LatestReadings {
   lastAdvancePumpTime: string | null;
   /** vi when the occlusion alert was raised, to see delivery resume */
   occlusionViMl: number | null;
+
+  // no_flow: vi frozen during continuous RUN; anchors on runMs (RUN time), null while not tracking
+  noFlowSinceRunMs: number | null;
+  noFlowSinceViMl: number | null;
+  noFlowRateMlH: number | null;
+  noFlowSinceSeq: number | null;
+  noFlowSincePumpTime: string | null;
+
+  // line_pressure_lost
+  /** the occlusion baseline at the last RUN reading with the pressure present: what "back to normal" means */
+  pressureRefMmHg: number | null;
+  /** runMs at the first of the consecutive RUN readings with the pressure lost; null: not lost */
+  pressureLostSinceRunMs: number | null;
+  pressureLostSamples: number;
+  pressureLostSinceSeq: number | null;
+  pressureLostSincePumpTime: string | null;
 }
 
 export function createPumpRecord(pump: string, gateway: string): PumpRecord {
@@ -91,6 +107,8 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,
     stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,
     baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
+    noFlowSinceRunMs: null, noFlowSinceViMl: null, noFlowRateMlH: null, noFlowSinceSeq: null, noFlowSincePumpTime: null,
+    pressureRefMmHg: null, pressureLostSinceRunMs: null, pressureLostSamples: 0, pressureLostSinceSeq: null, pressureLostSincePumpTime: null,
   };
 }
 
