@@ -3,6 +3,8 @@
  * STOP, RUN at rate 0) for longer than stoppedGraceS of pump time. While an occlusion, air-in-line
  * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
  * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
+ * The same while pump_off is active; once the pump is switched on again, the grace restarts from the
+ * power-on (the patient needs a moment to resume it), though the halt is still counted from its start.
  */
 import type { AlertStore } from '../alerts/alertStore.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
@@ -37,6 +39,7 @@ export function detectInfusionStopped(d: SentenceInput): void {
     rec.stoppedSincePumpTime = null;
     rec.stoppedSinceSeq = null;
     rec.stoppedReason = null;
+    rec.poweredOnEffMs = null;
     if (active) store.clear(rec.pump, 'infusion_stopped', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
     return;
   }
@@ -49,7 +52,8 @@ export function detectInfusionStopped(d: SentenceInput): void {
   if (active) return;
   const stoppedMs = d.t.effMs - rec.stoppedSinceEffMs;
   if (stoppedMs <= cfg.stoppedGraceS * 1000) return;
-  if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
+  if (rec.poweredOnEffMs !== null && d.t.effMs - rec.poweredOnEffMs <= cfg.stoppedGraceS * 1000) return;
+  if (store.isActive(rec.pump, 'pump_off') || store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
     || haltingUnknownAlarm(store, rec.pump)) return;
   const reason = reasonOf(rec);
   const left = volumeLeftMl(rec);
