@@ -144,6 +144,22 @@ describe('pump_off', () => {
   });
 });
 
+describe('pump_off across a server restart', () => {
+  test('restored while the pump is off: still no signal_lost, and its POWER_ON clears the same alert', () => {
+    const e = createDetectionEngine();
+    const f = new PumpFeed('CS7-700014', T0);
+    const [raised] = byType(replay(e, [...f.start('P1', 5, 230, 46), ...f.run(30), f.evt('POWER_OFF')]), 'pump_off');
+    const next = createDetectionEngine();
+    next.restorePump(e.exportPump('CS7-700014')!);
+    for (const a of e.openAlerts()) next.restoreAlert(a);
+    const offMs = Date.parse(f.iso);
+    for (let t = offMs + 60_000; t < offMs + 40 * 60_000; t += 10_000) next.tick(t);
+    assert.deepEqual(byType(next.takeChanges().alerts, 'signal_lost'), []);
+    const back = replay(next, [powerOn(f, 40), f.sts({ state: 'PAUSE' }), f.evt('RESUME'), f.sts({ state: 'RUN' })]);
+    assert.deepEqual(back.map((a) => `${a.id}:${a.status}`), [`${raised!.id}:cleared`]);
+  });
+});
+
 describe('pump_off: the uneventful cases stay silent', () => {
   test('POWER_OFF after END: no pump_off, and the silence after it pages nobody', () => {
     const e = createDetectionEngine({ ...DEFAULT_DETECTION_CONFIG, signalLostS: 60 });
