@@ -13,6 +13,7 @@ import { clockText, durationText, mlText } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 function reasonOf(rec: PumpRecord): string {
+  if (rec.poweredOff) return 'switched off';
   if (!rec.programActive) return 'stopped';
   if (rec.state === 'PAUSE') return 'paused';
   if (rec.state === 'ALARM') return 'alarm';
@@ -26,6 +27,7 @@ function reasonText(reason: string, alarms: readonly string[]): string {
     case 'alarm': return alarms.length > 0 ? `halted by a pump alarm (${alarms.join(', ')})` : 'halted by a pump alarm';
     case 'stopped': return 'stopped and cleared on the pump';
     case 'rate 0': return 'running at a rate of 0 mL/h';
+    case 'switched off': return 'switched off';
     default: return `not running (${reason})`;
   }
 }
@@ -57,10 +59,12 @@ export function detectInfusionStopped(d: SentenceInput): void {
     || haltingUnknownAlarm(store, rec.pump)) return;
   const reason = reasonOf(rec);
   const left = volumeLeftMl(rec);
+  // a halt that began with a switch-off says so: the nurse who saw pump_off knows which event this is
+  const since = rec.stoppedReason === 'switched off' && reason !== 'switched off' ? 'since it was switched off at' : 'since';
   store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
-    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} since ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
+    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} ${since} ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
     {
-      ...sentenceEvidence(d), reason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
+      ...sentenceEvidence(d), reason, firstReason: rec.stoppedReason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
       stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,
       infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, graceS: cfg.stoppedGraceS,
     });

@@ -91,7 +91,8 @@ describe('pump_off', () => {
     assert.deepEqual(later.map((a) => `${a.type}:${a.status}`), ['infusion_stopped:active']);
     assert.equal(later[0]!.detail.stoppedSincePumpTime, '2026-12-07T09:00:00Z', 'halted since it was switched off');
     assert.equal(later[0]!.detail.stoppedMinutes, 35);
-    assert.match(later[0]!.message, /since 09:00 UTC \(35 min\)/);
+    assert.match(later[0]!.message, /^Pump CS7-700004: infusion paused on the pump since it was switched off at 09:00 UTC \(35 min\), 225 mL still to give/);
+    assert.equal(later[0]!.detail.firstReason, 'switched off');
   });
 
   test('resumed within the grace after the power-on: nothing after pump_off', () => {
