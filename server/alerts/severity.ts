@@ -7,6 +7,8 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   infusion_stopped: 'high',
   air_in_line: 'high',
   pump_fault: 'high',
+  // switched off with volume left: nothing is going in until somebody switches it back on
+  pump_off: 'high',
   // the pump is programmed against its order, or beyond what the drug allows: the wrong dose is going in
   program_mismatch: 'high',
   drug_limit: 'high',

@@ -11,6 +11,7 @@ import { detectOcclusion } from './occlusion.ts';
 import { runProgramChecks } from './programChecks.ts';
 import { detectPumpAlarm } from './pumpAlarm.ts';
 import { detectPumpFault } from './pumpFault.ts';
+import { detectPumpOff } from './pumpOff.ts';
 import type { SentenceInput } from './types.ts';
 
 export { detectSignalLost, clearSignalLost, serverStamp } from './signalLost.ts';
@@ -27,6 +28,7 @@ export function runSentenceDetectors(d: SentenceInput): void {
   detectAirInLine(d);
   detectPumpFault(d);
   detectPumpAlarm(d);
+  detectPumpOff(d);
   detectInfusionStopped(d);
   // before the projection: a wrong program explains a short projection, and one alert says it
   runProgramChecks(d);
