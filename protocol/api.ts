@@ -58,6 +58,8 @@ export interface PumpView {
   programHours?: number | null;
   pumpTime?: string | null;
   gatewayOnline?: boolean | null;
+  /** hours delivered this course (RUN at a rate above 0, pump clock), floored to 4 decimals like billing's deliveryHours; null before any program */
+  deliveredHours?: number | null;
   label?: string | null;
   /** §6: the open assignment's patient and order; null when the pump is unassigned (absent without clinical records) */
   patient?: PumpPatient | null;

@@ -45,5 +45,7 @@ export function toPumpView(rec: PumpRecord, activeAlerts: number, gatewayOnline:
     programHours: rec.programHours,
     pumpTime: rec.pumpTime,
     gatewayOnline,
+    // floored like billing's deliveryHours, so the two read the same
+    deliveredHours: rec.episodeStartEffMs === null ? null : Math.floor((rec.priorDeliveryH + Math.round(rec.runMs / 1000) / 3600) * 10_000) / 10_000,
   };
 }
