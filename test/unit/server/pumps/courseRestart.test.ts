@@ -1,7 +1,7 @@
 /** A START of the program already under way continues its course: delivered hours, volumes and start carry on. */
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
-import { createDetectionEngine } from '../../../../server/engine/index.ts';
+import { createDetectionEngine, type PumpSnapshot } from '../../../../server/engine/index.ts';
 import { startContinuesCourse } from '../../../../server/pumps/courseContinuity.ts';
 import { byType, ids, PumpFeed, replay } from '../engine/feed.ts';
 
@@ -90,5 +90,20 @@ describe('a restart of the same program', () => {
     const engine = createDetectionEngine();
     replay(engine, msgs);
     assert.ok(Math.abs((engine.pump('CS7-130706')?.deliveredHours ?? 0) - 0.5) < 0.02);
+  });
+
+  test('under an order: the volume the pump kept counting is not counted twice (no false delivery_above_order)', () => {
+    const engine = createDetectionEngine();
+    engine.setAssignmentsKnown(true, 0);
+    engine.setAssignment('CS7-130707', {
+      assignmentId: 'as-1', orderId: 'ord-1', patientId: 'pat-1', drug: 'FLUOROURACIL', rateMlH: 5, volumeMl: 230, hours: 46,
+      mode: 'continuous', fromMs: Date.parse('2026-12-01T00:00:00Z'),
+    }, 0);
+    const f = new PumpFeed('CS7-130707', '2026-12-03T08:00:00Z');
+    const msgs = [...f.start('P1', 5, 230, 46), ...f.run(20 * 60), f.evt('PAUSE'), f.sts({ state: 'PAUSE' })];
+    msgs.push(f.evt('START', 'P1'), f.sts({ state: 'RUN' }), ...f.run(5));
+    assert.deepEqual(replay(engine, msgs).map((a) => a.type), []);
+    const snap = engine.exportPump('CS7-130707') as PumpSnapshot & { record: { course: { doneMl: number; currentMl: number } } };
+    assert.equal(snap.record.course.doneMl + snap.record.course.currentMl, engine.pump('CS7-130707')?.infusedMl);
   });
 });
