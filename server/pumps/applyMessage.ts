@@ -132,6 +132,7 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
           if (rec.programRateMlH !== null) rec.rateMlH = rec.programRateMlH;
           rec.infusedMl = 0;
           if (rec.programVolumeMl !== null) rec.vtbiMl = rec.programVolumeMl;
+          rec.reservoirMl = null; // the last bag's reading says nothing of this program's: unknown until its first status
           break;
         }
         case 'PAUSE':

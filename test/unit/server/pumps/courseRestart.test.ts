@@ -83,6 +83,15 @@ describe('a restart of the same program', () => {
     assert.ok(Math.abs((e2.pump('CS7-130705')?.deliveredHours ?? 0) - 0.5) < 0.02, 'a finished program started again is a new course');
   });
 
+  test('a START of another program (a new bag) does not compare the reservoir of the old bag with the new program', () => {
+    const f = new PumpFeed('CS7-130708', '2026-12-03T08:00:00Z');
+    f.status.reservoirMl = 230;
+    const msgs = [...f.start('P1', 5, 230, 46), ...f.run(20 * 60), f.evt('PAUSE'), f.sts({ state: 'PAUSE' })];
+    msgs.push(f.prg('P2', 5, 230, 46), f.evt('PROGRAM', 'P2'), f.evt('START', 'P2'));
+    msgs.push(f.sts({ state: 'RUN', infusedMl: 0, vtbiMl: 230, reservoirMl: 230 }), ...f.run(5));
+    assert.deepEqual(replay(createDetectionEngine(), msgs).map((a) => `${a.type}:${a.status}`), []);
+  });
+
   test('negative twin: stopped with nothing left, the same program started again is a new course', () => {
     const f = new PumpFeed('CS7-130706', '2026-12-03T08:00:00Z');
     const msgs = [...f.start('P1', 50, 100, 2), ...f.run(120), f.evt('STOP'), f.sts({ state: 'IDLE', rateMlH: 0, infusedMl: 0, vtbiMl: 0 })];
