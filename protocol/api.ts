@@ -64,7 +64,7 @@ export interface PumpView {
   gatewayOnline?: boolean | null;
   /** the pump said POWER_OFF and has not been heard since: its readings are from before */
   poweredOff?: boolean;
-  /** hours in RUN this program, time switched off or paused excluded (pump clock); null before any program */
+  /** hours delivered this course (RUN at a rate above 0, pump clock; time switched off or paused excluded), floored to 4 decimals like billing's deliveryHours; null before any program */
   deliveredHours?: number | null;
   label?: string | null;
   /** §6: the open assignment's patient and order; null when the pump is unassigned (absent without clinical records) */

@@ -99,6 +99,16 @@ export function closeEpisode(ep: EpisodeState, endMs: number, endedBy: string): 
   ep.endedBy = endedBy;
 }
 
+/** A closed episode carries on (its program started again): the time it stood closed is a stretch without delivery. */
+export function reopenEpisode(ep: EpisodeState, timeMs: number, reason: InterruptionReason): void {
+  const closedAt = ep.endMs ?? timeMs;
+  ep.endMs = null;
+  ep.endedBy = null;
+  ep.pending = ep.trailing;
+  ep.trailing = null;
+  if (timeMs > closedAt) addStop(ep, reason, closedAt, timeMs, (timeMs - closedAt) / 1000);
+}
+
 export function finishEpisode(ep: EpisodeState): void {
   if (ep.pending) {
     ep.trailing = ep.pending;

@@ -5,13 +5,14 @@
 import { parsePumpTime } from '../../protocol/decode.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { seqDistance } from '../../protocol/sentence.ts';
+import { startContinuesCourse } from '../pumps/courseContinuity.ts';
 import {
-  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, type EpisodeState,
+  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
 import { ongoingStretch } from './ongoingStretch.ts';
 import {
-  countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, modeAfter, newCursor, resolveGap, trackStall, type PumpCursor,
+  countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, modeAfter, newCursor, reasonOf, resolveGap, runSoFar, trackStall, type PumpCursor,
 } from './pumpCursor.ts';
 import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
 import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
@@ -76,6 +77,24 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     touch(ep);
   };
 
+  /**
+   * The program STOPped with volume left is started again: the same course, so its episode is
+   * reopened; the time it stood stopped is an interruption like a pause.
+   */
+  const reopen = (c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number): void => {
+    reopenEpisode(ep, timeMs, reasonOf('idle'));
+    addEvidence(ep, msg.seq, timeMs);
+    c.openId = ep.id;
+    c.closing = false;
+    c.stopped = null;
+    touch(ep);
+  };
+  const closeBy = (c: PumpCursor, ep: EpisodeState, timeMs: number, endedBy: string): void => {
+    closeEpisode(ep, timeMs, endedBy);
+    const stop = endedBy === 'STOP' || endedBy === 'IDLE';
+    c.stopped = stop ? { episodeId: ep.id, programId: ep.programId, leftMl: c.vtbiMl ?? 0 } : null;
+  };
+
   /** Counts the time from the last sentence to this one on the open episode. */
   function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean): void {
     const from = c.timeMs;
@@ -98,14 +117,21 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     if (msg.type === 'program') {
       c.program = { programId: msg.programId, drug: msg.drug, rateMlH: msg.rateMlH, volumeMl: msg.volumeMl, hours: msg.hours };
       if (ep && ep.programId === msg.programId) ep.drug = msg.drug;
+      if (c.stopped && c.stopped.programId !== msg.programId) c.stopped = null; // another program loaded
     }
     if (msg.type === 'event' && msg.code === 'START') {
       const programId = msg.detail || c.program?.programId || 'unknown';
-      if (ep && ep.programId === programId) {
-        addEvidence(ep, msg.seq, timeMs); // same program started again (after a power cycle): one episode
-        touch(ep);
-        return;
+      if (startContinuesCourse(runSoFar(c, ep), programId)) {
+        // same program started again (after a pause, an alarm, a power cycle, a STOP with volume left): one episode
+        const same = ep ?? (c.stopped ? byId.get(c.stopped.episodeId) : undefined);
+        if (same && same.endMs !== null) return reopen(c, same, msg, timeMs);
+        if (same) {
+          addEvidence(same, msg.seq, timeMs);
+          touch(same);
+          return;
+        }
       }
+      c.stopped = null;
       if (ep) {
         closeEpisode(ep, timeMs, 'superseded');
         finish(c, ep);
@@ -117,14 +143,15 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     if (ep) {
       addEvidence(ep, msg.seq, timeMs);
       if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
-        closeEpisode(ep, timeMs, msg.code);
+        closeBy(c, ep, timeMs, msg.code);
         c.closing = true;
       } else if (msg.type === 'status' && (msg.state === 'IDLE' || msg.state === 'END')) {
-        closeEpisode(ep, timeMs, msg.state === 'IDLE' ? 'IDLE' : 'END_STATE');
+        closeBy(c, ep, timeMs, msg.state === 'IDLE' ? 'IDLE' : 'END_STATE');
         finish(c, ep);
       }
       touch(ep);
     } else if (msg.type === 'status' && msg.state === 'RUN' && msg.rateMlH > 0) {
+      c.stopped = null;
       open(c, msg, timeMs, c.program?.programId ?? 'unknown', false); // tracking began mid-infusion
     }
   }
@@ -194,6 +221,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       }
       c.vi = msg.infusedMl;
       c.rateMlH = msg.rateMlH;
+      c.vtbiMl = msg.vtbiMl;
     }
     c.lastWasStatus = msg.type === 'status';
     c.seq = msg.seq;

@@ -5,6 +5,7 @@
  * with a reason. Durations use the pump clock; a clock set back never yields negative time.
  */
 import type { PumpMessage } from '../../protocol/payloads.ts';
+import { isDelivering, type RunSoFar } from '../pumps/courseContinuity.ts';
 import { addDelivery, addStop, type EpisodeState, type InterruptionReason } from './episodeState.ts';
 
 /** What the pump was doing after the last sentence. */
@@ -16,6 +17,14 @@ export interface ProgramInfo {
   rateMlH: number;
   volumeMl: number;
   hours: number;
+}
+
+/** An episode closed by STOP (or IDLE) with volume left: a START of its program reopens it. */
+export interface StoppedRun {
+  episodeId: string;
+  programId: string;
+  /** mL still to give at the stop (vtbi of the last status) */
+  leftMl: number;
 }
 
 /** A stretch with no telemetry, waiting for the status sentence that can prove it by volume. */
@@ -44,6 +53,10 @@ export interface PumpCursor {
   /** mL and mL/h from the last status sentence */
   vi: number | null;
   rateMlH: number | null;
+  /** mL still to give, from the last status sentence (absent in records written before it was kept) */
+  vtbiMl?: number | null;
+  /** the last episode, when STOP closed it with volume left (absent in older records) */
+  stopped?: StoppedRun | null;
   /** seconds; status interval seen (largest gap between consecutive status sentences, ≤ 300 s) */
   intervalS: number | null;
   lastWasStatus: boolean;
@@ -73,9 +86,16 @@ export const STALL_MIN_ML = 0.1;
 
 export function newCursor(pump: string): PumpCursor {
   return {
-    pump, seq: null, timeMs: null, receivedMs: null, mode: 'idle', vi: null, rateMlH: null, intervalS: null,
+    pump, seq: null, timeMs: null, receivedMs: null, mode: 'idle', vi: null, rateMlH: null, vtbiMl: null, stopped: null, intervalS: null,
     lastWasStatus: false, stillSinceMs: null, stillCountedS: 0, program: null, openId: null, closing: false, gap: null,
   };
+}
+
+/** Where the pump's last run stands when a START arrives (courseContinuity.ts, shared with detection). */
+export function runSoFar(c: PumpCursor, open: EpisodeState | undefined): RunSoFar | null {
+  if (open) return { programId: open.programId, active: true, stoppedLeftMl: 0 };
+  const s = c.stopped;
+  return s ? { programId: s.programId, active: false, stoppedLeftMl: s.leftMl } : null;
 }
 
 export function gapLimitS(c: PumpCursor): number {
@@ -178,7 +198,7 @@ const HALTING_ALARMS: ReadonlySet<string> = new Set(['OCCL_DN', 'OCCL_UP', 'AIR'
 export function modeAfter(msg: PumpMessage, before: Mode): Mode {
   if (msg.type === 'status') {
     switch (msg.state) {
-      case 'RUN': return msg.rateMlH > 0 ? 'run' : 'rate_zero';
+      case 'RUN': return isDelivering(msg.state, msg.rateMlH) ? 'run' : 'rate_zero';
       case 'PAUSE': return 'pause';
       case 'ALARM': return 'alarm';
       default: return 'idle';

@@ -16,6 +16,11 @@ export function detectDeliveryBelow24h(d: SentenceInput): void {
   if (active && (fx.started || fx.newProgram)) {
     store.clear(rec.pump, 'delivery_below_24h', at, { clearedBecause: 'a new program started', clearedSeq: msg.seq });
   }
+  // the same program started again after a STOP: the course carries on, so "stopped after N h" no
+  // longer stands; a projection still short stays until a projection reaches 24 h
+  if (fx.restarted && store.isActive(rec.pump, 'delivery_below_24h') && current?.alert.detail.projected === false) {
+    store.clear(rec.pump, 'delivery_below_24h', at, { clearedBecause: 'the same program was started again', clearedSeq: msg.seq });
+  }
   const plannedOk = rec.programHours === null || rec.programHours >= cfg.deliveryMinPlannedHours;
 
   if (fx.ended !== null) {

@@ -24,6 +24,7 @@ function triggerOf(d: SentenceInput): string | null {
   const { msg, fx, rec } = d;
   if (msg.type === 'program') return 'PRG';
   if (fx.started) return rec.startSeen ? 'START' : 'status';
+  if (fx.restarted) return 'START';
   if (msg.type === 'event') return msg.code === 'RATE' ? 'RATE' : null;
   return rec.programActive && msg.rateMlH > 0 && msg.rateMlH !== rec.verifiedRateMlH ? 'status' : null;
 }
@@ -36,7 +37,7 @@ export function runProgramChecks(d: SentenceInput): void {
     const v: VerifyInput = { rec, cfg: d.cfg, store: d.store, clinical: d.clinical, at: d.at, trigger, evidence: sentenceEvidence(d) };
     detectProgramMismatch(v);
     detectDrugLimit(v);
-    if (d.fx.started) raiseUnassigned(v);
+    if (d.fx.started || d.fx.restarted) raiseUnassigned(v);
   }
   if (d.fx.ended !== null && d.store.isActive(d.rec.pump, 'program_unassigned')) {
     d.store.clear(d.rec.pump, 'program_unassigned', d.at, { clearedBecause: 'the program ended', clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });

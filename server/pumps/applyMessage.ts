@@ -1,5 +1,6 @@
 /** Folds one accepted sentence into the pump record: status, program, episode and delivery time. */
 import type { PumpMessage } from '../../protocol/payloads.ts';
+import { isDelivering, startContinuesCourse } from './courseContinuity.ts';
 import { trackCourse } from './orderCourse.ts';
 import type { TimeVerdict } from './pumpClock.ts';
 import type { PumpRecord } from './pumpRecord.ts';
@@ -14,10 +15,12 @@ export interface MessageEffects {
   newProgram: boolean;
   /** the pump went into RUN from another state (after a pause or an alarm) */
   resumed: boolean;
+  /** a START of the program already under way (or stopped with volume left): the episode carries on */
+  restarted: boolean;
 }
 
 export function newMessageEffects(): MessageEffects {
-  return { started: false, ended: null, newProgram: false, resumed: false };
+  return { started: false, ended: null, newProgram: false, resumed: false, restarted: false };
 }
 
 function endProgram(rec: PumpRecord, how: 'end' | 'stop', leftMl: number | null, epsilonMl: number, fx: MessageEffects): void {
@@ -35,6 +38,7 @@ function startEpisode(rec: PumpRecord, t: TimeVerdict, fx: MessageEffects, seenS
   rec.runMs = 0;
   rec.priorDeliveryH = 0;
   rec.episodeStartEffMs = t.effMs;
+  rec.episodeProgramId = rec.programId;
   rec.projectionDue = true;
   rec.programPending = false;
   rec.baselineMmHg = null;
@@ -48,11 +52,36 @@ function switchedOn(rec: PumpRecord, t: TimeVerdict): void {
   rec.poweredOnEffMs = t.effMs;
 }
 
+/**
+ * The same program started again: delivered hours, the start time and the course carry on. vi is
+ * the pump's counter: kept as it was (a restart after a pause keeps it), or 0 with the loaded
+ * program's volume when a PRG came since (a STOP clears the program, and vi restarts with the next);
+ * the order course folds a counter that goes back (orderCourse.ts), so no volume is lost or doubled.
+ */
+function continueEpisode(rec: PumpRecord, fx: MessageEffects): void {
+  const loaded = rec.programPending && !rec.programActive;
+  if (loaded) {
+    rec.infusedMl = 0;
+    if (rec.programVolumeMl !== null) rec.vtbiMl = rec.programVolumeMl;
+    if (rec.programRateMlH !== null) rec.rateMlH = rec.programRateMlH;
+  } else if (!rec.programActive) {
+    rec.vtbiMl = rec.stoppedLeftMl; // stopped, started again without a new PRG: what was left
+  }
+  rec.programActive = true;
+  rec.stoppedLeftMl = 0;
+  rec.projectionDue = true;
+  rec.programPending = false;
+  rec.baselineMmHg = null;
+  rec.lastAdvanceEffMs = null;
+  fx.restarted = true;
+}
+
 export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, epsilonMl: number, fx: MessageEffects): void {
   fx.started = false;
   fx.ended = null;
   fx.newProgram = false;
   fx.resumed = false;
+  fx.restarted = false;
   const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
   // the pump was off before a POWER_ON (also when its POWER_OFF was lost): that time is no delivery
   if (rec.running && rec.programActive && !powerOn) rec.runMs += t.elapsedMs;
@@ -94,17 +123,27 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
       break;
     case 'event':
       switch (msg.code) {
-        case 'START':
+        case 'START': {
+          const run = {
+            programId: rec.episodeProgramId ?? (rec.programPending ? null : rec.programId),
+            active: rec.programActive, stoppedLeftMl: rec.stoppedLeftMl,
+          };
           if (msg.detail !== '' && msg.detail !== rec.programId) {
             rec.programId = msg.detail;
             fx.newProgram = true;
           }
-          startEpisode(rec, t, fx, true);
           rec.state = 'RUN';
+          if (rec.programId !== null && startContinuesCourse(run, rec.programId, epsilonMl)) {
+            continueEpisode(rec, fx);
+            break;
+          }
+          startEpisode(rec, t, fx, true);
           if (rec.programRateMlH !== null) rec.rateMlH = rec.programRateMlH;
           rec.infusedMl = 0;
           if (rec.programVolumeMl !== null) rec.vtbiMl = rec.programVolumeMl;
+          rec.reservoirMl = null; // the last bag's reading says nothing of this program's: unknown until its first status
           break;
+        }
         case 'PAUSE':
           if (rec.programActive) rec.state = 'PAUSE';
           break;
@@ -147,7 +186,7 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
       }
       break;
   }
-  rec.running = rec.programActive && rec.state === 'RUN' && (rec.rateMlH ?? 0) > 0 && !rec.poweredOff;
+  rec.running = rec.programActive && isDelivering(rec.state, rec.rateMlH) && !rec.poweredOff;
   if (rec.state === 'RUN' && before !== 'RUN' && before !== null) fx.resumed = true;
   if (rec.course !== null) trackCourse(rec.course, rec, msg, fx, epsilonMl);
 }

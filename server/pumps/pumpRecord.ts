@@ -43,6 +43,8 @@ export interface PumpRecord extends LatestReadings {
   programActive: boolean;
   /** START seen for this episode (else the engine joined mid-program) */
   startSeen: boolean;
+  /** program of the running (or stopped) episode; programId may since name a PRG not yet started */
+  episodeProgramId: string | null;
   /** hours delivered before the engine first saw this program (joined mid-program) */
   priorDeliveryH: number;
   /** mL still to give when STOP cleared the program; 0 when nothing was left */
@@ -107,7 +109,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     lastSeq: null, lastPumpMs: null, pumpTime: null, lastSeenServerMs: null, restored: false, watchFromServerMs: null, lastAcceptedServerMs: null,
     effMs: null, clockUntrusted: false, clockAheadS: 0, liveLagMs: null, lastLagMs: null,
     programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
-    programActive: false, startSeen: false, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
+    programActive: false, startSeen: false, episodeProgramId: null, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
     projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,
     poweredOff: false, poweredOnEffMs: null,
     stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,

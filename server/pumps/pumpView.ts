@@ -2,7 +2,7 @@
 import type { PumpView } from '../../protocol/api.ts';
 import { isoFromMs } from './isoTime.ts';
 import { pumpToServerMs } from './pumpClock.ts';
-import { deliveredHours, type PumpRecord } from './pumpRecord.ts';
+import type { PumpRecord } from './pumpRecord.ts';
 
 /** Last projected end per pump, to the minute: from one status to the next it rarely moves. */
 const endCache = new WeakMap<PumpRecord, { minute: number; iso: string }>();
@@ -46,6 +46,7 @@ export function toPumpView(rec: PumpRecord, activeAlerts: number, gatewayOnline:
     pumpTime: rec.pumpTime,
     gatewayOnline,
     poweredOff: rec.poweredOff,
-    deliveredHours: rec.episodeStartEffMs === null ? null : Math.floor(deliveredHours(rec) * 10_000) / 10_000,
+    // whole seconds, floored like billing's deliveryHours, so the two read the same
+    deliveredHours: rec.episodeStartEffMs === null ? null : Math.floor((rec.priorDeliveryH + Math.round(rec.runMs / 1000) / 3600) * 10_000) / 10_000,
   };
 }
