@@ -43,6 +43,8 @@ const SEQ_SUCCESSOR_WINDOW = 1000;
 const STEP_SLACK_MS = 2000;
 /** ...and by drift, a fraction of the time between the two sentences. */
 const STEP_DRIFT = 0.01;
+/** Lines read closer together than this are back to back: written at once, not as they happened (the gateway's replay gap). */
+const BACK_TO_BACK_MS = 500;
 /** Pump time advancing in step with received time this long is a pump heard live: a burst written at once spans milliseconds. */
 export const HEARD_LIVE_MIN_MS = 5000;
 
@@ -124,27 +126,29 @@ export function classifyTime(rec: PumpRecord, msg: PumpMessage, serverMs: number
  * knowledge first: a ?HIST answer (`replay`), or a sentence that reached the gateway more than
  * historyLag before us (it waited in the gateway's queue or the broker). Then the pump clock's
  * steps, which a wrong but steady clock does not disturb: pump time running ahead of received time
- * since the previous sentence is a burst of history written at once (unless it lands at the pump's
- * live edge), so is a sentence read back to back with one judged history (historyQuiet), and pump
+ * since the previous sentence read back to back is a burst of history written at once (unless it
+ * lands at the pump's live edge), so is a sentence read back to back with one judged history, and pump
  * time behind the learned live edge by more than historyLag is a backlog.
  */
 function liveness(rec: PumpRecord, msg: PumpMessage, receivedMs: number, serverMs: number, out: TimeVerdict, jumped: boolean, cfg: ResolvedDetectionConfig): boolean {
   const lateMs = cfg.historyLagS * 1000;
-  const quietMs = cfg.historyQuietS * 1000;
   const offsetMs = out.offsetMs;
   let historic = msg.replay === true || serverMs - receivedMs > lateMs;
   if (!historic && out.trusted && !jumped) {
     const edge = rec.liveOffsetMs;
     const behindEdge = edge !== null && offsetMs - edge > lateMs;
     const sinceReceivedMs = rec.lastReceivedMs === null ? 0 : receivedMs - rec.lastReceivedMs;
-    const catchingUp = rec.lastPumpMs !== null && rec.lastReceivedMs !== null && out.pumpMs - rec.lastPumpMs > sinceReceivedMs + stepToleranceMs(sinceReceivedMs);
+    // A burst is read back to back; sentences a second or more apart are said as they happen, even
+    // from a clock that runs fast (a simulator playing hours in minutes).
+    const backToBack = rec.lastReceivedMs !== null && sinceReceivedMs < BACK_TO_BACK_MS;
+    const catchingUp = backToBack && rec.lastPumpMs !== null && out.pumpMs - rec.lastPumpMs > sinceReceivedMs + stepToleranceMs(sinceReceivedMs);
     // Catching up onto the learned edge is the burst's newest sentence: live. Ahead of the edge, it is
     // unknown whether the edge was learned from a burst's head, so history until a sentence in step
     // (or the engine's quiet timer) tells. With no edge learned yet, a clock that agrees with the
     // gateway's marks the edge (bursts from gateways without the replay flag).
     const atEdge = edge !== null ? Math.abs(offsetMs - edge) <= STEP_SLACK_MS : Math.abs(offsetMs) <= lateMs;
     // read back to back with a sentence judged history: the same burst, whatever its steps
-    const inBurst = rec.lastHistoric && rec.lastReceivedMs !== null && sinceReceivedMs < quietMs;
+    const inBurst = backToBack && rec.lastHistoric;
     historic = behindEdge || ((catchingUp || inBurst) && !atEdge);
   }
   rec.lastHistoric = historic;

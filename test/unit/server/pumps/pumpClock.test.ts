@@ -163,6 +163,21 @@ describe('live or history never depends on the pump clock being right', () => {
     assert.deepEqual(engine.takeChanges().alerts.map((a) => [a.type, a.status]), [['occlusion', 'active']]);
   });
 
+  test('a clock running fast (a simulator playing an hour a minute), one sentence a second: live, not a burst, and not heard live', () => {
+    const f = new PumpFeed('CS7-420007', '2026-12-04T06:00:00Z');
+    const msgs = [...f.start('P1', 5, 230, 46), ...f.run(30), f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(8)];
+    const engine = createDetectionEngine();
+    const t0 = Date.parse('2026-12-04T08:00:00Z');
+    const seen: Alert[] = [];
+    msgs.forEach((m, i) => {
+      const serverMs = t0 + i * 1000;
+      engine.ingest(stamped(m, serverMs), { gateway: 'gw-1', serverTimeMs: serverMs });
+      seen.push(...engine.takeChanges().alerts);
+    });
+    assert.equal(engine.stats().historicSentences, 0);
+    assert.deepEqual(seen.map((a) => [a.type, a.status]), [['infusion_stopped', 'active']], 'out at once; no clock_error from a clock not in step');
+  });
+
   test('a slow clock does not turn a burst into a live pump: no clock_error from a backlog of a correct-clock pump written at once', () => {
     const f = new PumpFeed('CS7-420006', '2026-12-04T02:00:00Z');
     const msgs = [...f.start('P1', 5, 230, 46), ...f.run(300)];
