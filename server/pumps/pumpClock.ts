@@ -144,9 +144,9 @@ function liveness(rec: PumpRecord, msg: PumpMessage, receivedMs: number, serverM
     const catchingUp = backToBack && rec.lastPumpMs !== null && out.pumpMs - rec.lastPumpMs > sinceReceivedMs + stepToleranceMs(sinceReceivedMs);
     // Catching up onto the learned edge is the burst's newest sentence: live. Ahead of the edge, it is
     // unknown whether the edge was learned from a burst's head, so history until a sentence in step
-    // (or the engine's quiet timer) tells. With no edge learned yet, a clock that agrees with the
-    // gateway's marks the edge (bursts from gateways without the replay flag).
-    const atEdge = edge !== null ? Math.abs(offsetMs - edge) <= STEP_SLACK_MS : Math.abs(offsetMs) <= lateMs;
+    // (or the engine's quiet timer) tells. A clock that agrees with the gateway's marks the edge too:
+    // it may only make a burst's end live sooner (gateways without the replay flag), never later.
+    const atEdge = Math.abs(offsetMs) <= lateMs || (edge !== null && Math.abs(offsetMs - edge) <= STEP_SLACK_MS);
     // read back to back with a sentence judged history: the same burst, whatever its steps
     const inBurst = backToBack && rec.lastHistoric;
     historic = behindEdge || ((catchingUp || inBurst) && !atEdge);

@@ -150,8 +150,8 @@ describe('live or history never depends on the pump clock being right', () => {
     const f = new PumpFeed('CS7-420005', '2026-12-04T08:00:00Z');
     const msgs = [...f.start('P1', 5, 230, 46), ...f.run(30), ...occlusion(f), ...f.hold(2)];
     const engine = createDetectionEngine();
-    // all read by the gateway within 50 ms, now: pump times span 33 min
-    const nowMs = f.timeMs + 150;
+    // all read by the gateway within 50 ms, 5 min after the newest was written: pump times span 33 min
+    const nowMs = f.timeMs + 5 * MIN;
     const seen: Alert[] = [];
     msgs.forEach((m, i) => {
       engine.ingest(stamped(m, nowMs - 50 + i), { gateway: 'gw-1', serverTimeMs: nowMs - 50 + i });
@@ -161,6 +161,19 @@ describe('live or history never depends on the pump clock being right', () => {
     assert.ok(engine.stats().historicSentences >= msgs.length - 4, `${engine.stats().historicSentences} of ${msgs.length} judged history`);
     engine.tick(nowMs + 3000);
     assert.deepEqual(engine.takeChanges().alerts.map((a) => [a.type, a.status]), [['occlusion', 'active']]);
+  });
+
+  test('a burst written at once that ends now, from a correct clock: its end is live at once (its clock agrees with the gateway)', () => {
+    const f = new PumpFeed('CS7-420008', '2026-12-04T08:00:00Z');
+    const msgs = [...f.start('P1', 5, 230, 46), ...f.run(30), f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(8)];
+    const engine = createDetectionEngine();
+    const nowMs = f.timeMs + 150;
+    const seen: Alert[] = [];
+    msgs.forEach((m, i) => {
+      engine.ingest(stamped(m, nowMs + i), { gateway: 'gw-1', serverTimeMs: nowMs + i });
+      seen.push(...engine.takeChanges().alerts);
+    });
+    assert.deepEqual(seen.map((a) => [a.type, a.status]), [['infusion_stopped', 'active']], 'no tick needed');
   });
 
   test('a clock running fast (a simulator playing an hour a minute), one sentence a second: live, not a burst, and not heard live', () => {
