@@ -24,6 +24,17 @@ export class SessionsUnavailableError extends Error {
   }
 }
 
+/** The account was removed in the database after this instance last read the accounts (it holds a stale copy). */
+export class AccountGoneError extends Error {
+  readonly code = 'ACCOUNT_GONE';
+  constructor() {
+    super('the account no longer exists');
+  }
+}
+
+/** PostgreSQL foreign_key_violation: the session's username is no longer in `users` */
+const FOREIGN_KEY_VIOLATION = '23503';
+
 export interface PgSessionStoreOptions {
   pool: pg.Pool;
   /** seconds */
@@ -115,6 +126,7 @@ export class PgSessionStore implements Sessions {
       );
     } catch (err) {
       if (this.opts.isUnavailable(err) || err instanceof QueryTimeout) throw new SessionsUnavailableError('login');
+      if ((err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) throw new AccountGoneError();
       throw err;
     }
     this.remember(key, session, now);

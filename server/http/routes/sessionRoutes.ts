@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SESSION_COOKIE, type Authenticator } from '../../auth/authenticator.ts';
 import type { LoginThrottle } from '../../auth/loginThrottle.ts';
-import { SessionsUnavailableError } from '../../auth/pgSessions.ts';
+import { AccountGoneError, SessionsUnavailableError } from '../../auth/pgSessions.ts';
 import type { Session, Sessions } from '../../auth/sessions.ts';
 import { checkOrigin, principalOf } from '../access.ts';
 import type { AuditTrail } from '../auditTrail.ts';
@@ -78,6 +78,11 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
       if (err instanceof SessionsUnavailableError) {
         d.audit.record(request, 'login_failed', 'failed', { actor: username, role, detail: { reason: 'database_unavailable' } });
         throw new ApiError(503, 'unavailable', err.message, { 'retry-after': '5' });
+      }
+      // removed by `npm run users` a moment ago, before this instance reloaded the accounts
+      if (err instanceof AccountGoneError) {
+        d.audit.record(request, 'login_failed', 'failed', { actor: username, role: null, detail: { reason: 'account_removed' } });
+        throw new ApiError(401, 'unauthorized', 'invalid username or password');
       }
       throw err;
     }

@@ -109,6 +109,20 @@ test('change and remove end the account\'s sessions on every instance; list show
   expect(shown.json<{ action: string; target: string }[]>().map((e) => `${e.action} ${e.target}`)).toEqual(['user_changed phoebe', 'user_changed phoebe']);
 });
 
+test('an account removed while an instance still holds its old copy: a login there is 401 (not 500), and says why in the audit log', async () => {
+  expect((await runUsers(['add', 'rita', '--role', 'nurse'], 'rita-password-1\n')).code).toBe(0);
+  // an instance that reads the accounts once an hour: it still holds rita after the removal
+  const stale = await makeFixture({ database: { pool }, usersPollMs: 3_600_000 });
+  try {
+    expect((await runUsers(['remove', 'rita'])).code).toBe(0);
+    const res = await stale.app.inject({ method: 'POST', url: '/api/session', headers: { origin: stale.origin }, payload: { username: 'rita', password: 'rita-password-1' } });
+    expect(res.statusCode, res.body).toBe(401);
+    await waitFor(async () => (await pool.query("SELECT 1 FROM audit_log WHERE action = 'session.login_failed' AND actor = 'rita' AND detail->'detail'->>'reason' = 'account_removed'")).rowCount === 1, 5000, 'login_failed audited');
+  } finally {
+    await stale.close();
+  }
+});
+
 test('bad usage exits non-zero with one clear line and changes nothing', async () => {
   const count = async (): Promise<string> => (await pool.query<{ n: string }>('SELECT count(*) AS n FROM audit_log')).rows[0]?.n ?? '';
   const before = await count();
