@@ -7,8 +7,12 @@ export const ALERT_TYPES = [
   'low_battery', 'air_in_line', 'pump_fault', 'clock_error',
   // an alarm code this server does not know: never silent (§4)
   'pump_alarm',
+  // POWER_OFF while a program has volume left (§4)
+  'pump_off',
   // programming verification (§4, §6)
   'program_mismatch', 'program_unassigned', 'drug_limit', 'delivery_above_order',
+  // a stopped line that looks like a running pump: vi frozen during RUN; pressure lost during RUN
+  'no_flow', 'line_pressure_lost',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type Severity = 'high' | 'medium' | 'low';
@@ -58,6 +62,10 @@ export interface PumpView {
   programHours?: number | null;
   pumpTime?: string | null;
   gatewayOnline?: boolean | null;
+  /** the pump said POWER_OFF and has not been heard since: its readings are from before */
+  poweredOff?: boolean;
+  /** hours in RUN this program, time switched off or paused excluded (pump clock); null before any program */
+  deliveredHours?: number | null;
   label?: string | null;
   /** §6: the open assignment's patient and order; null when the pump is unassigned (absent without clinical records) */
   patient?: PumpPatient | null;

@@ -3,7 +3,7 @@ import type { PumpView } from '../../protocol/api.ts';
 import { boardPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import {
-  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
+  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateClass, pumpStateText, rateText,
 } from './format.ts';
 import { attentionRank, compareBoardKeys, linkStatus, summarizeAlerts, type BoardKey, type PumpAlertSummary } from './sort.ts';
 import type { Changes, LiveStore } from './store.ts';
@@ -96,9 +96,8 @@ export class Board {
     setText(row.patient, clinical?.patient ?? '');
     setText(row.order, clinical?.order ?? '');
     setClass(row.patient, clinical && !p.patient ? 'pump-patient unassigned' : 'pump-patient');
-    const stateTxt = stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '');
-    setText(c[1]!, stateTxt);
-    setClass(c[1]!, `state state-${(p.state ?? 'unknown').toLowerCase()}`);
+    setText(c[1]!, pumpStateText(p));
+    setClass(c[1]!, `state state-${pumpStateClass(p)}`);
     setText(c[2]!, rateText(p.rateMlH));
     setText(c[3]!, `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`);
     setText(c[4]!, projectedEndText(p.projectedEnd, nowMs));

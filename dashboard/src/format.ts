@@ -69,6 +69,17 @@ export function stateText(state: PumpState | null): string {
   }
 }
 
+/** The state cell: "Switched off" while the pump's last word was POWER_OFF (its readings are from before), else the state and its alarms. */
+export function pumpStateText(p: Pick<PumpView, 'state' | 'alarms' | 'poweredOff'>): string {
+  if (p.poweredOff === true) return 'Switched off';
+  return stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '');
+}
+
+/** CSS suffix of the state cell (`state-off`, `state-run`, ...). */
+export function pumpStateClass(p: Pick<PumpView, 'state' | 'poweredOff'>): string {
+  return p.poweredOff === true ? 'off' : (p.state ?? 'unknown').toLowerCase();
+}
+
 /** The name the nurse knows the pump by: the assigned label, else the serial. */
 export function pumpName(p: Pick<PumpView, 'pump' | 'label'>): string {
   return p.label ? p.label : p.pump;

@@ -6,7 +6,7 @@ import { fetchPumpAlerts, fetchTelemetry, setPumpLabel } from './api.ts';
 import { NO_ORDER_TEXT, num, programVsOrder, telHref } from './clinicalText.ts';
 import { el, setText } from './element.ts';
 import {
-  ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, rateText, stateText,
+  ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateText, rateText,
 } from './format.ts';
 import { buildTimeline, currentInfusion, toSeries, type ChartSeries } from './timeline.ts';
 
@@ -90,13 +90,14 @@ export class PumpDetail {
     if (document.activeElement !== this.labelInput) this.labelInput.value = p.label ?? '';
     const nowMs = this.now();
     const facts: [string, string][] = [
-      ['State', stateText(p.state) + (p.alarms.length ? ` · ${p.alarms.join(', ')}` : '')],
+      ['State', pumpStateText(p)],
       ['Drug', p.drug ?? '—'],
       ['Program', p.programId ?? '—'],
       ['Programmed volume', ml(p.programVolumeMl)],
       ['Planned duration', p.programHours === null || p.programHours === undefined ? '—' : `${p.programHours} h`],
       ['Rate', rateText(p.rateMlH)],
       ['Infused / to go', `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`],
+      ['Delivery time', p.deliveredHours === null || p.deliveredHours === undefined ? '—' : `${p.deliveredHours.toFixed(1)} h (paused or switched off not counted)`],
       ['Projected end', projectedEndText(p.projectedEnd, nowMs)],
       ['Reservoir', ml(p.reservoirMl)],
       ['Battery', pctText(p.batteryPct)],

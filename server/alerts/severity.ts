@@ -7,11 +7,16 @@ export const ALERT_SEVERITY: Readonly<Record<AlertType, Severity>> = Object.free
   infusion_stopped: 'high',
   air_in_line: 'high',
   pump_fault: 'high',
+  // switched off with volume left: nothing is going in until somebody switches it back on
+  pump_off: 'high',
   // the pump is programmed against its order, or beyond what the drug allows: the wrong dose is going in
   program_mismatch: 'high',
   drug_limit: 'high',
   // more has gone in under the order than it allows by now, whatever the program says
   delivery_above_order: 'high',
+  // the pump says RUN but vi is frozen (no flow), or the line pressure fell to ~0 (disconnected or leaking: a spill)
+  no_flow: 'high',
+  line_pressure_lost: 'high',
   // needs a call within the hour: the pump may be fine but we cannot see it, or the course will fall short
   delivery_below_24h: 'medium',
   signal_lost: 'medium',

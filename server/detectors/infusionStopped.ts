@@ -3,6 +3,8 @@
  * STOP, RUN at rate 0) for longer than stoppedGraceS of pump time. While an occlusion, air-in-line
  * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
  * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
+ * The same while pump_off is active; once the pump is switched on again, the grace restarts from the
+ * power-on (the patient needs a moment to resume it), though the halt is still counted from its start.
  */
 import type { AlertStore } from '../alerts/alertStore.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
@@ -11,6 +13,7 @@ import { clockText, durationText, mlText } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 function reasonOf(rec: PumpRecord): string {
+  if (rec.poweredOff) return 'switched off';
   if (!rec.programActive) return 'stopped';
   if (rec.state === 'PAUSE') return 'paused';
   if (rec.state === 'ALARM') return 'alarm';
@@ -24,6 +27,7 @@ function reasonText(reason: string, alarms: readonly string[]): string {
     case 'alarm': return alarms.length > 0 ? `halted by a pump alarm (${alarms.join(', ')})` : 'halted by a pump alarm';
     case 'stopped': return 'stopped and cleared on the pump';
     case 'rate 0': return 'running at a rate of 0 mL/h';
+    case 'switched off': return 'switched off';
     default: return `not running (${reason})`;
   }
 }
@@ -37,6 +41,7 @@ export function detectInfusionStopped(d: SentenceInput): void {
     rec.stoppedSincePumpTime = null;
     rec.stoppedSinceSeq = null;
     rec.stoppedReason = null;
+    rec.poweredOnEffMs = null;
     if (active) store.clear(rec.pump, 'infusion_stopped', at, { clearedSeq: d.msg.seq, clearedPumpTime: d.msg.time });
     return;
   }
@@ -49,14 +54,17 @@ export function detectInfusionStopped(d: SentenceInput): void {
   if (active) return;
   const stoppedMs = d.t.effMs - rec.stoppedSinceEffMs;
   if (stoppedMs <= cfg.stoppedGraceS * 1000) return;
-  if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
+  if (rec.poweredOnEffMs !== null && d.t.effMs - rec.poweredOnEffMs <= cfg.stoppedGraceS * 1000) return;
+  if (store.isActive(rec.pump, 'pump_off') || store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
     || haltingUnknownAlarm(store, rec.pump)) return;
   const reason = reasonOf(rec);
   const left = volumeLeftMl(rec);
+  // a halt that began with a switch-off says so: the nurse who saw pump_off knows which event this is
+  const since = rec.stoppedReason === 'switched off' && reason !== 'switched off' ? 'since it was switched off at' : 'since';
   store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
-    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} since ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
+    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} ${since} ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
     {
-      ...sentenceEvidence(d), reason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
+      ...sentenceEvidence(d), reason, firstReason: rec.stoppedReason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
       stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,
       infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, graceS: cfg.stoppedGraceS,
     });

@@ -1,7 +1,9 @@
 /**
  * signal_lost (medium): no sentence for signalLostS of server-clock time from a pump with an
  * unfinished program. Cleared by the next sentence from the pump. Not raised while the pump's
- * gateway is known to be offline: gateway_offline already says why, for the same pumps.
+ * gateway is known to be offline: gateway_offline already says why, for the same pumps. Nor while
+ * the pump's last word was POWER_OFF: it said why it went silent, and pump_off (high) already says
+ * it to the nurse; one alert, not two.
  */
 import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
@@ -23,7 +25,7 @@ export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: Resolve
   const silentMs = serverMs - rec.lastSeenServerMs;
   if (silentMs < cfg.signalLostS * 1000) return;
   if (rec.watchFromServerMs !== null && serverMs - rec.watchFromServerMs < cfg.signalLostS * 1000) return;
-  if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl)) return;
+  if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl) || rec.poweredOff) return;
   if (store.isActive(rec.pump, 'signal_lost') || store.isActive(rec.pump, 'gateway_offline')) return;
   const lastSeenIso = new Date(rec.lastSeenServerMs).toISOString();
   store.raise(rec.pump, rec.gateway, 'signal_lost', serverStamp(serverMs, rec.lastPumpMs ?? rec.lastSeenServerMs),

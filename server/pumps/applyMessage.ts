@@ -42,12 +42,21 @@ function startEpisode(rec: PumpRecord, t: TimeVerdict, fx: MessageEffects, seenS
   fx.started = true;
 }
 
+/** The first sentence after POWER_OFF (POWER_ON, or anything if that was lost): the pump is on again. */
+function switchedOn(rec: PumpRecord, t: TimeVerdict): void {
+  rec.poweredOff = false;
+  rec.poweredOnEffMs = t.effMs;
+}
+
 export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, epsilonMl: number, fx: MessageEffects): void {
   fx.started = false;
   fx.ended = null;
   fx.newProgram = false;
   fx.resumed = false;
-  if (rec.running && rec.programActive) rec.runMs += t.elapsedMs;
+  const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
+  // the pump was off before a POWER_ON (also when its POWER_OFF was lost): that time is no delivery
+  if (rec.running && rec.programActive && !powerOn) rec.runMs += t.elapsedMs;
+  if (rec.poweredOff && !(msg.type === 'event' && msg.code === 'POWER_OFF')) switchedOn(rec, t);
   const before = rec.state;
 
   switch (msg.type) {
@@ -116,6 +125,15 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
         case 'ALARM_OFF':
           if (rec.alarms.includes(msg.detail)) rec.alarms = rec.alarms.filter((a) => a !== msg.detail);
           break;
+        case 'POWER_OFF':
+          rec.poweredOff = true;
+          rec.lastAdvanceEffMs = null; // vi standing still while off is no stall
+          break;
+        case 'POWER_ON':
+          // a program survives a power cut, held until someone resumes it; the status that follows says what the pump does
+          if (rec.programActive && rec.state === 'RUN') rec.state = 'PAUSE';
+          rec.lastAdvanceEffMs = null;
+          break;
         case 'RATE': {
           const rate = Number(msg.detail);
           if (msg.detail !== '' && Number.isFinite(rate) && rate >= 0) {
@@ -129,7 +147,7 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
       }
       break;
   }
-  rec.running = rec.programActive && rec.state === 'RUN' && (rec.rateMlH ?? 0) > 0;
+  rec.running = rec.programActive && rec.state === 'RUN' && (rec.rateMlH ?? 0) > 0 && !rec.poweredOff;
   if (rec.state === 'RUN' && before !== 'RUN' && before !== null) fx.resumed = true;
   if (rec.course !== null) trackCourse(rec.course, rec, msg, fx, epsilonMl);
 }

@@ -67,6 +67,10 @@ export interface PumpRecord extends LatestReadings {
   projectionDue: boolean;
   /** a PRG loaded a program that has not started yet */
   programPending: boolean;
+  /** EVT POWER_OFF seen and nothing heard since: not delivering, whatever the last status said */
+  poweredOff: boolean;
+  /** duration clock when the pump was switched on again after POWER_OFF: infusion_stopped's grace restarts there */
+  poweredOnEffMs: number | null;
 
   // programming verification
   /** the open assignment and what was given under it; null: none (or none known) */
@@ -89,6 +93,22 @@ export interface PumpRecord extends LatestReadings {
   lastAdvancePumpTime: string | null;
   /** vi when the occlusion alert was raised, to see delivery resume */
   occlusionViMl: number | null;
+
+  // no_flow: vi frozen during continuous RUN; anchors on runMs (RUN time), null while not tracking
+  noFlowSinceRunMs: number | null;
+  noFlowSinceViMl: number | null;
+  noFlowRateMlH: number | null;
+  noFlowSinceSeq: number | null;
+  noFlowSincePumpTime: string | null;
+
+  // line_pressure_lost
+  /** the occlusion baseline at the last RUN reading with the pressure present: what "back to normal" means */
+  pressureRefMmHg: number | null;
+  /** runMs at the first of the consecutive RUN readings with the pressure lost; null: not lost */
+  pressureLostSinceRunMs: number | null;
+  pressureLostSamples: number;
+  pressureLostSinceSeq: number | null;
+  pressureLostSincePumpTime: string | null;
 }
 
 export function createPumpRecord(pump: string, gateway: string): PumpRecord {
@@ -101,8 +121,11 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
     programActive: false, startSeen: false, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
     projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,
+    poweredOff: false, poweredOnEffMs: null,
     stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,
     baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
+    noFlowSinceRunMs: null, noFlowSinceViMl: null, noFlowRateMlH: null, noFlowSinceSeq: null, noFlowSincePumpTime: null,
+    pressureRefMmHg: null, pressureLostSinceRunMs: null, pressureLostSamples: 0, pressureLostSinceSeq: null, pressureLostSincePumpTime: null,
   };
 }
 
@@ -112,6 +135,7 @@ export function rebaseAnchors(rec: PumpRecord, deltaMs: number): void {
   if (rec.episodeStartEffMs !== null) rec.episodeStartEffMs += deltaMs;
   if (rec.stoppedSinceEffMs !== null) rec.stoppedSinceEffMs += deltaMs;
   if (rec.lastAdvanceEffMs !== null) rec.lastAdvanceEffMs += deltaMs;
+  if (rec.poweredOnEffMs !== null) rec.poweredOnEffMs += deltaMs;
   if (rec.course?.startEffMs != null) rec.course.startEffMs += deltaMs;
 }
 

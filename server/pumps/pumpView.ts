@@ -2,7 +2,7 @@
 import type { PumpView } from '../../protocol/api.ts';
 import { isoFromMs } from './isoTime.ts';
 import { pumpToServerMs } from './pumpClock.ts';
-import type { PumpRecord } from './pumpRecord.ts';
+import { deliveredHours, type PumpRecord } from './pumpRecord.ts';
 
 /** Last projected end per pump, to the minute: from one status to the next it rarely moves. */
 const endCache = new WeakMap<PumpRecord, { minute: number; iso: string }>();
@@ -45,5 +45,7 @@ export function toPumpView(rec: PumpRecord, activeAlerts: number, gatewayOnline:
     programHours: rec.programHours,
     pumpTime: rec.pumpTime,
     gatewayOnline,
+    poweredOff: rec.poweredOff,
+    deliveredHours: rec.episodeStartEffMs === null ? null : Math.floor(deliveredHours(rec) * 10_000) / 10_000,
   };
 }

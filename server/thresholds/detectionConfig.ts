@@ -48,6 +48,18 @@ export interface ResolvedDetectionConfig extends DetectionConfig {
   programTolerancePct: number;
   /** mL given under an order beyond what it allows by now (with the tolerance) before delivery_above_order: vi rounding and a line prime */
   deliverySlackMl: number;
+  /** NO_FLOW_MIN_S: seconds of RUN with vi frozen before no_flow, at the least (lower rates wait for noFlowDueMl) */
+  noFlowMinS: number;
+  /** mL that should have gone in (rate × frozen RUN time) before no_flow: several 0.01-mL counter steps */
+  noFlowDueMl: number;
+  /** mmHg at or below which the downstream line pressure counts as lost during RUN */
+  linePressureLostMmHg: number;
+  /** mmHg the running baseline must have reached before a fall to ~0 means something (a low-pressure line never alerts) */
+  linePressureMinBaselineMmHg: number;
+  /** seconds of pump time the pressure must stay lost before line_pressure_lost */
+  linePressureLostS: number;
+  /** consecutive RUN statuses with the pressure lost before line_pressure_lost */
+  linePressureLostSamples: number;
 }
 
 export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Object.freeze({
@@ -70,6 +82,12 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Objec
   lowBatteryPct: 15,
   lowBatteryHysteresisPct: 5,
   volumeEpsilonMl: 0.05,
+  noFlowMinS: 1200,
+  noFlowDueMl: 0.1,
+  linePressureLostMmHg: 5,
+  linePressureMinBaselineMmHg: 15,
+  linePressureLostS: 300,
+  linePressureLostSamples: 3,
 });
 
 export class DetectionConfigError extends Error {
