@@ -12,6 +12,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { Outbox } from './outbox.ts';
 import { BACKOFF_MAX_MS, PumpLink } from './pumpLink.ts';
 import { loadPumpState, savePumpState, type PumpStateFile } from './pumpState.ts';
+import { ReplayWindows } from './replayWindow.ts';
 import { CONNECT_TIMEOUT_MS, Publisher, RECONNECT_PERIOD_MS } from './publisher.ts';
 import { SequenceTracker } from './sequenceTracker.ts';
 
@@ -19,6 +20,8 @@ interface Pending {
   sentence: Sentence;
   raw: string;
   received: Date;
+  /** read in the pump's answer to ?HIST */
+  replay: boolean;
 }
 
 /** Sentences refused while the queue was full, to be fetched again through ?HIST. */
@@ -49,6 +52,7 @@ export class Gateway {
   private readonly links = new Map<string, PumpLink>();
   private readonly pumpPort = new Map<string, string>();
   private readonly refused = new Map<string, Refused>();
+  private readonly replays = new ReplayWindows();
   private readonly timers: NodeJS.Timeout[] = [];
   private stateDirty = false;
   private saving = false;
@@ -143,6 +147,8 @@ export class Gateway {
   }
 
   private onLine(line: string, path: string): void {
+    // every line, even a duplicate or a corrupt one, is part of an answer still streaming in
+    const replay = this.replays.isReplay(path, this.now());
     const decoded = decodeSentence(line);
     if (!decoded.ok) {
       this.counters.drop(decoded.code, { port: path });
@@ -152,7 +158,7 @@ export class Gateway {
     this.counters.linesAccepted++;
     if (this.pumpPort.get(s.pump) !== path) this.pumpPort.set(s.pump, path);
     const powerOn = s.type === 'event' && s.code === 'POWER_ON';
-    const res = this.tracker.accept({ pump: s.pump, seq: s.seq, time: s.time, powerOn }, { sentence: s, raw: line, received: new Date(this.now()) }, this.now());
+    const res = this.tracker.accept({ pump: s.pump, seq: s.seq, time: s.time, powerOn }, { sentence: s, raw: line, received: new Date(this.now()), replay }, this.now());
     if (res.kind === 'duplicate') return;
     this.stateDirty = true;
     if (res.histFrom !== null) {
@@ -163,7 +169,7 @@ export class Gateway {
   }
 
   private enqueue(p: Pending): void {
-    const res = this.outbox.enqueue(p.sentence, p.raw, p.received);
+    const res = this.outbox.enqueue(p.sentence, p.raw, p.received, p.replay);
     if (res.ok) {
       this.counters.sentencesQueued++;
       return;
@@ -206,6 +212,7 @@ export class Gateway {
   private requestHistory(path: string, pump: string, fromSeq: number): void {
     this.counters.histRequests++;
     this.log.info({ event: 'hist_request', pump, fromSeq, port: path }, 'history requested');
+    this.replays.requested(path, this.now());
     this.links.get(path)?.write(encodeHistRequest(fromSeq));
   }
 

@@ -61,8 +61,8 @@ export class Outbox implements RecordSource {
     this.opts.log.info({ event: 'queue_open', depth: this.queue.depth, bytes: this.queue.bytes }, 'queue open');
   }
 
-  enqueue(sentence: Sentence, raw: string, received: Date): EnqueueResult {
-    const payload = JSON.stringify(toPumpMessage(sentence, raw, received));
+  enqueue(sentence: Sentence, raw: string, received: Date, replay = false): EnqueueResult {
+    const payload = JSON.stringify(toPumpMessage(sentence, raw, received, replay));
     try {
       this.queue.append(encodeRecord(topics.pump(this.opts.gatewayId, sentence.pump), payload));
     } catch (err) {

@@ -30,6 +30,7 @@ export const PAYLOAD_ERRORS = [
   'RAW_MISMATCH', // a field disagrees with what raw says
   'TOPIC_MISMATCH', // payload pump differs from the topic's serial
   'BAD_RECEIVED', // received is not an ISO time
+  'BAD_REPLAY', // replay present but not a boolean
   'BAD_TOPIC',
 ] as const;
 export type PayloadErrorCode = (typeof PAYLOAD_ERRORS)[number];

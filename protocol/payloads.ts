@@ -9,6 +9,11 @@ export interface Envelope {
   received: string;
   /** the sentence exactly as received, without line end */
   raw: string;
+  /**
+   * Optional (added after v1 shipped; absent means false): the gateway read this sentence in a
+   * pump's answer to `?HIST`, i.e. it is replayed history, not something the pump just said.
+   */
+  replay?: true;
 }
 export type StatusMessage = StatusSentence & Envelope;
 export type ProgramMessage = ProgramSentence & Envelope;
@@ -22,8 +27,10 @@ export interface AvailabilityMessage {
   time: string;
 }
 
-export function toPumpMessage(sentence: Sentence, raw: string, received: Date): PumpMessage {
-  return { v: 1, ...sentence, received: received.toISOString(), raw };
+export function toPumpMessage(sentence: Sentence, raw: string, received: Date, replay = false): PumpMessage {
+  const m: PumpMessage = { v: 1, ...sentence, received: received.toISOString(), raw };
+  if (replay) m.replay = true;
+  return m;
 }
 
 export type ValidationResult =
@@ -85,6 +92,7 @@ export function validatePumpMessage(payload: unknown, topicSerial?: string): Val
   if (typeof p.received !== 'string' || !ISO_RE.test(p.received) || Number.isNaN(Date.parse(p.received))) {
     return fail('BAD_RECEIVED', 'received must be an ISO 8601 time');
   }
+  if (p.replay !== undefined && typeof p.replay !== 'boolean') return fail('BAD_REPLAY', 'replay must be true or false');
   const decoded = decodeSentence(p.raw);
   if (!decoded.ok) return fail('BAD_RAW', `raw is not a valid sentence (${decoded.code})`, decoded.code);
   const field = mismatchedField(p, decoded.sentence);
@@ -95,6 +103,7 @@ export function validatePumpMessage(payload: unknown, topicSerial?: string): Val
   message.v = 1;
   message.received = p.received;
   message.raw = p.raw;
+  if (p.replay === true) message.replay = true;
   return { ok: true, message: message as PumpMessage };
 }
 

@@ -97,10 +97,10 @@ export const SETTINGS = {
   ESCALATE_AFTER_S: { section: 'detection', default: String(D.escalateAfterS), parse: wholeNumber(10, 86_400), unit: 's', field: 'escalateAfterS', meaning: 'unacknowledged high-severity alerts are re-pushed with `escalated: true` after this' },
   CLOCK_AHEAD_TOLERANCE_S: {
     section: 'detection', alsoIn: ['billing'], default: String(D.clockAheadToleranceS), parse: decimal(), unit: 's', detection: 'clockAheadToleranceS',
-    meaning: 'a sentence whose pump time is further ahead (of the server clock for detection, of its `received` time for billing) is a `clock_error`: evidence only, not used for durations',
+    meaning: 'a sentence whose pump time is further ahead (of the server clock for detection, of its `received` time for billing) is a `clock_error`: evidence only, not used for durations; a pump heard live whose clock is further behind its `received` time raises `clock_error` too',
   },
   FLAP_WINDOW_S: { section: 'detection', default: String(D.flapWindowS), parse: decimal(), unit: 's', detection: 'flapWindowS', meaning: 'a condition back within this long after clearing is the same alert' },
-  HISTORY_LAG_S: { section: 'detection', default: String(D.historyLagS), parse: decimal(), unit: 's', detection: 'historyLagS', meaning: "pump time lagging the server clock by more than this (beyond the pump's usual lag) is replayed history" },
+  HISTORY_LAG_S: { section: 'detection', default: String(D.historyLagS), parse: decimal(), unit: 's', detection: 'historyLagS', meaning: "a sentence the gateway received this long before the server did (it waited in a queue), or whose pump time lags the pump's live edge by more than this, is history, as is any `replay` (a `?HIST` answer)" },
   OCCLUSION_RISE_MMHG: { section: 'detection', default: String(D.occlusionRiseMmHg), parse: decimal(), unit: 'mmHg', detection: 'occlusionRiseMmHg', meaning: 'pressure above the running baseline that counts as a climb (occlusion inference)' },
   OCCLUSION_STALL_S: { section: 'detection', default: String(D.occlusionStallS), parse: decimal(), unit: 's', detection: 'occlusionStallS', meaning: '`vi` must stand still this long during RUN before an occlusion is inferred' },
   OCCLUSION_STALL_ML: { section: 'detection', default: String(D.occlusionStallMl), parse: decimal(), unit: 'mL', detection: 'occlusionStallMl', meaning: 'volume that should have gone in (rate × stall time) before an occlusion is inferred' },

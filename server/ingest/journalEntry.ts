@@ -19,7 +19,8 @@ export type JournalEntry =
 const MESSAGE_MARK = 'M\t';
 
 export function encodeEntry(e: JournalEntry): Buffer {
-  if (e.k === 'm') return Buffer.from(`${MESSAGE_MARK}${e.g}\t${e.t}\t${e.m.received}\t${e.m.raw}`, 'utf8');
+  // a replayed sentence (rare) keeps its flag in the JSON form: liveness is judged again on read-back
+  if (e.k === 'm' && e.m.replay !== true) return Buffer.from(`${MESSAGE_MARK}${e.g}\t${e.t}\t${e.m.received}\t${e.m.raw}`, 'utf8');
   return Buffer.from(JSON.stringify(e), 'utf8');
 }
 

@@ -32,6 +32,17 @@ export interface PumpRecord extends LatestReadings {
   /** server minus pump time of a live sentence (transport delay plus clock offset), ms */
   liveLagMs: number | null;
   lastLagMs: number | null;
+  /** gateway (received) minus pump time at the pump's live edge, learned from live sentences, ms */
+  liveOffsetMs: number | null;
+  /** received time of the newest accepted sentence, epoch ms */
+  lastReceivedMs: number | null;
+  /** received time and offset of the first of the current run of live sentences in step; null: no run */
+  liveRunFromReceivedMs: number | null;
+  liveRunFromOffsetMs: number | null;
+  /** how far the pump clock is behind the gateway clock, seconds, as last measured while heard live */
+  clockBehindS: number;
+  /** the newest accepted sentence was judged history */
+  lastHistoric: boolean;
 
   // program
   programId: string | null;
@@ -108,6 +119,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     state: null, rateMlH: null, infusedMl: null, vtbiMl: null, reservoirMl: null, pressureMmHg: null, batteryPct: null, alarms: [],
     lastSeq: null, lastPumpMs: null, pumpTime: null, lastSeenServerMs: null, restored: false, watchFromServerMs: null, lastAcceptedServerMs: null,
     effMs: null, clockUntrusted: false, clockAheadS: 0, liveLagMs: null, lastLagMs: null,
+    liveOffsetMs: null, lastReceivedMs: null, liveRunFromReceivedMs: null, liveRunFromOffsetMs: null, clockBehindS: 0, lastHistoric: false,
     programId: null, drug: null, programRateMlH: null, programVolumeMl: null, programHours: null,
     programActive: false, startSeen: false, episodeProgramId: null, priorDeliveryH: 0, stoppedLeftMl: 0, episodeStartEffMs: null, runMs: 0, running: false,
     projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,

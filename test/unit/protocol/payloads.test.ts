@@ -48,6 +48,19 @@ test('extra fields are allowed but not passed on', () => {
   assert.equal('extra' in r.message, false);
 });
 
+test('the optional replay flag: set by the gateway on ?HIST answers, passed on when true, absent otherwise', () => {
+  const replayed = toPumpMessage(decoded.sentence, line, new Date('2026-11-24T10:00:00.000Z'), true);
+  const r = parsePumpMessage(JSON.stringify(replayed), 'CS7-004512');
+  assert.ok(r.ok);
+  assert.equal(r.message.replay, true);
+  assert.equal('replay' in message, false, 'a live sentence has no flag');
+  const notReplayed = validatePumpMessage({ ...message, replay: false });
+  assert.ok(notReplayed.ok);
+  assert.equal('replay' in notReplayed.message, false);
+  const bad = validatePumpMessage({ ...message, replay: 'yes' });
+  assert.equal(bad.ok ? 'ok' : bad.code, 'BAD_REPLAY');
+});
+
 test('?HIST request encodes with a checksum and decodes back', () => {
   const req = encodeHistRequest(512);
   assert.match(req, /^\?HIST,512\*[0-9A-F]{2}$/);

@@ -25,6 +25,11 @@ function drive(engine: DetectionEngine, steps: Array<[PumpMessage, number]>, gat
   return out;
 }
 
+/** A message as the gateway stamps it when it reads the line at server time `serverMs` (its clock agrees with the server's). */
+function live(m: PumpMessage, serverMs: number): [PumpMessage, number] {
+  return [{ ...m, received: new Date(serverMs).toISOString() }, serverMs];
+}
+
 describe('clock_error', () => {
   test('a pump clock 20 min ahead: clock_error, and durations carried on by the server clock', () => {
     const f = new PumpFeed('CS7-400001', '2026-12-04T08:20:00Z');
@@ -61,22 +66,24 @@ describe('clock_error', () => {
   });
 
   test('EVT CLOCK setting the clock forward by an hour neither raises infusion_stopped nor loses the pause time', () => {
-    const f = new PumpFeed('CS7-400003', '2026-12-04T07:00:00Z'); // pump clock one hour behind the server
-    const server = (): number => f.timeMs + 60 * MIN + 200;
+    const f = new PumpFeed('CS7-400003', '2026-12-04T07:00:00Z'); // pump clock one hour behind the server (and the gateway)
     const steps: Array<[PumpMessage, number]> = [];
-    for (const m of [...f.start('P1', 5, 230, 46), ...f.run(10), f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(3)]) steps.push([m, Date.parse(m.time) + 60 * MIN + 200]);
+    for (const m of [...f.start('P1', 5, 230, 46), ...f.run(10), f.evt('PAUSE'), f.sts({ state: 'PAUSE' }), ...f.hold(3)]) steps.push(live(m, Date.parse(m.time) + 60 * MIN + 200));
     const oldTime = f.advance(10).iso;
+    const behind = byType(drive(createDetectionEngine(), steps), 'clock_error');
+    assert.deepEqual(behind.map((a) => [a.status, a.detail.behindS]), [['active', 3600]], 'heard live an hour behind');
     f.advance(60 * 60);
-    steps.push([f.evt('CLOCK', oldTime), server()]);
-    for (const m of f.hold(1)) steps.push([m, server()]);
+    // the clock is set right: the pump's time now agrees with the server's
+    const clockSet = f.evt('CLOCK', oldTime);
+    const afterSet = f.hold(1);
     const engine = createDetectionEngine();
-    const first = drive(engine, steps);
+    const first = drive(engine, [...steps, live(clockSet, f.timeMs - 60_000 + 200), ...afterSet.map((m) => live(m, f.timeMs + 200))]);
     assert.deepEqual(byType(first, 'infusion_stopped'), [], '4 min of pause so far');
     const clock = byType(first, 'clock_error');
-    assert.equal(clock.length, 1, 'raised already cleared: timings across the change need a look');
-    assert.equal(clock[0]!.status, 'cleared');
-    assert.equal(clock[0]!.detail.clockChangeS, 3600);
-    const more: Array<[PumpMessage, number]> = f.hold(2).map((m) => [m, server()]);
+    assert.equal(ids(clock).length, 1);
+    assert.equal(clock.at(-1)!.status, 'cleared', 'the clock is right again; the change itself stays on record for a look');
+    assert.equal(clock.at(-1)!.detail.clockChangeS, 3600);
+    const more: Array<[PumpMessage, number]> = f.hold(2).map((m) => live(m, f.timeMs + 200));
     const later = drive(engine, more);
     assert.equal(byType(later, 'infusion_stopped').length, 1, 'over 5 min of pause in total');
   });

@@ -39,6 +39,14 @@ describe('journal entries', () => {
     assert.equal(text, `M\tgw-1\t5\t${m.received}\t${m.raw}`);
   });
 
+  test('a sentence replayed on ?HIST keeps its flag through the journal', () => {
+    const m = { ...(validated('occlusion-at-20h.log')[5] as PumpMessage), replay: true as const };
+    const e: JournalEntry = { k: 'm', g: 'gw-1', t: 5, m };
+    const back = decodeEntry(encodeEntry(e));
+    assert.deepEqual(back, e);
+    assert.equal(back?.k === 'm' && back.m.replay, true);
+  });
+
   test('availability and acknowledgement entries round-trip', () => {
     const a: JournalEntry = { k: 'a', g: 'gw-1', t: 7, state: 'offline', time: '2026-11-27T01:02:03.000Z' };
     const ack: JournalEntry = { k: 'ack', t: 8, id: 'al-1', by: 'nurse "Ann"' };
