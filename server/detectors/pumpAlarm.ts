@@ -7,7 +7,7 @@
  */
 import type { Severity } from '../../protocol/api.ts';
 import { KNOWN_ALARMS } from '../../protocol/sentence.ts';
-import { clockText } from './messageText.ts';
+import { clockText, messageZone } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 const KNOWN: ReadonlySet<string> = new Set(KNOWN_ALARMS);
@@ -31,8 +31,8 @@ export function detectPumpAlarm(d: SentenceInput): void {
   const held = active ? current.alert.detail.since : undefined;
   const since = typeof held === 'string' ? held : d.msg.time;
   const message = halted
-    ? `Pump ${rec.pump} has stopped on alarm ${code} (a code pumpwatch does not know) since ${clockText(since)}. Call the patient and read the pump's screen.`
-    : `Pump ${rec.pump} reports alarm ${code} (a code pumpwatch does not know) since ${clockText(since)}; it is still delivering. Read the pump's screen with the patient.`;
+    ? `Pump ${rec.pump} has stopped on alarm ${code} (a code pumpwatch does not know) since ${clockText(since, messageZone(rec, d.clinical.serverTimeZone))}. Call the patient and read the pump's screen.`
+    : `Pump ${rec.pump} reports alarm ${code} (a code pumpwatch does not know) since ${clockText(since, messageZone(rec, d.clinical.serverTimeZone))}; it is still delivering. Read the pump's screen with the patient.`;
   const detail = { ...sentenceEvidence(d), since, code, alarms: rec.alarms, state: rec.state, infusedMl: rec.infusedMl };
   if (active) store.update(rec.pump, 'pump_alarm', message, detail, at.historic, severity);
   else store.raise(rec.pump, rec.gateway, 'pump_alarm', at, message, detail, severity);
