@@ -193,11 +193,12 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     mqttUp: () => ingest.up,
     ingestBlocked: () => pipeline.blocked(),
     databaseStatus: () => database.status,
+    timeZone: c.serverTimeZone,
   })), labels);
   const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
-    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, ...(deps.http ?? {}),
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone, ...(deps.http ?? {}),
   });
 
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
