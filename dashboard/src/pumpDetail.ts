@@ -164,9 +164,9 @@ export class PumpDetail {
       const startMs = infusion[0] ? Date.parse(infusion[0].time) : 0;
       const entries = buildTimeline(infusion, alerts.filter((a) => Date.parse(a.raisedAt) >= startMs - 3_600_000));
       this.timeline.replaceChildren(...entries.map((e) => el('li', { class: `tl-${e.kind}${e.severity ? ` sev-${e.severity}` : ''}` },
-        el('time', { datetime: new Date(e.timeMs).toISOString() }, dateTime(new Date(e.timeMs).toISOString(), this.zone)), ' ', e.text)));
+        el('time', { datetime: new Date(e.timeMs).toISOString() }, dateTime(new Date(e.timeMs).toISOString(), this.zone ?? this.serverZone)), ' ', e.text)));
       if (entries.length === 0) this.timeline.append(el('li', {}, 'Nothing recorded yet.'));
-      setText(this.status, infusion.length ? `${infusion.length} status points since ${dateTime(infusion[0]!.time, this.zone)}` : 'No telemetry stored for this pump yet.');
+      setText(this.status, infusion.length ? `${infusion.length} status points since ${dateTime(infusion[0]!.time, this.zone ?? this.serverZone)}` : 'No telemetry stored for this pump yet.');
     } catch (err) {
       setText(this.status, `Could not load telemetry: ${err instanceof Error ? err.message : 'error'}`);
     }
