@@ -63,6 +63,16 @@ function elapse(p: RigPump, d: Delivery, seconds: number, delivering: boolean): 
   d.vtbiMl = Math.round((d.vtbiMl - ml) * 100) / 100;
 }
 
+/**
+ * every alert the server holds for the pump; the range reaches past now, since these pumps' clocks
+ * were moved on (raisedAt is pump time) and the default range ends now
+ */
+function serverAlerts(pump: string): Promise<Alert[]> {
+  const from = new Date(Date.now() - 3_600_000).toISOString();
+  const to = new Date(Date.now() + 3_600_000).toISOString();
+  return rig.api<Alert[]>(`/api/alerts?status=all&pump=${encodeURIComponent(pump)}&from=${from}&to=${to}`);
+}
+
 const types = (alerts: readonly { alert: Alert }[] | readonly Alert[]): string[] =>
   [...new Set(alerts.map((a) => ('alert' in a ? a.alert.type : a.type)))].sort();
 
@@ -98,7 +108,7 @@ describe('point 1: an alarm code the server does not know is never silent', () =
     const last = pumpTime(atMs + p.clockOffsetMs);
     await waitFor(() => rig.board.pump(p.serial)?.pumpTime === last, 15_000, 'the status past the grace on the board');
     await new Promise((r) => setTimeout(r, 1500));
-    expect(types(await rig.alerts(p.serial))).toEqual(['pump_alarm']);
+    expect(types(await serverAlerts(p.serial))).toEqual(['pump_alarm']);
   });
 
   test('an event code the server does not know that firmware names as an alarm raises pump_alarm at once, with the code shown', async () => {
@@ -124,7 +134,7 @@ describe('point 1: an alarm code the server does not know is never silent', () =
     // the same sentence would have raised pump_alarm in the same batch; give it a moment more anyway
     await new Promise((r) => setTimeout(r, 1500));
     expect(types(rig.board.alerts(p.serial))).toEqual(['low_reservoir']);
-    expect(types(await rig.alerts(p.serial))).toEqual(['low_reservoir']);
+    expect(types(await serverAlerts(p.serial))).toEqual(['low_reservoir']);
   });
 
   test('twin: an uneventful run raises nothing', async () => {
@@ -137,7 +147,7 @@ describe('point 1: an alarm code the server does not know is never silent', () =
     await waitFor(() => rig.board.pump(p.serial)?.infusedMl === d.infusedMl, 15_000, 'the last status on the board');
     await new Promise((r) => setTimeout(r, 1500));
     expect(rig.board.alerts(p.serial)).toEqual([]);
-    expect(await rig.alerts(p.serial)).toEqual([]);
+    expect(await serverAlerts(p.serial)).toEqual([]);
   });
 });
 
