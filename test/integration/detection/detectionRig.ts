@@ -167,12 +167,13 @@ export class DetectionRig {
     });
     await this.server.waitForLine(/"msg":"listening"/, 90_000);
     const ws = new WebSocket(`ws://127.0.0.1:${this.port}/ws`, { headers: { authorization: `Bearer ${RIG_TOKEN}` } });
+    // listening before 'open': the snapshot can come in the same read as the upgrade answer
+    this.board = new BoardClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new Error(`/ws: HTTP ${res.statusCode}`)));
       ws.once('error', reject);
     });
-    this.board = new BoardClient(ws);
     await waitFor(() => this.board.received.some((r) => r.msg.type === 'snapshot'), 10_000, 'board snapshot');
   }
 
