@@ -102,6 +102,8 @@ export interface PumpPatient {
   name: string;
   /** extension: whom the nurse calls */
   phone?: string | null;
+  /** extension: the patient's IANA zone; the board shows this pump's times in it (null: the server's) */
+  timezone?: string | null;
 }
 
 export interface PumpOrder {

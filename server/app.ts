@@ -24,7 +24,7 @@ import { JournalCommitter } from './core/journalCommitter.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
 import { restoreFromStorage, type RestoreReport } from './core/restore.ts';
 import { ClinicalDatabase, type ClinicalDatabaseOptions } from './db/database.ts';
-import type { DetectionConfig, DetectionEngine } from './engine/types.ts';
+import type { DetectionConfig, DetectionEngine, EngineOptions } from './engine/types.ts';
 import { EventBus } from './events/eventBus.ts';
 import type { ApiBackend } from './http/backend.ts';
 import type { HttpOptions } from './http/options.ts';
@@ -45,7 +45,7 @@ export interface ServerDeps {
   config: Readonly<ServerConfig>;
   log: Logger;
   clock?: Clock;
-  createEngine(config: DetectionConfig): DetectionEngine;
+  createEngine(config: DetectionConfig, options?: EngineOptions): DetectionEngine;
   detectionDefaults: Readonly<DetectionConfig>;
   createTracker(config: BillingConfig): EpisodeTracker;
   /** the HTTP, auth and WebSocket layer */
@@ -116,7 +116,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     ...deps.detectionDefaults,
     ...c.detection,
     stoppedGraceS: c.stoppedGraceS, signalLostS: c.signalLostS, escalateAfterS: c.escalateAfterS,
-  });
+  }, { timeZone: c.serverTimeZone });
   const billingConfig = billingConfigOf(c, deps.detectionDefaults);
   const tracker = deps.createTracker(billingConfig);
 
@@ -193,11 +193,12 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     mqttUp: () => ingest.up,
     ingestBlocked: () => pipeline.blocked(),
     databaseStatus: () => database.status,
+    timeZone: c.serverTimeZone,
   })), labels);
   const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
-    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, ...(deps.http ?? {}),
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone, ...(deps.http ?? {}),
   });
 
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)

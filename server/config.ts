@@ -29,6 +29,8 @@ export interface ServerConfig extends TableFields {
   clusterRelay: boolean;
   /** PUBLIC_URL without a trailing slash, or derived from HOST, PORT and HTTPS */
   publicUrl: string;
+  /** TZ, else the process's own zone: times in messages and on the board when the patient's zone is unknown */
+  serverTimeZone: string;
   /** detection thresholds set in the environment beyond the three fields above (entries with `detection`) */
   detection: Partial<ResolvedDetectionConfig>;
 }
@@ -70,6 +72,12 @@ function detectionOverrides(env: Env, values: SettingValues): Partial<ResolvedDe
   return Object.freeze(out);
 }
 
+/** the zone this process runs in (the system's when TZ is unset); UTC when the runtime cannot tell */
+export function processTimeZone(): string {
+  const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return typeof zone === 'string' && zone.length > 0 ? zone : 'UTC';
+}
+
 function influxDatabase(influxUrl: string): string {
   const database = decodeURIComponent(new URL(influxUrl).pathname.replace(/^\/+|\/+$/g, ''));
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(database)) throw new ConfigError(`INFLUX_URL must end with /<database> (letters, digits, _ or -), got "${influxUrl}"`);
@@ -98,6 +106,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     clusterRelay: v.CLUSTER_RELAY === 'auto' ? clustered : v.CLUSTER_RELAY === 'on',
     apiTokens: Object.freeze([...fields.apiTokens]) as string[],
     publicUrl,
+    serverTimeZone: v.TZ ?? processTimeZone(),
     // §6: the public address's origin is accepted for cookie requests, as the server's own is
     allowedOrigins: Object.freeze(v.PUBLIC_URL !== null && !fields.allowedOrigins.includes(new URL(publicUrl).origin)
       ? [...fields.allowedOrigins, new URL(publicUrl).origin] : [...fields.allowedOrigins]) as string[],

@@ -2,7 +2,7 @@
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import { alertPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
-import { ackText, alertTypeText, clockTime, dateTime, pumpName, severityText } from './format.ts';
+import { ackText, alertTypeText, clockTime, dateTime, pumpName, pumpZone, severityText } from './format.ts';
 import { panelAlerts } from './sort.ts';
 import type { LiveStore } from './store.ts';
 
@@ -77,9 +77,10 @@ export class AlertsPanel {
     setText(item.patient, patient ? `Patient: ${patient}` : '');
     item.patient.hidden = patient === null;
     setText(item.message, a.message);
-    const status = a.status === 'active' ? 'still active' : `cleared ${clockTime(a.clearedAt)}`;
-    setText(item.times, `Raised ${dateTime(a.raisedAt)} · ${status}`);
-    setText(item.ack, ackText(a));
+    const zone = pumpZone(p, this.store.serverZone);
+    const status = a.status === 'active' ? 'still active' : `cleared ${clockTime(a.clearedAt, zone)}`;
+    setText(item.times, `Raised ${dateTime(a.raisedAt, zone)} · ${status}`);
+    setText(item.ack, ackText(a, zone));
     item.button.hidden = a.acknowledged;
     item.button.setAttribute('aria-label', `Acknowledge ${alertTypeText(a.type)} on pump ${name}`);
   }

@@ -8,6 +8,8 @@ export interface Me {
   username: string;
   role: Role;
   csrfToken: string;
+  /** the server's IANA zone (TZ); absent from older servers */
+  timeZone?: string;
 }
 
 export class ApiError extends Error {

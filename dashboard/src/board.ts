@@ -3,7 +3,7 @@ import type { PumpView } from '../../protocol/api.ts';
 import { boardPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import {
-  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateClass, pumpStateText, rateText,
+  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateClass, pumpStateText, pumpZone, rateText,
 } from './format.ts';
 import { attentionRank, compareBoardKeys, linkStatus, summarizeAlerts, type BoardKey, type PumpAlertSummary } from './sort.ts';
 import type { Changes, LiveStore } from './store.ts';
@@ -28,6 +28,8 @@ export class Board {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
   private readonly summary: HTMLElement;
+  /** says which zone the times are in */
+  private readonly zoneHint: HTMLElement;
   private readonly rows = new Map<string, Row>();
   private alertSummary = new Map<string, PumpAlertSummary>();
   /** pumps of the last snapshot whose rows are not built yet, most urgent first */
@@ -35,11 +37,12 @@ export class Board {
 
   constructor(private readonly store: LiveStore) {
     this.summary = el('p', { class: 'board-summary', 'aria-live': 'off' });
+    this.zoneHint = el('p', { class: 'hint board-zones' });
     const head = el('div', { class: 'board-row board-head', role: 'row' },
       ...COLUMNS.map((c) => el('span', { role: 'columnheader' }, c)));
     this.body = el('div', { class: 'board-body', role: 'rowgroup' });
     this.root = el('section', { class: 'board', 'aria-label': 'Pumps' },
-      el('h2', {}, 'Pumps'), this.summary,
+      el('h2', {}, 'Pumps'), this.summary, this.zoneHint,
       el('div', { class: 'board-table', role: 'table', 'aria-label': 'Pumps, most urgent first' },
         el('div', { role: 'rowgroup' }, head), this.body));
   }
@@ -49,6 +52,8 @@ export class Board {
    * most urgent first, so no frame becomes a long task; returns true while rows are still pending.
    */
   render(changes: Changes, nowMs: number): boolean {
+    const zone = this.store.serverZone;
+    setText(this.zoneHint, zone ? `Times are in each patient's time zone, or the server's (${zone}) where the patient's is not on record.` : '');
     if (changes.alerts || changes.all) this.alertSummary = summarizeAlerts(this.store.alerts.values());
     const moved = new Set<string>();
     if (changes.all) {
@@ -100,12 +105,13 @@ export class Board {
     setClass(c[1]!, `state state-${pumpStateClass(p)}`);
     setText(c[2]!, rateText(p.rateMlH));
     setText(c[3]!, `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`);
-    setText(c[4]!, projectedEndText(p.projectedEnd, nowMs));
+    const zone = pumpZone(p, this.store.serverZone);
+    setText(c[4]!, projectedEndText(p.projectedEnd, nowMs, zone));
     setText(c[5]!, ml(p.reservoirMl));
     setText(c[6]!, pctText(p.batteryPct));
     setClass(c[6]!, p.batteryPct !== null && p.batteryPct <= 20 ? 'warn' : '');
     setText(c[7]!, pressureText(p.pressureMmHg));
-    setText(c[8]!, p.lastSeen ? `${clockTime(p.lastSeen)} (${ageText(p.lastSeen, nowMs)})` : 'never');
+    setText(c[8]!, p.lastSeen ? `${clockTime(p.lastSeen, zone)} (${ageText(p.lastSeen, nowMs)})` : 'never');
     setText(c[9]!, linkText(link) + (p.gateway ? ` · ${p.gateway}` : ''));
     setClass(c[9]!, link === 'ok' ? '' : 'warn');
     const n = s?.unacknowledged ?? 0;

@@ -4,21 +4,72 @@ import type { Alert, PumpView } from '../../protocol/api.ts';
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
-/** HH:MM:SS in the browser's local time zone; '—' for a missing or bad time. */
-export function clockTime(iso: string | null | undefined): string {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+interface ZonedParts { day: number; month: number; hh: string; mm: string; ss: string; name: string }
+
+/** one formatter per zone; null for a zone this browser does not know */
+const zoneFormats = new Map<string, Intl.DateTimeFormat | null>();
+
+/** The wall-clock parts of `ms` in `zone`, with the zone's short name then (CST, CDT, GMT+1); null for an unknown zone. */
+function zonedParts(ms: number, zone: string): ZonedParts | null {
+  let f = zoneFormats.get(zone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
+      });
+    } catch {
+      f = null;
+    }
+    zoneFormats.set(zone, f);
+  }
+  if (!f) return null;
+  const out: ZonedParts = { day: 0, month: 0, hh: '', mm: '', ss: '', name: zone };
+  for (const p of f.formatToParts(ms)) {
+    if (p.type === 'day') out.day = Number(p.value);
+    else if (p.type === 'month') out.month = Number(p.value) - 1;
+    else if (p.type === 'hour') out.hh = p.value;
+    else if (p.type === 'minute') out.mm = p.value;
+    else if (p.type === 'second') out.ss = p.value;
+    else if (p.type === 'timeZoneName') out.name = p.value;
+  }
+  return out;
+}
+
+/**
+ * HH:MM:SS; '—' for a missing or bad time. With `zone` (IANA), the time there followed by the
+ * zone's name ("14:05:09 CST"); without, the browser's local time.
+ */
+export function clockTime(iso: string | null | undefined, zone?: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
+  const z = zone ? zonedParts(d.getTime(), zone) : null;
+  if (z) return `${z.hh}:${z.mm}:${z.ss} ${z.name}`;
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** "27 Nov 14:05" style local date-time; '—' for a missing time. */
-export function dateTime(iso: string | null | undefined): string {
+/** "27 Nov 14:05" style date-time; '—' for a missing time. With `zone`, there and named ("27 Nov 14:05 CST"). */
+export function dateTime(iso: string | null | undefined, zone?: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()] ?? '';
-  return `${d.getDate()} ${month} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  const z = zone ? zonedParts(d.getTime(), zone) : null;
+  if (z) return `${z.day} ${MONTHS[z.month] ?? ''} ${z.hh}:${z.mm} ${z.name}`;
+  return `${d.getDate()} ${MONTHS[d.getMonth()] ?? ''} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** The zone a pump's times are shown in: its patient's when known, else the server's (null: the browser's own). */
+export function pumpZone(p: Pick<PumpView, 'patient'> | undefined, serverZone: string | null): string | null {
+  return p?.patient?.timezone ?? serverZone;
+}
+
+/** Says which zone a pump's times are in, for the detail view. */
+export function zoneNote(p: Pick<PumpView, 'patient'> | undefined, serverZone: string | null): string {
+  const patientZone = p?.patient?.timezone;
+  if (patientZone) return `the patient's zone, ${patientZone}`;
+  return serverZone ? `the server's zone, ${serverZone} (the patient's is not on record)` : "this browser's zone";
 }
 
 /** Coarse age for "last seen": "just now", "4 min ago", "3 h ago", "2 d ago". */
@@ -107,9 +158,9 @@ export function alertTypeText(type: string): string {
 }
 
 /** "Acknowledged by anna at 14:05:09", or the state of an unacknowledged alert. */
-export function ackText(a: Pick<Alert, 'acknowledged' | 'ackedBy' | 'ackedAt'>): string {
+export function ackText(a: Pick<Alert, 'acknowledged' | 'ackedBy' | 'ackedAt'>, zone?: string | null): string {
   if (!a.acknowledged) return 'Not acknowledged';
-  return `Acknowledged by ${a.ackedBy ?? 'unknown'} at ${clockTime(a.ackedAt)}`;
+  return `Acknowledged by ${a.ackedBy ?? 'unknown'} at ${clockTime(a.ackedAt, zone)}`;
 }
 
 /** The stale banner's text; the time is when live updates stopped. */
@@ -118,10 +169,10 @@ export function staleBannerText(sinceMs: number): string {
 }
 
 /** Time left from now to a projected end, e.g. "in 3 h 10 min"; '—' when unknown. */
-export function projectedEndText(iso: string | null | undefined, nowMs: number): string {
+export function projectedEndText(iso: string | null | undefined, nowMs: number, zone?: string | null): string {
   if (!iso) return '—';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '—';
   const min = (t - nowMs) / 60_000;
-  return min <= 0 ? `${dateTime(iso)} (due)` : `${dateTime(iso)} (in ${durationText(min)})`;
+  return min <= 0 ? `${dateTime(iso, zone)} (due)` : `${dateTime(iso, zone)} (in ${durationText(min)})`;
 }

@@ -56,6 +56,7 @@ function startSession(me: Me): void {
   const canBill = me.role === 'billing' || me.role === 'admin';
   const canManageRecords = me.role === 'pharmacist' || me.role === 'admin';
   const store = new LiveStore();
+  store.serverZone = me.timeZone ?? null;
   const board = new Board(store);
   const view = el('main', { id: 'view', class: 'view', tabindex: '-1' });
   let detail: PumpDetail | null = null;
@@ -139,6 +140,7 @@ function startSession(me: Me): void {
     const pumpMatch = /^#\/pump\/(.+)$/.exec(hash);
     if (pumpMatch && canSeePumps) {
       detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!), (p) => onMessage({ type: 'pump', pump: p }));
+      detail.serverZone = store.serverZone;
       const shown = detail.pump;
       detail.mismatchAlert = () => [...store.alerts.values()].find((a) => a.pump === shown && a.type === 'program_mismatch' && a.status === 'active');
       view.replaceChildren(detail.root);

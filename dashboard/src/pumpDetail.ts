@@ -6,7 +6,7 @@ import { fetchPumpAlerts, fetchTelemetry, setPumpLabel } from './api.ts';
 import { NO_ORDER_TEXT, num, programVsOrder, telHref } from './clinicalText.ts';
 import { el, setText } from './element.ts';
 import {
-  ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateText, rateText,
+  ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateText, pumpZone, rateText, zoneNote,
 } from './format.ts';
 import { buildTimeline, currentInfusion, toSeries, type ChartSeries } from './timeline.ts';
 
@@ -43,6 +43,10 @@ export class PumpDetail {
   private readonly labelInput: HTMLInputElement;
   /** the patient, the phone to call and programmed-vs-ordered; hidden without clinical records */
   private readonly clinical: HTMLElement;
+  /** the server's zone: this pump's times are in its patient's zone when known, else in this one */
+  serverZone: string | null = null;
+  /** the zone the last pump view put the times in */
+  private zone: string | null = null;
   /** the pump's open program_mismatch alert, if any (its detail names the fields that differ) */
   mismatchAlert: () => Alert | undefined = () => undefined;
   /** What the clinical section was last built from. */
@@ -89,6 +93,8 @@ export class PumpDetail {
     if (!p) return;
     if (document.activeElement !== this.labelInput) this.labelInput.value = p.label ?? '';
     const nowMs = this.now();
+    const zone = pumpZone(p, this.serverZone);
+    this.zone = zone;
     const facts: [string, string][] = [
       ['State', pumpStateText(p)],
       ['Drug', p.drug ?? '—'],
@@ -98,12 +104,13 @@ export class PumpDetail {
       ['Rate', rateText(p.rateMlH)],
       ['Infused / to go', `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`],
       ['Delivery time', p.deliveredHours === null || p.deliveredHours === undefined ? '—' : `${p.deliveredHours.toFixed(1)} h (paused or switched off not counted)`],
-      ['Projected end', projectedEndText(p.projectedEnd, nowMs)],
+      ['Projected end', projectedEndText(p.projectedEnd, nowMs, zone)],
       ['Reservoir', ml(p.reservoirMl)],
       ['Battery', pctText(p.batteryPct)],
       ['Pressure', pressureText(p.pressureMmHg)],
-      ['Last seen', p.lastSeen ? `${clockTime(p.lastSeen)} (${ageText(p.lastSeen, nowMs)})` : 'never'],
+      ['Last seen', p.lastSeen ? `${clockTime(p.lastSeen, zone)} (${ageText(p.lastSeen, nowMs)})` : 'never'],
       ['Gateway', `${p.gateway}${p.gatewayOnline === false ? ' (offline)' : ''}`],
+      ['Times shown in', zoneNote(p, this.serverZone)],
     ];
     this.facts.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     this.showClinical(p);
@@ -158,9 +165,9 @@ export class PumpDetail {
       const startMs = infusion[0] ? Date.parse(infusion[0].time) : 0;
       const entries = buildTimeline(infusion, alerts.filter((a) => Date.parse(a.raisedAt) >= startMs - 3_600_000));
       this.timeline.replaceChildren(...entries.map((e) => el('li', { class: `tl-${e.kind}${e.severity ? ` sev-${e.severity}` : ''}` },
-        el('time', { datetime: new Date(e.timeMs).toISOString() }, dateTime(new Date(e.timeMs).toISOString())), ' ', e.text)));
+        el('time', { datetime: new Date(e.timeMs).toISOString() }, dateTime(new Date(e.timeMs).toISOString(), this.zone ?? this.serverZone)), ' ', e.text)));
       if (entries.length === 0) this.timeline.append(el('li', {}, 'Nothing recorded yet.'));
-      setText(this.status, infusion.length ? `${infusion.length} status points since ${dateTime(infusion[0]!.time)}` : 'No telemetry stored for this pump yet.');
+      setText(this.status, infusion.length ? `${infusion.length} status points since ${dateTime(infusion[0]!.time, this.zone ?? this.serverZone)}` : 'No telemetry stored for this pump yet.');
     } catch (err) {
       setText(this.status, `Could not load telemetry: ${err instanceof Error ? err.message : 'error'}`);
     }

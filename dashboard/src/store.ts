@@ -17,6 +17,8 @@ export class LiveStore {
   private changes: Changes = { pumps: new Set(), all: true, alerts: true };
   /** snapshots received; the first one never announces old alerts again */
   snapshots = 0;
+  /** the server's zone (GET /api/me): times of pumps whose patient has none are shown in it */
+  serverZone: string | null = null;
 
   /** Applies one message; returns the alerts that deserve sound and a notification. */
   apply(msg: ServerMessage): Alert[] {

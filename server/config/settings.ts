@@ -138,6 +138,10 @@ export const SETTINGS = {
   },
 
   // Process
+  TZ: {
+    section: 'process', default: null, defaultText: "the process's own zone (the system's), UTC when it has none", parse: timeZone,
+    meaning: "IANA zone of the times in alert messages and on the board for pumps whose patient has no time zone (Node reads it too, for its local time)",
+  },
   LOG_LEVEL: { section: 'process', default: 'info', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), field: 'logLevel', meaning: 'pino level of the JSON log' },
   SERVER_HEAP_MB: {
     section: 'process', default: '256', parse: wholeNumber(32, 1_048_576), unit: 'MB',

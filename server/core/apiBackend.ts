@@ -24,6 +24,8 @@ export interface BackendDeps {
   ingestBlocked(): boolean;
   /** PostgreSQL for clinical records: 'off' without DATABASE_URL (default) */
   databaseStatus?(): 'up' | 'down' | 'off';
+  /** the server's IANA zone (TZ), shown to signed-in callers of /api/health */
+  timeZone?: string;
 }
 
 const newestFirst = (a: Alert, b: Alert): number => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : a.id < b.id ? 1 : -1);
@@ -91,6 +93,7 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         mqtt, influx, database, backPressure,
         writeBacklog: d.writer.backlog(),
         pumps: core.engine.stats().pumps,
+        ...(d.timeZone !== undefined ? { timeZone: d.timeZone } : {}),
       });
     },
     snapshot: () => Promise.resolve({ pumps: core.engine.pumps(), alerts: core.engine.openAlerts() }),

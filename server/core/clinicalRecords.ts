@@ -35,10 +35,11 @@ export function orderTermsOf(e: ActiveAssignment): OrderTerms {
   return {
     assignmentId: e.assignment.id, orderId: o.id, patientId: e.patient.id, drug: o.drug,
     rateMlH: o.rateMlH, volumeMl: o.volumeMl, hours: o.hours, mode: o.mode, fromMs: Date.parse(e.assignment.from),
+    timeZone: e.patient.timezone,
   };
 }
 
-const termsKey = (t: OrderTerms): string => `${t.assignmentId}|${t.orderId}|${t.drug}|${t.rateMlH}|${t.volumeMl}|${t.hours}|${t.mode}|${t.fromMs}`;
+const termsKey = (t: OrderTerms): string => `${t.assignmentId}|${t.orderId}|${t.drug}|${t.rateMlH}|${t.volumeMl}|${t.hours}|${t.mode}|${t.fromMs}|${t.timeZone ?? ''}`;
 const viewKey = (e: ActiveAssignment): string => `${e.patient.mrn}|${e.patient.name}|${e.patient.phone}|${e.order.discontinuedAt}`;
 
 export class ClinicalRecords implements ClinicalApi {

@@ -15,7 +15,7 @@ export function withClinicalViews(base: ApiBackend, active: ActiveAssignments): 
     const e = active.forPump(p.pump);
     if (!e) return { ...p, patient: null, order: null };
     const { patient: pt, order: o } = e;
-    const patient: PumpPatient = { id: pt.id, mrn: pt.mrn, name: pt.name, phone: pt.phone };
+    const patient: PumpPatient = { id: pt.id, mrn: pt.mrn, name: pt.name, phone: pt.phone, timezone: pt.timezone };
     const order: PumpOrder = { id: o.id, drug: o.drug, rateMlH: o.rateMlH, volumeMl: o.volumeMl, hours: o.hours, mode: o.mode };
     return { ...p, patient, order };
   };

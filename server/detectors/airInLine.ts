@@ -1,6 +1,6 @@
 /** air_in_line (high): the pump reports AIR during a program; delivery halts until the air is cleared. */
 import { hasUnfinishedProgram } from '../pumps/pumpRecord.ts';
-import { clockText } from './messageText.ts';
+import { clockText, messageZone } from './messageText.ts';
 import { hasAlarm, sentenceEvidence, type SentenceInput } from './types.ts';
 
 export function detectAirInLine(d: SentenceInput): void {
@@ -15,6 +15,6 @@ export function detectAirInLine(d: SentenceInput): void {
   }
   if (active || !air) return;
   store.raise(rec.pump, rec.gateway, 'air_in_line', at,
-    `Pump ${rec.pump}: air in the line, pump alarm since ${clockText(d.msg.time)}; delivery is halted. Call the patient: the line needs checking and the air removing before restarting.`,
+    `Pump ${rec.pump}: air in the line, pump alarm since ${clockText(d.msg.time, messageZone(rec, d.clinical.serverTimeZone))}; delivery is halted. Call the patient: the line needs checking and the air removing before restarting.`,
     { ...sentenceEvidence(d), alarms: rec.alarms, state: rec.state, infusedMl: rec.infusedMl });
 }

@@ -12,7 +12,7 @@ import type { OrderCourse } from '../pumps/orderCourse.ts';
 import { courseDeliveredMl } from '../pumps/orderCourse.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
-import { clockText, durationText, mlText, round2 } from './messageText.ts';
+import { clockText, durationText, messageZone, mlText, round2 } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput, type VerifyInput } from './types.ts';
 
 /** mL the order allows to have been given by the pump's time now; NaN before the course started. */
@@ -27,18 +27,18 @@ export function allowedByNowMl(rec: PumpRecord, c: OrderCourse, cfg: ResolvedDet
 export function detectDeliveryAboveOrder(d: SentenceInput): void {
   const c = d.rec.course;
   if (c === null || c.startEffMs === null || d.msg.type !== 'status' || !d.clinical.assignmentsKnown) return;
-  checkDelivery(d.rec, c, d.cfg, d.store, d.at, 'status', d);
+  checkDelivery(d.rec, c, d.cfg, d.store, d.at, 'status', d, d.clinical.serverTimeZone);
 }
 
 /** The same check after a change of the records (assignments became known, a new assignment). */
 export function verifyDeliveryNow(v: VerifyInput): void {
   const c = v.rec.course;
   if (c === null || c.startEffMs === null || !v.clinical.assignmentsKnown) return;
-  checkDelivery(v.rec, c, v.cfg, v.store, v.at, v.trigger, null);
+  checkDelivery(v.rec, c, v.cfg, v.store, v.at, v.trigger, null, v.clinical.serverTimeZone);
 }
 
 function checkDelivery(
-  rec: PumpRecord, c: OrderCourse, cfg: ResolvedDetectionConfig, store: AlertStore, at: Stamp, trigger: string, d: SentenceInput | null,
+  rec: PumpRecord, c: OrderCourse, cfg: ResolvedDetectionConfig, store: AlertStore, at: Stamp, trigger: string, d: SentenceInput | null, serverZone: string,
 ): void {
   const allowed = allowedByNowMl(rec, c, cfg);
   const given = courseDeliveredMl(c);
@@ -54,7 +54,7 @@ function checkDelivery(
   }
   if (active || store.isActive(rec.pump, 'program_mismatch')) return;
   const elapsedMs = Math.max(0, (rec.effMs ?? 0) - (c.startEffMs ?? 0));
-  const since = c.startPumpTime !== null ? ` since ${clockText(c.startPumpTime)}` : '';
+  const since = c.startPumpTime !== null ? ` since ${clockText(c.startPumpTime, messageZone(rec, serverZone))}` : '';
   const message = `Pump ${rec.pump} has given ${mlText(given)} of ${c.terms.drug} in ${durationText(elapsedMs)}${since}; `
     + `at the ordered ${c.terms.rateMlH} mL/h no more than ${mlText(allowed)} should have gone in by now. `
     + 'It is delivering faster than ordered although its program looks right: call the patient to stop the pump, and call the prescriber.';

@@ -9,7 +9,7 @@
 import type { AlertStore } from '../alerts/alertStore.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import { hasUnfinishedProgram, volumeLeftMl } from '../pumps/pumpRecord.ts';
-import { clockText, durationText, mlText } from './messageText.ts';
+import { clockText, durationText, messageZone, mlText } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 function reasonOf(rec: PumpRecord): string {
@@ -62,7 +62,7 @@ export function detectInfusionStopped(d: SentenceInput): void {
   // a halt that began with a switch-off says so: the nurse who saw pump_off knows which event this is
   const since = rec.stoppedReason === 'switched off' && reason !== 'switched off' ? 'since it was switched off at' : 'since';
   store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
-    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} ${since} ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
+    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} ${since} ${clockText(rec.stoppedSincePumpTime, messageZone(rec, d.clinical.serverTimeZone))} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
     {
       ...sentenceEvidence(d), reason, firstReason: rec.stoppedReason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
       stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,

@@ -9,7 +9,7 @@
  * Cleared when a RUN reading is back to half the baseline it had, or the program ends.
  */
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
-import { clockText, durationText } from './messageText.ts';
+import { clockText, durationText, messageZone } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 function notLost(rec: PumpRecord): void {
@@ -56,7 +56,7 @@ export function detectLinePressureLost(d: SentenceInput): void {
   const lostMs = rec.runMs - rec.pressureLostSinceRunMs;
   if (rec.pressureLostSamples < cfg.linePressureLostSamples || lostMs < cfg.linePressureLostS * 1000) return;
   store.raise(rec.pump, rec.gateway, 'line_pressure_lost', at,
-    `Pump ${rec.pump}: line pressure fell to ${p} mmHg (usual ${Math.round(ref)}) while running, for ${durationText(lostMs)} since ${clockText(rec.pressureLostSincePumpTime)}; the line may be disconnected or leaking, so the medicine is not reaching the patient and may be spilling. Call the patient to stop the pump and check the connection; handle any spill as cytotoxic.`,
+    `Pump ${rec.pump}: line pressure fell to ${p} mmHg (usual ${Math.round(ref)}) while running, for ${durationText(lostMs)} since ${clockText(rec.pressureLostSincePumpTime, messageZone(rec, d.clinical.serverTimeZone))}; the line may be disconnected or leaking, so the medicine is not reaching the patient and may be spilling. Call the patient to stop the pump and check the connection; handle any spill as cytotoxic.`,
     {
       ...sentenceEvidence(d), pressureMmHg: p, baselineMmHg: Math.round(ref), lostSinceSeq: rec.pressureLostSinceSeq,
       lostSincePumpTime: rec.pressureLostSincePumpTime, lostMinutes: Math.round(lostMs / 60_000), lostReadings: rec.pressureLostSamples,

@@ -4,7 +4,7 @@
  * RES_LOW near the normal end of a program is expected and says nothing new, so on its own it
  * raises nothing.
  */
-import { clockText, mlText } from './messageText.ts';
+import { clockText, messageZone, mlText } from './messageText.ts';
 import { hasAlarm, sentenceEvidence, type SentenceInput } from './types.ts';
 
 export function detectLowReservoir(d: SentenceInput): void {
@@ -19,7 +19,7 @@ export function detectLowReservoir(d: SentenceInput): void {
   }
   if (active) return;
   const message = empty
-    ? `Pump ${rec.pump}: medicine reservoir is empty since ${clockText(d.msg.time)} but ${mlText(left)} of the program is still to give. Check the reservoir and the prescription.`
+    ? `Pump ${rec.pump}: medicine reservoir is empty since ${clockText(d.msg.time, messageZone(rec, d.clinical.serverTimeZone))} but ${mlText(left)} of the program is still to give. Check the reservoir and the prescription.`
     : `Pump ${rec.pump}: medicine reservoir holds ${mlText(rec.reservoirMl ?? 0)} but ${mlText(left)} is still to give; it will run dry before the program ends. Check the reservoir volume.`;
   store.raise(rec.pump, rec.gateway, 'low_reservoir', at, message, {
     ...sentenceEvidence(d), reason: empty ? 'RES_EMPTY' : 'shortfall', reservoirMl: rec.reservoirMl, vtbiMl: left,

@@ -12,7 +12,7 @@
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
 import { volumeLeftMl } from '../pumps/pumpRecord.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
-import { clockText, durationText, mlText, round2 } from './messageText.ts';
+import { clockText, durationText, messageZone, mlText, round2 } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 /** vi is reported to 0.01 mL; anything above half a step is a change */
@@ -87,7 +87,7 @@ export function detectNoFlow(d: SentenceInput): void {
   if (frozenMs < waitS * 1000) return;
   const dueMl = (rateMlH * frozenMs) / 3_600_000;
   store.raise(rec.pump, rec.gateway, 'no_flow', at,
-    `Pump ${rec.pump}: shows RUN at ${rateMlH} mL/h but has counted no medicine for ${durationText(frozenMs)} since ${clockText(rec.noFlowSincePumpTime)} (${mlText(dueMl)} due); ${pressureNote(rec)}. Call the patient to check the line for kinks and closed clamps and that the pump is really delivering.`,
+    `Pump ${rec.pump}: shows RUN at ${rateMlH} mL/h but has counted no medicine for ${durationText(frozenMs)} since ${clockText(rec.noFlowSincePumpTime, messageZone(rec, d.clinical.serverTimeZone))} (${mlText(dueMl)} due); ${pressureNote(rec)}. Call the patient to check the line for kinks and closed clamps and that the pump is really delivering.`,
     {
       ...sentenceEvidence(d), rateMlH, infusedMl: vi, frozenSinceSeq: rec.noFlowSinceSeq, frozenSincePumpTime: rec.noFlowSincePumpTime,
       frozenMinutes: Math.round(frozenMs / 60_000), expectedMl: round2(dueMl), waitS: Math.round(waitS),

@@ -7,7 +7,7 @@
 import type { StatusMessage } from '../../protocol/payloads.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
-import { clockText, durationText, mlText, round2 } from './messageText.ts';
+import { clockText, durationText, messageZone, mlText, round2 } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 /** vi is reported to 0.01 mL; anything above half a step is an advance */
@@ -72,12 +72,13 @@ export function detectOcclusion(d: SentenceInput): void {
     if (!active) {
       rec.occlusionViMl = rec.infusedMl;
       store.raise(rec.pump, rec.gateway, 'occlusion', at,
-        `Pump ${rec.pump}: blocked line ${where}, pump alarm since ${clockText(msg.time)}; chemo is not flowing. Check for kinks, closed clamps and the catheter.`,
+        `Pump ${rec.pump}: blocked line ${where}, pump alarm since ${clockText(msg.time, messageZone(rec, d.clinical.serverTimeZone))}; chemo is not flowing. Check for kinks, closed clamps and the catheter.`,
         { inferred: false, ...sentenceEvidence(d), ...evidence, infusedMl: rec.infusedMl, rateMlH: rec.rateMlH });
     } else if (current.alert.detail.pumpAlarm === undefined) {
+      const zone = messageZone(rec, d.clinical.serverTimeZone);
       const leadS = Math.round((Date.parse(msg.time) - Date.parse(String(current.alert.detail.pumpTime))) / 1000);
       store.update(rec.pump, 'occlusion',
-        `Pump ${rec.pump}: blocked line ${where}, suspected since ${clockText(current.alert.raisedAt)} and confirmed by the pump alarm at ${clockText(msg.time)}; chemo is not flowing. Check for kinks, closed clamps and the catheter.`,
+        `Pump ${rec.pump}: blocked line ${where}, suspected since ${clockText(current.alert.raisedAt, zone)} and confirmed by the pump alarm at ${clockText(msg.time, zone)}; chemo is not flowing. Check for kinks, closed clamps and the catheter.`,
         { ...current.alert.detail, ...evidence, pumpAlarmLeadS: leadS }, at.historic);
     }
     return;
@@ -101,7 +102,7 @@ export function detectOcclusion(d: SentenceInput): void {
     rec.occlusionViMl = rec.infusedMl;
     const stallMs = rec.lastAdvanceEffMs === null ? 0 : d.t.effMs - rec.lastAdvanceEffMs;
     store.raise(rec.pump, rec.gateway, 'occlusion', at,
-      `Pump ${rec.pump}: line looks blocked; pressure ${rec.pressureMmHg ?? '?'} mmHg (usual ${Math.round(rec.baselineMmHg ?? 0)}) and no medicine delivered for ${durationText(stallMs)} (${mlText(((rec.rateMlH ?? 0) * stallMs) / 3_600_000)} due) since ${clockText(rec.lastAdvancePumpTime)}. The pump has not alarmed yet. Check for kinks, closed clamps and the catheter.`,
+      `Pump ${rec.pump}: line looks blocked; pressure ${rec.pressureMmHg ?? '?'} mmHg (usual ${Math.round(rec.baselineMmHg ?? 0)}) and no medicine delivered for ${durationText(stallMs)} (${mlText(((rec.rateMlH ?? 0) * stallMs) / 3_600_000)} due) since ${clockText(rec.lastAdvancePumpTime, messageZone(rec, d.clinical.serverTimeZone))}. The pump has not alarmed yet. Check for kinks, closed clamps and the catheter.`,
       inferredDetail(d));
   }
 }

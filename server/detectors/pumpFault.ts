@@ -3,7 +3,7 @@
  * during a program. Either way delivery cannot be trusted until someone looks at the pump.
  */
 import { hasUnfinishedProgram } from '../pumps/pumpRecord.ts';
-import { clockText } from './messageText.ts';
+import { clockText, messageZone } from './messageText.ts';
 import { hasAlarm, sentenceEvidence, type SentenceInput } from './types.ts';
 
 export function detectPumpFault(d: SentenceInput): void {
@@ -20,6 +20,6 @@ export function detectPumpFault(d: SentenceInput): void {
   if (active || !(fault || cassette)) return;
   const what = fault ? 'reports an internal fault' : 'reports the medicine cassette detached';
   store.raise(rec.pump, rec.gateway, 'pump_fault', at,
-    `Pump ${rec.pump} ${what} since ${clockText(d.msg.time)}; delivery may have stopped. Call the patient; replace the pump if the fault does not clear.`,
+    `Pump ${rec.pump} ${what} since ${clockText(d.msg.time, messageZone(rec, d.clinical.serverTimeZone))}; delivery may have stopped. Call the patient; replace the pump if the fault does not clear.`,
     { ...sentenceEvidence(d), alarms: rec.alarms, state: rec.state, infusedMl: rec.infusedMl, code: fault ? 'FAULT' : 'CASS' });
 }

@@ -6,7 +6,7 @@
  * known to be off, signal_lost stays quiet (signalLost.ts): the pump said why it went silent.
  */
 import { deliveredHours, hasUnfinishedProgram, volumeLeftMl } from '../pumps/pumpRecord.ts';
-import { clockText, mlText, round2 } from './messageText.ts';
+import { clockText, messageZone, mlText, round2 } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
 export function detectPumpOff(d: SentenceInput): void {
@@ -24,7 +24,7 @@ export function detectPumpOff(d: SentenceInput): void {
   if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl)) return;
   const left = volumeLeftMl(rec);
   store.raise(rec.pump, rec.gateway, 'pump_off', at,
-    `Pump ${rec.pump} was switched off at ${clockText(msg.time)} with ${mlText(left)} still to give; no medicine is going in. Call the patient to switch it back on and restart the infusion.`,
+    `Pump ${rec.pump} was switched off at ${clockText(msg.time, messageZone(rec, d.clinical.serverTimeZone))} with ${mlText(left)} still to give; no medicine is going in. Call the patient to switch it back on and restart the infusion.`,
     {
       ...sentenceEvidence(d), volumeLeftMl: round2(left), infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, lastState: rec.state,
       programId: rec.programId, programActive: rec.programActive, deliveredHours: round2(deliveredHours(rec)),

@@ -8,14 +8,14 @@
 import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { hasUnfinishedProgram, type PumpRecord } from '../pumps/pumpRecord.ts';
-import { clockText, durationText } from './messageText.ts';
+import { clockText, durationText, messageZone } from './messageText.ts';
 
 export function serverStamp(serverMs: number, idMs: number): Stamp {
   return { ms: serverMs, clock: 'server', iso: new Date(serverMs).toISOString(), idMs, serverMs, historic: false };
 }
 
-/** Called from tick(). */
-export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: ResolvedDetectionConfig, store: AlertStore): void {
+/** Called from tick(); `serverZone` for the message when the patient's zone is unknown. */
+export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: ResolvedDetectionConfig, store: AlertStore, serverZone = 'UTC'): void {
   if (rec.lastSeenServerMs === null) return;
   if (rec.restored) {
     // The server was down: give the backlog signalLostS to arrive before calling the pump silent.
@@ -29,7 +29,7 @@ export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: Resolve
   if (store.isActive(rec.pump, 'signal_lost') || store.isActive(rec.pump, 'gateway_offline')) return;
   const lastSeenIso = new Date(rec.lastSeenServerMs).toISOString();
   store.raise(rec.pump, rec.gateway, 'signal_lost', serverStamp(serverMs, rec.lastPumpMs ?? rec.lastSeenServerMs),
-    `Pump ${rec.pump}: no data for ${durationText(silentMs)} (last heard ${clockText(lastSeenIso)}) during an infusion. Check the pump is on and near its home gateway ${rec.gateway}.`,
+    `Pump ${rec.pump}: no data for ${durationText(silentMs)} (last heard ${clockText(lastSeenIso, messageZone(rec, serverZone))}) during an infusion. Check the pump is on and near its home gateway ${rec.gateway}.`,
     {
       lastSeen: lastSeenIso, lastSeq: rec.lastSeq, lastPumpTime: rec.pumpTime, lastState: rec.state, silentS: Math.round(silentMs / 1000),
       thresholdS: cfg.signalLostS, gateway: rec.gateway,

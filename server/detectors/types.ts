@@ -25,6 +25,8 @@ export interface ClinicalContext {
   assignmentsKnown: boolean;
   /** by drug label, trimmed and lower-cased */
   drugLimits: Map<string, DrugLimit>;
+  /** IANA zone of times in messages about a pump whose patient's zone is unknown (the server's TZ) */
+  serverTimeZone: string;
 }
 
 /** A program check: run by a sentence (PRG, START, RATE, a new rate in a status) or by a change of the records. */

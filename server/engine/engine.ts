@@ -16,7 +16,7 @@ import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
-import type { DetectionEngine, DrugLimit, EngineChanges, EngineStats, IngestContext, OrderTerms, PumpSnapshot } from './types.ts';
+import type { DetectionEngine, DrugLimit, EngineChanges, EngineOptions, EngineStats, IngestContext, OrderTerms, PumpSnapshot } from './types.ts';
 
 /** What exportPump() returns: the record as is, plus the pump's current alerts with their lifecycle state. */
 export interface PumpSnapshotV1 extends PumpSnapshot {
@@ -39,11 +39,12 @@ export class Engine implements DetectionEngine {
   // reused for every message: ingest allocates nothing it does not keep
   private readonly input: SentenceInput;
   /** Verification is off until the core says the assignments are known: a server with no database never turns it on. */
-  private readonly clinical: ClinicalContext = { assignmentsKnown: false, drugLimits: new Map() };
+  private readonly clinical: ClinicalContext;
   /** the latest assignment the core gave for each pump, heard or not (pumps are assigned before they connect) */
   private readonly told = new Map<string, OrderTerms | null>();
 
-  constructor(private readonly cfg: ResolvedDetectionConfig) {
+  constructor(private readonly cfg: ResolvedDetectionConfig, options: EngineOptions = {}) {
+    this.clinical = { assignmentsKnown: false, drugLimits: new Map(), serverTimeZone: options.timeZone ?? 'UTC' };
     this.store = new AlertStore(cfg, (pump) => {
       const rec = this.records.get(pump);
       return (rec ? rec.course?.terms : this.told.get(pump)) ?? null;
@@ -92,12 +93,12 @@ export class Engine implements DetectionEngine {
       if (!rec) continue;
       this.dirty.add(pump);
       if (online) clearGatewayOffline(rec, serverTimeMs, this.store);
-      else raiseGatewayOffline(rec, serverTimeMs, this.cfg, this.store);
+      else raiseGatewayOffline(rec, serverTimeMs, this.cfg, this.store, this.clinical.serverTimeZone);
     }
   }
 
   tick(serverTimeMs: number): void {
-    for (const rec of this.records.values()) detectSignalLost(rec, serverTimeMs, this.cfg, this.store);
+    for (const rec of this.records.values()) detectSignalLost(rec, serverTimeMs, this.cfg, this.store, this.clinical.serverTimeZone);
     const quietMs = this.cfg.historyQuietS * 1000;
     const done: string[] = [];
     for (const pump of this.store.pumpsWithDeferred()) {

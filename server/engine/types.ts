@@ -12,6 +12,16 @@ export type { DrugLimit } from '../../protocol/clinical.ts';
 /** What programming verification needs of a pump's open assignment (declared with the course it drives). */
 export type { OrderTerms } from '../pumps/orderCourse.ts';
 
+/** What the engine takes besides the numeric thresholds. */
+export interface EngineOptions {
+  /**
+   * IANA zone of the times in messages about a pump whose patient's zone is unknown (the server's
+   * `TZ`, read by the server, never by the engine); default UTC. A pump's patient's zone comes
+   * with its assignment (`OrderTerms.timeZone`).
+   */
+  timeZone?: string;
+}
+
 /** Counters for /metrics: inputs kept as evidence but not used to move pump state. */
 export interface EngineStats {
   /** sentences older than the pump's newest (pump time and sequence both behind) */

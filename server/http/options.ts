@@ -30,6 +30,8 @@ export interface HttpOptions {
   sessionsFile?: string | null;
   /** epoch ms; injected for tests */
   clock?: () => number;
+  /** the server's IANA zone (TZ), told to the dashboard in GET /api/me for times of pumps whose patient has none */
+  timeZone?: string;
   /** session idle expiry, seconds (default 1800) */
   sessionIdleS?: number;
   /** session absolute expiry, seconds (default 43200 = a 12-hour shift) */
@@ -88,6 +90,7 @@ export function resolveHttpOptions(o: HttpOptions): ResolvedHttpOptions {
     allowedOrigins: o.allowedOrigins ?? [],
     sessionsFile: o.sessionsFile === undefined ? join(dirname(o.usersFile), 'sessions.json') : (o.sessionsFile ?? undefined),
     clock: o.clock ?? Date.now,
+    timeZone: o.timeZone ?? (new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'),
     sessionIdleS: o.sessionIdleS ?? 1800,
     sessionAbsoluteS: o.sessionAbsoluteS ?? 43_200,
     loginMaxPerIp: o.loginMaxPerIp ?? 20,

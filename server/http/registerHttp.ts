@@ -68,7 +68,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   });
 
   const clock = o.clock;
-  registerSessionRoutes(app, { auth, sessions, throttle, audit, policy, https: o.https, sessionAbsoluteS: o.sessionAbsoluteS });
+  registerSessionRoutes(app, { auth, sessions, throttle, audit, policy, https: o.https, sessionAbsoluteS: o.sessionAbsoluteS, timeZone: o.timeZone });
   registerPumpRoutes(app, backend, audit, clock);
   registerAlertRoutes(app, backend, audit, clock);
   registerBillingRoutes(app, backend, audit, clock);

@@ -24,6 +24,8 @@ export interface OrderTerms {
   mode: OrderMode;
   /** the assignment's start, epoch ms (may be before the pump was first heard) */
   fromMs: number;
+  /** the patient's IANA time zone, for the times in messages (not an identifier); absent or null: the server's */
+  timeZone?: string | null;
 }
 
 export interface OrderCourse {

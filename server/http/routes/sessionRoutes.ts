@@ -17,6 +17,8 @@ export interface SessionRouteDeps {
   policy: OriginPolicy;
   https: boolean;
   sessionAbsoluteS: number;
+  /** the server's zone, told in GET /api/me */
+  timeZone: string;
 }
 
 interface LoginBody {
@@ -104,7 +106,7 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
 
   app.get('/api/me', { config: { access: 'authenticated' } }, (request) => {
     const p = principalOf(request);
-    if (p.kind === 'token') return { username: p.name, role: p.role, kind: p.kind };
-    return { username: p.name, role: p.role, kind: p.kind, ...sessionView(p.session, d.sessions) };
+    if (p.kind === 'token') return { username: p.name, role: p.role, kind: p.kind, timeZone: d.timeZone };
+    return { username: p.name, role: p.role, kind: p.kind, ...sessionView(p.session, d.sessions), timeZone: d.timeZone };
   });
 }

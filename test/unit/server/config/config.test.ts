@@ -1,6 +1,6 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../../../server/config.ts';
+import { ConfigError, loadConfig, processTimeZone } from '../../../../server/config.ts';
 
 describe('loadConfig', () => {
   test('defaults match the documented ones', () => {
@@ -90,5 +90,11 @@ describe('loadConfig: HTTPS, proxy, origins and detection thresholds', () => {
     assert.deepEqual({ ...loadConfig({}).detection }, {});
     assert.throws(() => loadConfig({ OCCLUSION_RISE_MMHG: 'lots' }), (e: unknown) => e instanceof ConfigError && e.message === 'OCCLUSION_RISE_MMHG must be a number >= 0, got "lots"');
     assert.throws(() => loadConfig({ LOW_BATTERY_PCT: '150' }), (e: unknown) => e instanceof ConfigError && e.message === 'LOW_BATTERY_PCT must be a number between 0 and 100, got "150"');
+  });
+
+  test("TZ: the server's zone for times in messages and on the board; by default the process's own", () => {
+    assert.equal(loadConfig({}).serverTimeZone, processTimeZone());
+    assert.equal(loadConfig({ TZ: 'America/Chicago' }).serverTimeZone, 'America/Chicago');
+    assert.throws(() => loadConfig({ TZ: 'Mars/Olympus' }), (e: unknown) => e instanceof ConfigError && /TZ is not an IANA time zone/.test(e.message));
   });
 });

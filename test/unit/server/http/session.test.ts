@@ -19,7 +19,20 @@ describe('login, logout and sessions', () => {
     assert.doesNotMatch(setCookie, /Secure/, 'plain HTTP: no Secure flag');
     const me = await f.app.inject({ url: '/api/me', headers: { cookie } });
     assert.equal(me.statusCode, 200);
-    assert.deepEqual({ ...me.json<Record<string, unknown>>(), expiresAt: 'x' }, { username: 'alice', role: 'nurse', kind: 'session', csrfToken: csrf, expiresAt: 'x' });
+    assert.deepEqual({ ...me.json<Record<string, unknown>>(), expiresAt: 'x' }, {
+      username: 'alice', role: 'nurse', kind: 'session', csrfToken: csrf, expiresAt: 'x', timeZone: new Intl.DateTimeFormat().resolvedOptions().timeZone,
+    }, "without a zone given, the process's own");
+  });
+
+  test("GET /api/me tells the server's time zone, for the board's times of pumps whose patient has none", async () => {
+    const g = await makeFixture({ timeZone: 'America/Chicago' });
+    try {
+      const { cookie } = await g.login('alice');
+      const me = await g.app.inject({ url: '/api/me', headers: { cookie } });
+      assert.equal(me.json<{ timeZone: string }>().timeZone, 'America/Chicago');
+    } finally {
+      await g.close();
+    }
   });
 
   test('wrong password, unknown user and missing fields are refused alike', async () => {
@@ -84,7 +97,7 @@ describe('login, logout and sessions', () => {
 
   test('a token caller sees itself in /api/me without a CSRF token', async () => {
     const me = await f.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.deepEqual(Object.keys(me.json<object>()).sort(), ['kind', 'role', 'username']);
+    assert.deepEqual(Object.keys(me.json<object>()).sort(), ['kind', 'role', 'timeZone', 'username']);
   });
 });
 
