@@ -1,5 +1,5 @@
 /**
- * infusion_stopped (high): a program with volume left is not delivering (PAUSE, ALARM, IDLE after
+ * infusion_stopped (high): a program with more than completeResidualMl left is not delivering (PAUSE, ALARM, IDLE after
  * STOP, RUN at rate 0) for longer than stoppedGraceS of pump time. While an occlusion, air-in-line
  * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
  * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
@@ -30,7 +30,8 @@ function reasonText(reason: string, alarms: readonly string[]): string {
 
 export function detectInfusionStopped(d: SentenceInput): void {
   const { rec, store, at, cfg } = d;
-  const halted = hasUnfinishedProgram(rec, cfg.volumeEpsilonMl) && !rec.running;
+  // no more than the residual left (overfill, line priming) is a completed infusion, not a stopped one
+  const halted = hasUnfinishedProgram(rec, cfg.volumeEpsilonMl) && !rec.running && volumeLeftMl(rec) > cfg.completeResidualMl;
   const active = store.isActive(rec.pump, 'infusion_stopped');
   if (!halted) {
     rec.stoppedSinceEffMs = null;

@@ -77,7 +77,7 @@ export class Engine implements DetectionEngine {
     d.at.idMs = t.pumpMs;
     d.at.serverMs = ctx.serverTimeMs;
     d.at.historic = t.historic;
-    applyMessage(rec, msg, t, this.cfg.volumeEpsilonMl, d.fx);
+    applyMessage(rec, msg, t, this.cfg.volumeEpsilonMl, d.fx, this.cfg.completeResidualMl);
     runSentenceDetectors(d);
     if (!t.historic) this.store.flushDeferred(rec.pump);
   }
