@@ -3,10 +3,14 @@
  * STOP, RUN at rate 0) for longer than stoppedGraceS of pump time. While an occlusion, air-in-line
  * or pump-fault alert is active for the same pump, that alert already says why delivery halted and
  * this one is held back (one page per problem); if the halt outlasts its cause, it is raised then.
+ * Not raised during a nurse visit (visit.ts); a halt that outlasts the visit is raised after the
+ * grace counted from the visit's end.
  */
 import type { AlertStore } from '../alerts/alertStore.ts';
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
+import { pumpToServerMs } from '../pumps/pumpClock.ts';
 import { hasUnfinishedProgram, volumeLeftMl } from '../pumps/pumpRecord.ts';
+import { graceFromEffMs, visitActive } from '../pumps/visit.ts';
 import { clockText, durationText, mlText } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
@@ -49,17 +53,21 @@ export function detectInfusionStopped(d: SentenceInput): void {
   }
   if (active) return;
   const stoppedMs = d.t.effMs - rec.stoppedSinceEffMs;
-  if (stoppedMs <= cfg.stoppedGraceS * 1000) return;
+  // a nurse visit: stopped on purpose; a halt that outlasts the visit gets its grace from the visit's end
+  if (visitActive(rec, d.t.historic ? pumpToServerMs(rec, d.t.pumpMs) : d.t.serverMs)) return;
+  const afterVisit = graceFromEffMs(rec, rec.stoppedSinceEffMs) !== rec.stoppedSinceEffMs;
+  if (d.t.effMs - graceFromEffMs(rec, rec.stoppedSinceEffMs) <= cfg.stoppedGraceS * 1000) return;
   if (store.isActive(rec.pump, 'occlusion') || store.isActive(rec.pump, 'air_in_line') || store.isActive(rec.pump, 'pump_fault')
     || haltingUnknownAlarm(store, rec.pump)) return;
   const reason = reasonOf(rec);
   const left = volumeLeftMl(rec);
   store.raise(rec.pump, rec.gateway, 'infusion_stopped', at,
-    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} since ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give. Call the patient to check the pump and restart it.`,
+    `Pump ${rec.pump}: infusion ${reasonText(reason, rec.alarms)} since ${clockText(rec.stoppedSincePumpTime)} (${durationText(stoppedMs)}), ${mlText(left)} still to give${afterVisit ? `; the nurse visit (${rec.visitEndedBy ?? 'unknown'}) ended at ${clockText(visitEndIso(rec))}` : ''}. Call the patient to check the pump and restart it.`,
     {
       ...sentenceEvidence(d), reason, state: rec.state, alarms: rec.alarms, stoppedSinceSeq: rec.stoppedSinceSeq,
       stoppedSincePumpTime: rec.stoppedSincePumpTime, stoppedMinutes: Math.round(stoppedMs / 60_000), volumeLeftMl: left,
       infusedMl: rec.infusedMl, rateMlH: rec.rateMlH, graceS: cfg.stoppedGraceS,
+      ...(afterVisit ? { visitEndedAt: visitEndIso(rec), visitBy: rec.visitEndedBy } : {}),
     });
 }
 
@@ -67,4 +75,8 @@ export function detectInfusionStopped(d: SentenceInput): void {
 function haltingUnknownAlarm(store: AlertStore, pump: string): boolean {
   const a = store.current(pump, 'pump_alarm')?.alert;
   return a?.status === 'active' && a.severity === 'high';
+}
+
+function visitEndIso(rec: PumpRecord): string | null {
+  return rec.visitEndedServerMs === null ? null : new Date(rec.visitEndedServerMs).toISOString();
 }

@@ -15,6 +15,7 @@ import { reconcileCourse } from '../pumps/orderCourse.ts';
 import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
+import { endVisit, expireVisit, startVisit } from '../pumps/visit.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { DetectionEngine, DrugLimit, EngineChanges, EngineStats, IngestContext, OrderTerms, PumpSnapshot } from './types.ts';
 
@@ -77,6 +78,7 @@ export class Engine implements DetectionEngine {
     d.at.idMs = t.pumpMs;
     d.at.serverMs = ctx.serverTimeMs;
     d.at.historic = t.historic;
+    expireVisit(rec, ctx.serverTimeMs); // before the tick that would end it: this sentence is after the visit
     applyMessage(rec, msg, t, this.cfg.volumeEpsilonMl, d.fx, this.cfg.completeResidualMl);
     runSentenceDetectors(d);
     if (!t.historic) this.store.flushDeferred(rec.pump);
@@ -97,7 +99,11 @@ export class Engine implements DetectionEngine {
   }
 
   tick(serverTimeMs: number): void {
-    for (const rec of this.records.values()) detectSignalLost(rec, serverTimeMs, this.cfg, this.store);
+    for (const rec of this.records.values()) {
+      // a visit ends by itself; what still holds counts from its end
+      if (expireVisit(rec, serverTimeMs)) this.dirty.add(rec.pump);
+      detectSignalLost(rec, serverTimeMs, this.cfg, this.store);
+    }
     const quietMs = this.cfg.historyQuietS * 1000;
     const done: string[] = [];
     for (const pump of this.store.pumpsWithDeferred()) {
@@ -178,6 +184,15 @@ export class Engine implements DetectionEngine {
     this.records.delete(serial);
     this.dirty.delete(serial);
     this.store.forget(serial);
+  }
+
+  setVisit(pump: string, untilMs: number | null, by: string, serverTimeMs: number): boolean {
+    const rec = this.records.get(pump);
+    if (!rec) return false;
+    if (untilMs === null || untilMs <= serverTimeMs) endVisit(rec, serverTimeMs);
+    else startVisit(rec, untilMs, by);
+    this.dirty.add(pump);
+    return true;
   }
 
   setAssignment(pump: string, terms: OrderTerms | null, serverTimeMs: number): void {

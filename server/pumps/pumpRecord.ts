@@ -78,6 +78,14 @@ export interface PumpRecord extends LatestReadings {
   lastAdvancePumpTime: string | null;
   /** vi when the occlusion alert was raised, to see delivery resume */
   occlusionViMl: number | null;
+
+  // nurse visit (visit.ts): server clock, as the nurse set it
+  visitUntilServerMs: number | null;
+  visitBy: string | null;
+  /** the last visit's end: a halt or a silence that outlasts it is counted from here */
+  visitEndedServerMs: number | null;
+  visitEndedEffMs: number | null;
+  visitEndedBy: string | null;
 }
 
 export function createPumpRecord(pump: string, gateway: string): PumpRecord {
@@ -91,6 +99,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     projectionDue: false, programPending: false, course: null, verifiedRateMlH: null,
     stoppedSinceEffMs: null, stoppedSincePumpTime: null, stoppedSinceSeq: null, stoppedReason: null,
     baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
+    visitUntilServerMs: null, visitBy: null, visitEndedServerMs: null, visitEndedEffMs: null, visitEndedBy: null,
   };
 }
 
@@ -101,6 +110,7 @@ export function rebaseAnchors(rec: PumpRecord, deltaMs: number): void {
   if (rec.stoppedSinceEffMs !== null) rec.stoppedSinceEffMs += deltaMs;
   if (rec.lastAdvanceEffMs !== null) rec.lastAdvanceEffMs += deltaMs;
   if (rec.course?.startEffMs != null) rec.course.startEffMs += deltaMs;
+  if (rec.visitEndedEffMs !== null) rec.visitEndedEffMs += deltaMs;
 }
 
 /** mL the current program still has to give (after STOP: what was left when it was stopped). */

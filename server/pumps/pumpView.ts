@@ -3,6 +3,7 @@ import type { PumpView } from '../../protocol/api.ts';
 import { isoFromMs } from './isoTime.ts';
 import { pumpToServerMs } from './pumpClock.ts';
 import type { PumpRecord } from './pumpRecord.ts';
+import { visitView } from './visit.ts';
 
 /** Last projected end per pump, to the minute: from one status to the next it rarely moves. */
 const endCache = new WeakMap<PumpRecord, { minute: number; iso: string }>();
@@ -45,5 +46,6 @@ export function toPumpView(rec: PumpRecord, activeAlerts: number, gatewayOnline:
     programHours: rec.programHours,
     pumpTime: rec.pumpTime,
     gatewayOnline,
+    visit: visitView(rec),
   };
 }
