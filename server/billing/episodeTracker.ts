@@ -116,11 +116,12 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     if (ep) {
       addEvidence(ep, msg.seq, timeMs);
+      // what was left decides whether a STOP completed the infusion (COMPLETE_RESIDUAL_ML): the last status before it
       if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
-        closeEpisode(ep, timeMs, msg.code);
+        closeEpisode(ep, timeMs, msg.code, msg.code === 'END' ? 0 : c.vtbiMl ?? null);
         c.closing = true;
       } else if (msg.type === 'status' && (msg.state === 'IDLE' || msg.state === 'END')) {
-        closeEpisode(ep, timeMs, msg.state === 'IDLE' ? 'IDLE' : 'END_STATE');
+        closeEpisode(ep, timeMs, msg.state === 'IDLE' ? 'IDLE' : 'END_STATE', msg.state === 'END' ? 0 : c.vtbiMl ?? null);
         finish(c, ep);
       }
       touch(ep);
@@ -194,6 +195,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       }
       c.vi = msg.infusedMl;
       c.rateMlH = msg.rateMlH;
+      c.vtbiMl = msg.vtbiMl;
     }
     c.lastWasStatus = msg.type === 'status';
     c.seq = msg.seq;

@@ -44,6 +44,8 @@ export interface PumpCursor {
   /** mL and mL/h from the last status sentence */
   vi: number | null;
   rateMlH: number | null;
+  /** mL still to give at the last status sentence (absent in records stored before it was kept) */
+  vtbiMl?: number | null;
   /** seconds; status interval seen (largest gap between consecutive status sentences, ≤ 300 s) */
   intervalS: number | null;
   lastWasStatus: boolean;
