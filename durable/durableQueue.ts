@@ -54,6 +54,7 @@ export class DurableQueue {
   private totalBytes = 0;
   private syncing: Promise<void> | null = null;
   private nextRound: Promise<void> | null = null;
+  private rounds = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly disk = new SegmentCursor();
   private readonly staged = new StagingArea();
@@ -84,6 +85,10 @@ export class DurableQueue {
   /** number of the newest record made durable by a completed flush */
   get durableNo(): number {
     return this.syncedNo;
+  }
+  /** fsync rounds so far: concurrent flush() callers share one (group commit) */
+  get syncRounds(): number {
+    return this.rounds;
   }
   get lastNo(): number {
     return this.nextNo - 1;
@@ -263,6 +268,7 @@ export class DurableQueue {
   }
 
   private async syncOnce(): Promise<void> {
+    this.rounds++;
     const upTo = this.nextNo - 1;
     const fds = this.unsyncedFds;
     this.unsyncedFds = [];

@@ -336,28 +336,26 @@ describe('DurableQueue', () => {
     assert.throws(() => q.append('x'), (e: unknown) => e instanceof DurableQueueError && e.code === 'NOT_OPEN');
   });
 
-  test('≥ 20,000 appends/s with group-commit fsync (best of 3 runs: the machine is shared)', () => withQueue(async (dir) => {
+  // the speed of this is a benchmark row (bench/durableQueue.bench.ts); here, that callers share fsyncs
+  test('group commit: flushes issued while an fsync runs share the next one, and every record ends durable', () => withQueue(async (dir) => {
     const rec = `pumpwatch/gw/pumps/CS7-004512\n${'{"v":1,"type":"status"}'.padEnd(380, ' ')}`;
-    const n = 20_000;
-    let best = 0;
-    for (let run = 0; run < 3 && best < 20_000; run++) {
-      const q = new DurableQueue({ dir: join(dir, `run${run}`) });
-      q.start();
-      const t0 = performance.now();
-      const pending: Promise<void>[] = [];
-      for (let i = 0; i < n; i++) {
-        q.append(rec);
-        if (i % 50 === 49) {
-          pending.push(q.flush());
-          if (pending.length > 20) await pending.shift();
-        }
+    const q = new DurableQueue({ dir });
+    q.start();
+    const pending: Promise<void>[] = [];
+    let calls = 0;
+    for (let i = 0; i < 20_000; i++) {
+      q.append(rec);
+      if (i % 50 === 49) {
+        pending.push(q.flush());
+        calls++;
+        if (pending.length > 20) await pending.shift();
       }
-      await Promise.all(pending);
-      await q.flush();
-      best = Math.max(best, n / ((performance.now() - t0) / 1000));
-      assert.equal(q.durableNo, n);
-      await q.stop();
     }
-    assert.ok(best >= 20_000, `${best.toFixed(0)} appends/s`);
+    await Promise.all(pending);
+    await q.flush();
+    assert.equal(q.durableNo, 20_000);
+    // 21 flushes are in flight at a time: one runs, one more round waits for all the others
+    assert.ok(q.syncRounds <= Math.ceil(calls / 10), `${q.syncRounds} fsync rounds for ${calls} flushes`);
+    await q.stop();
   }));
 });
