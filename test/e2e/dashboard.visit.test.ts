@@ -61,7 +61,7 @@ describe('nurse visit on the board', () => {
     await minutes.waitFor();
     expect(await minutes.inputValue()).toBe('30');
     await minutes.selectOption('45');
-    const start = anna.getByRole('button', { name: 'Start visit' });
+    const start = anna.getByRole('button', { name: 'Start visit', exact: true });
     for (const control of [minutes, start]) expect((await control.boundingBox())?.height ?? 0).toBeGreaterThanOrEqual(48);
     await start.click();
     await anna.getByRole('status').filter({ hasText: 'Visit started.' }).waitFor();
@@ -75,7 +75,7 @@ describe('nurse visit on the board', () => {
     await expect.poll(() => beaRow.locator('.pump-visit').textContent(), { timeout: 10_000 }).toBe(`In visit until ${hhmm} (by anna)`);
     await expect.poll(() => anna.locator('.visit-current').textContent()).toBe(`In visit until ${hhmm} (by anna)`);
 
-    const end = anna.getByRole('button', { name: 'End visit' });
+    const end = anna.getByRole('button', { name: 'End visit', exact: true });
     expect((await end.boundingBox())?.height ?? 0).toBeGreaterThanOrEqual(48);
     await end.click();
     await expect.poll(() => beaRow.locator('.pump-visit').textContent(), { timeout: 10_000 }).toBe('');
