@@ -70,6 +70,16 @@ export interface PumpView {
   /** §6: the open assignment's patient and order; null when the pump is unassigned (absent without clinical records) */
   patient?: PumpPatient | null;
   order?: PumpOrder | null;
+  /** a nurse visit going on: stops and silences do not page until `until` (null: none) */
+  visit?: PumpVisit | null;
+}
+
+/** A nurse visit set from the board (PUT /api/pumps/:pump/visit). */
+export interface PumpVisit {
+  /** server time it ends by itself, ISO */
+  until: string;
+  /** account name (or token label) of the nurse who set it */
+  by: string;
 }
 
 /** A stored status point: the status sentence's readings with its seq and pump time. */

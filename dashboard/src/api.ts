@@ -120,6 +120,15 @@ export function setPumpLabel(pump: string, label: string | null): Promise<PumpVi
   return request<PumpView>('pumpLabel', { params: { pump }, body: { label } });
 }
 
+/** A nurse visit for `minutes` (5–240): stops and silences of the pump do not page until it ends. */
+export function startPumpVisit(pump: string, minutes: number): Promise<PumpView> {
+  return request<PumpView>('pumpVisit', { params: { pump }, body: { minutes } });
+}
+
+export function endPumpVisit(pump: string): Promise<PumpView> {
+  return request<PumpView>('endPumpVisit', { params: { pump } });
+}
+
 export function fetchTelemetry(pump: string, fromIso: string, toIso: string): Promise<TelemetryPoint[]> {
   return request<TelemetryPoint[]>('telemetry', { params: { pump }, query: new URLSearchParams({ from: fromIso, to: toIso }) });
 }

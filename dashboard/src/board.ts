@@ -3,7 +3,7 @@ import type { PumpView } from '../../protocol/api.ts';
 import { boardPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import {
-  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateClass, pumpStateText, pumpZone, rateText,
+  ageText, clockTime, linkText, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateClass, pumpStateText, pumpZone, rateText, visitText,
 } from './format.ts';
 import { attentionRank, compareBoardKeys, linkStatus, summarizeAlerts, type BoardKey, type PumpAlertSummary } from './sort.ts';
 import type { Changes, LiveStore } from './store.ts';
@@ -20,6 +20,8 @@ interface Row {
   /** under the name: the assigned patient (name · MRN) and the order's drug, from the pump view */
   patient: HTMLElement;
   order: HTMLElement;
+  /** "In visit until HH:MM (by …)": every nurse sees that this pump may be stopped on purpose */
+  visit: HTMLElement;
   cells: HTMLElement[];
   key: BoardKey;
 }
@@ -101,6 +103,7 @@ export class Board {
     setText(row.patient, clinical?.patient ?? '');
     setText(row.order, clinical?.order ?? '');
     setClass(row.patient, clinical && !p.patient ? 'pump-patient unassigned' : 'pump-patient');
+    setText(row.visit, visitText(p.visit));
     setText(c[1]!, pumpStateText(p));
     setClass(c[1]!, `state state-${pumpStateClass(p)}`);
     setText(c[2]!, rateText(p.rateMlH));
@@ -126,10 +129,11 @@ export class Board {
     const name = el('a', { href: `#/pump/${encodeURIComponent(pump)}`, class: 'pump-name' });
     const patient = el('span', { class: 'pump-patient' });
     const order = el('span', { class: 'pump-order' });
+    const visit = el('span', { class: 'pump-visit' });
     const cells: HTMLElement[] = COLUMNS.map((label, i) =>
-      i === 0 ? el('span', { role: 'cell', 'data-label': label }, name, patient, order) : el('span', { role: 'cell', 'data-label': label }));
+      i === 0 ? el('span', { role: 'cell', 'data-label': label }, name, patient, order, visit) : el('span', { role: 'cell', 'data-label': label }));
     const row = el('div', { class: 'board-row', role: 'row', 'data-pump': pump }, ...cells);
-    return { el: row, name, patient, order, cells, key };
+    return { el: row, name, patient, order, visit, cells, key };
   }
 
   /**

@@ -176,3 +176,11 @@ export function projectedEndText(iso: string | null | undefined, nowMs: number, 
   const min = (t - nowMs) / 60_000;
   return min <= 0 ? `${dateTime(iso, zone)} (due)` : `${dateTime(iso, zone)} (in ${durationText(min)})`;
 }
+
+/** "In visit until 14:30 (by anna)", local time; '' when there is no nurse visit */
+export function visitText(visit: { until: string; by: string } | null | undefined): string {
+  if (!visit) return '';
+  const d = new Date(visit.until);
+  if (Number.isNaN(d.getTime())) return '';
+  return `In visit until ${pad2(d.getHours())}:${pad2(d.getMinutes())} (by ${visit.by})`;
+}

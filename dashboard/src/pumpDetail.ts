@@ -9,6 +9,7 @@ import {
   ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateText, pumpZone, rateText, zoneNote,
 } from './format.ts';
 import { buildTimeline, currentInfusion, toSeries, type ChartSeries } from './timeline.ts';
+import { VisitControl } from './visitControl.ts';
 
 /** how far back the detail view looks for the current infusion, ms */
 const LOOKBACK_MS = 7 * 86_400_000;
@@ -41,6 +42,7 @@ export class PumpDetail {
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private readonly labelInput: HTMLInputElement;
+  private readonly visit: VisitControl;
   /** the patient, the phone to call and programmed-vs-ordered; hidden without clinical records */
   private readonly clinical: HTMLElement;
   /** the server's zone: this pump's times are in its patient's zone when known, else in this one */
@@ -70,6 +72,7 @@ export class PumpDetail {
         labelStatus.textContent = `Could not save: ${err instanceof Error ? err.message : 'error'}`;
       });
     });
+    this.visit = new VisitControl(pump, onPump);
     this.facts = el('dl', { class: 'facts' });
     this.clinical = el('section', { class: 'pump-clinical', 'aria-label': 'Patient and order', hidden: true });
     this.status = el('p', { class: 'detail-status', role: 'status' }, 'Loading telemetry…');
@@ -78,7 +81,7 @@ export class PumpDetail {
     this.root = el('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
       el('p', {}, el('a', { href: '#/board', class: 'back' }, '← Back to all pumps')),
       el('h2', { id: 'detail-title', tabindex: '-1' }, `Pump ${pump}`),
-      this.clinical, this.facts, labelForm, this.status,
+      this.clinical, this.visit.root, this.facts, labelForm, this.status,
       el('h3', {}, 'Over the infusion'),
       el('p', { class: 'hint' }, 'Red dashed lines mark alerts raised; grey lines mark state changes.'),
       this.charts,
@@ -92,6 +95,7 @@ export class PumpDetail {
     if (h2) setText(h2, p ? `Pump ${pumpName(p)}${p.label ? ` (serial ${p.pump})` : ''}` : `Pump ${this.pump}`);
     if (!p) return;
     if (document.activeElement !== this.labelInput) this.labelInput.value = p.label ?? '';
+    this.visit.show(p);
     const nowMs = this.now();
     const zone = pumpZone(p, this.serverZone);
     this.zone = zone;

@@ -27,6 +27,8 @@ export const DASHBOARD_ROUTES = {
   pumpAlerts: { method: 'GET', path: '/api/alerts', roles: ['nurse', 'admin'], answer: 'json' },
   telemetry: { method: 'GET', path: '/api/pumps/:pump/telemetry', roles: ['nurse', 'admin'], answer: 'json' },
   pumpLabel: { method: 'PUT', path: '/api/pumps/:pump/label', roles: ['nurse', 'admin'], answer: 'json' },
+  pumpVisit: { method: 'PUT', path: '/api/pumps/:pump/visit', roles: ['nurse', 'admin'], answer: 'json' },
+  endPumpVisit: { method: 'DELETE', path: '/api/pumps/:pump/visit', roles: ['nurse', 'admin'], answer: 'json' },
   episodes: { method: 'GET', path: '/api/billing/episodes', roles: ['billing', 'admin'], answer: 'json' },
   episodesCsv: { method: 'GET', path: '/api/billing/episodes.csv', roles: ['billing', 'admin'], answer: 'csv' },
   evidence: { method: 'GET', path: '/api/billing/episodes/:id/evidence', roles: ['billing', 'admin'], answer: 'ndjson' },

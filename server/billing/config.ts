@@ -6,4 +6,5 @@ export const DEFAULT_BILLING_CONFIG: Readonly<BillingConfig> = Object.freeze({
   serviceDayRule: 'calendar_day',
   timeZone: 'UTC',
   maxPumpClockAheadS: 600,
+  completeResidualMl: 5,
 });

@@ -26,6 +26,8 @@ export interface EpisodeState {
   endMs: number | null;
   /** how it ended: 'END', 'STOP', 'IDLE', 'END_STATE', 'superseded' */
   endedBy: string | null;
+  /** mL the program still had to give when it ended (the last status before a STOP; 0 at END); null: unknown or open */
+  leftMl?: number | null;
   /** seconds of proven delivery */
   deliverySec: number;
   /** seconds that might have been delivery but nothing proves it */
@@ -94,9 +96,10 @@ export function addStop(ep: EpisodeState, reason: InterruptionReason, fromMs: nu
 }
 
 /** Closes the episode; an interruption still open becomes its trailing stretch. */
-export function closeEpisode(ep: EpisodeState, endMs: number, endedBy: string): void {
+export function closeEpisode(ep: EpisodeState, endMs: number, endedBy: string, leftMl: number | null = null): void {
   ep.endMs = endMs;
   ep.endedBy = endedBy;
+  ep.leftMl = leftMl;
 }
 
 /** A closed episode carries on (its program started again): the time it stood closed is a stretch without delivery. */

@@ -90,8 +90,9 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     touch(ep);
   };
   const closeBy = (c: PumpCursor, ep: EpisodeState, timeMs: number, endedBy: string): void => {
-    closeEpisode(ep, timeMs, endedBy);
     const stop = endedBy === 'STOP' || endedBy === 'IDLE';
+    // what a stop left decides whether it was a completed infusion (COMPLETE_RESIDUAL_ML)
+    closeEpisode(ep, timeMs, endedBy, stop ? c.vtbiMl ?? null : 0);
     c.stopped = stop ? { episodeId: ep.id, programId: ep.programId, leftMl: c.vtbiMl ?? 0 } : null;
   };
 
@@ -142,6 +143,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     if (ep) {
       addEvidence(ep, msg.seq, timeMs);
+      // what was left decides whether a STOP completed the infusion (COMPLETE_RESIDUAL_ML): the last status before it
       if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
         closeBy(c, ep, timeMs, msg.code);
         c.closing = true;

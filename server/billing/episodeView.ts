@@ -22,6 +22,14 @@ export interface BillingEpisode extends Episode {
   stalledMinutes: number;
   /** extension: what ended it (END, STOP, IDLE, END_STATE, superseded) or null */
   endedBy: string | null;
+  /**
+   * extension: the infusion was given to its end: END, or a STOP with no more than
+   * COMPLETE_RESIDUAL_ML left (overfill, line priming); false for a STOP with more left, a program
+   * replaced, or nothing known of what was left; null while open
+   */
+  completed: boolean | null;
+  /** extension: mL still to give when it ended (null: open or unknown) */
+  leftMl: number | null;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -66,7 +74,16 @@ export function episodeView(ep: EpisodeState, config: BillingConfig, ongoing: St
     stalledMinutes: minutes(ep.stalledSec ?? 0),
     startObserved: ep.startObserved,
     endedBy: ep.endedBy,
+    completed: completedInfusion(ep, config.completeResidualMl ?? 5),
+    leftMl: ep.leftMl ?? null,
   };
+}
+
+function completedInfusion(ep: EpisodeState, residualMl: number): boolean | null {
+  if (ep.endMs === null) return null;
+  if (ep.endedBy === 'END' || ep.endedBy === 'END_STATE') return true;
+  if (ep.endedBy === 'STOP' || ep.endedBy === 'IDLE') return ep.leftMl !== null && ep.leftMl !== undefined && ep.leftMl <= residualMl;
+  return false;
 }
 
 export { iso as isoTime };

@@ -39,6 +39,7 @@ export function episodeFromRecord(r: EpisodeRecord): EpisodeState | null {
   const ep = structuredClone(rest) as unknown as EpisodeState;
   ep.startObserved = r.startObserved !== false;
   ep.endedBy = typeof r.endedBy === 'string' ? r.endedBy : null;
+  ep.leftMl = isNum(r.leftMl) ? r.leftMl : null;
   ep.stalledSec = isNum(r.stalledSec) ? r.stalledSec : 0;
   return ep;
 }

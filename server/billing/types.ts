@@ -15,6 +15,11 @@ export interface BillingConfig {
    * Default 600.
    */
   maxPumpClockAheadS?: number | null;
+  /**
+   * COMPLETE_RESIDUAL_ML: a program stopped with no more than this left (overfill, line priming) is
+   * a completed infusion, like END. Default 5.
+   */
+  completeResidualMl?: number;
 }
 
 /** Stored form of an episode: everything needed to rebuild the tracker after a restart. */

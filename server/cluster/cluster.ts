@@ -81,6 +81,9 @@ export class Cluster {
           if (a && !a.acknowledged) o.pipeline.acknowledge(id, by);
         },
         onRemotePump: (serial, instance) => this.handover?.releasedTo(serial, instance),
+        onVisitCommand: (serial, untilMs, by) => {
+          if (o.core.engine.pump(serial)) o.pipeline.setVisit(serial, untilMs, by);
+        },
       })
       : null;
   }

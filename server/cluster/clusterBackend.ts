@@ -1,7 +1,8 @@
 /**
  * The API backend of one instance, completed with what the other instances publish: pumps and
  * open alerts held elsewhere appear in GET /api/pumps, /api/alerts and the WebSocket snapshot and
- * stream, and acknowledging an alert held elsewhere is asked of its owner over the broker.
+ * stream, and acknowledging an alert held elsewhere, or a nurse visit on a pump held elsewhere, is
+ * asked of its owner over the broker.
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { ApiBackend } from '../http/backend.ts';
@@ -90,6 +91,18 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
         pumps: mergeById(s.pumps, relay.remotePumpViews(), pumpKey),
         alerts: mergeById(s.alerts, relay.openRemoteAlerts(), alertKey),
       };
+    },
+    async setPumpVisit(serial, minutes, by) {
+      const local = await base.setPumpVisit?.(serial, minutes, by);
+      if (local) return local;
+      const remote = relay.remotePump(serial);
+      if (!remote) return undefined;
+      // asked of the instance that holds the pump, with the end fixed here (the instances' clocks agree)
+      const untilMs = minutes === null ? null : o.now() + minutes * 60_000;
+      const visit = untilMs === null ? null : { until: new Date(untilMs).toISOString(), by };
+      const confirmed = relay.waitForPump(serial, (p) => (p.visit ?? null)?.until === visit?.until, o.ackWaitMs ?? 3000);
+      relay.requestVisit(serial, untilMs, by);
+      return (await confirmed) ?? { ...remote, visit };
     },
     subscribe(listener) {
       const offLocal = base.subscribe(listener);

@@ -1,6 +1,6 @@
 /**
  * What server instances tell each other on the broker, under pumpwatch/_server/ (docs/scaling.md):
- * alert changes (retained while open), pump changes (retained) and acknowledgement commands.
+ * alert changes (retained while open), pump changes (retained), acknowledgement and nurse-visit commands.
  * Every payload names the instance that sent it, so an instance can ignore its own.
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
@@ -16,6 +16,7 @@ export const clusterTopics = {
   alert: (alertId: string): string => `${CLUSTER_ROOT}/alerts/${alertId}`,
   pump: (serial: string): string => `${CLUSTER_ROOT}/pumps/${serial}`,
   ack: (alertId: string): string => `${CLUSTER_ROOT}/ack/${alertId}`,
+  visit: (serial: string): string => `${CLUSTER_ROOT}/visit/${serial}`,
 } as const;
 
 export type ClusterMessage =
@@ -24,7 +25,9 @@ export type ClusterMessage =
   | { kind: 'alertRemoved'; key: string }
   | { kind: 'pump'; key: string; instance: string; pump: PumpView }
   | { kind: 'pumpRemoved'; key: string }
-  | { kind: 'ack'; key: string; instance: string; by: string };
+  | { kind: 'ack'; key: string; instance: string; by: string }
+  /** a nurse visit asked of whichever instance holds the pump (untilMs null: end it) */
+  | { kind: 'visit'; key: string; instance: string; untilMs: number | null; by: string };
 
 export function encodeAlert(instance: string, alert: Alert): string {
   return JSON.stringify({ v: 1, instance, alert });
@@ -36,6 +39,10 @@ export function encodePump(instance: string, pump: PumpView): string {
 
 export function encodeAck(instance: string, by: string): string {
   return JSON.stringify({ v: 1, instance, by });
+}
+
+export function encodeVisit(instance: string, untilMs: number | null, by: string): string {
+  return JSON.stringify({ v: 1, instance, untilMs, by });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -69,6 +76,9 @@ export function decodeClusterMessage(topic: string, payload: Buffer): ClusterMes
     return { kind: 'pump', key, instance, pump: body.pump as unknown as PumpView };
   }
   if (section === 'ack' && typeof body.by === 'string' && body.by !== '') return { kind: 'ack', key, instance, by: body.by };
+  if (section === 'visit' && typeof body.by === 'string' && body.by !== '' && (body.untilMs === null || (typeof body.untilMs === 'number' && Number.isFinite(body.untilMs)))) {
+    return { kind: 'visit', key, instance, untilMs: body.untilMs, by: body.by };
+  }
   return null;
 }
 

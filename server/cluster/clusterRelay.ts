@@ -10,7 +10,7 @@ import type { LiveChange } from '../events/facts.ts';
 import { DropCounter } from '../ingest/dropCounter.ts';
 import { CLUSTER_RELAY_DROP_REASONS, type ClusterRelayDropReason } from '../ingest/dropReasons.ts';
 import {
-  clusterTopics, decodeClusterMessage, encodeAck, encodeAlert, encodePump, isOpenAlert,
+  clusterTopics, decodeClusterMessage, encodeAck, encodeAlert, encodePump, encodeVisit, isOpenAlert,
 } from './clusterMessages.ts';
 
 export interface RelayOptions {
@@ -22,6 +22,8 @@ export interface RelayOptions {
   pumpFlushMs?: number;
   /** another instance asks the owner of an alert to acknowledge it */
   onAckCommand(alertId: string, by: string): void;
+  /** another instance asks the holder of a pump to start (untilMs) or end (null) a nurse visit */
+  onVisitCommand?(serial: string, untilMs: number | null, by: string): void;
   /** another instance now publishes this pump: it moved there */
   onRemotePump?(serial: string, instance: string): void;
 }
@@ -36,6 +38,7 @@ export class ClusterRelay {
   private readonly pendingPumps = new Map<string, PumpView>();
   private readonly listeners = new Set<(changes: readonly LiveChange[]) => void>();
   private readonly alertWaiters = new Map<string, Set<(a: Alert) => void>>();
+  private readonly pumpWaiters = new Map<string, Set<(p: PumpView) => void>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: RelayOptions) {
@@ -54,6 +57,8 @@ export class ClusterRelay {
     this.flushPumps();
     for (const set of this.alertWaiters.values()) set.clear();
     this.alertWaiters.clear();
+    for (const set of this.pumpWaiters.values()) set.clear();
+    this.pumpWaiters.clear();
   }
 
   /** local engine changes, as the core hands them to its listeners */
@@ -90,23 +95,19 @@ export class ClusterRelay {
     this.o.publish(clusterTopics.ack(alertId), encodeAck(this.o.instanceId, by), false);
   }
 
+  /** asks whichever instance holds the pump to start (untilMs) or end (null) a nurse visit */
+  requestVisit(serial: string, untilMs: number | null, by: string): void {
+    this.o.publish(clusterTopics.visit(serial), encodeVisit(this.o.instanceId, untilMs, by), false);
+  }
+
   /** resolves with the alert's next remote state that satisfies `ok`, or null after timeoutMs */
   waitForAlert(alertId: string, ok: (a: Alert) => boolean, timeoutMs: number): Promise<Alert | null> {
-    return new Promise((resolve) => {
-      const set = this.alertWaiters.get(alertId) ?? new Set();
-      this.alertWaiters.set(alertId, set);
-      const done = (a: Alert | null): void => {
-        clearTimeout(t);
-        set.delete(waiter);
-        if (set.size === 0) this.alertWaiters.delete(alertId);
-        resolve(a);
-      };
-      const waiter = (a: Alert): void => {
-        if (ok(a)) done(a);
-      };
-      const t = setTimeout(() => done(null), timeoutMs);
-      set.add(waiter);
-    });
+    return waitOn(this.alertWaiters, alertId, ok, timeoutMs);
+  }
+
+  /** resolves with the pump's next remote view that satisfies `ok`, or null after timeoutMs */
+  waitForPump(serial: string, ok: (p: PumpView) => boolean, timeoutMs: number): Promise<PumpView | null> {
+    return waitOn(this.pumpWaiters, serial, ok, timeoutMs);
   }
 
   /** one message under pumpwatch/_server/; never throws */
@@ -135,6 +136,7 @@ export class ClusterRelay {
         this.remotePumps.set(m.key, { instance: m.instance, pump: m.pump });
         if (!before || before.instance !== m.instance) this.o.onRemotePump?.(m.key, m.instance);
         this.emit([{ type: 'pump', pump: m.pump }]);
+        for (const w of [...(this.pumpWaiters.get(m.key) ?? [])]) w(m.pump);
         return;
       }
       case 'pumpRemoved':
@@ -142,6 +144,9 @@ export class ClusterRelay {
         return;
       case 'ack':
         this.o.onAckCommand(m.key, m.by);
+        return;
+      case 'visit':
+        this.o.onVisitCommand?.(m.key, m.untilMs, m.by);
         return;
     }
   }
@@ -178,4 +183,23 @@ export class ClusterRelay {
   remotePumpViews(): PumpView[] {
     return [...this.remotePumps.values()].map((r) => r.pump);
   }
+}
+
+/** one waiter on `key` until `ok` holds for a value handed to it, or null after timeoutMs */
+function waitOn<T>(waiters: Map<string, Set<(v: T) => void>>, key: string, ok: (v: T) => boolean, timeoutMs: number): Promise<T | null> {
+  return new Promise((resolve) => {
+    const set = waiters.get(key) ?? new Set();
+    waiters.set(key, set);
+    const done = (v: T | null): void => {
+      clearTimeout(t);
+      set.delete(waiter);
+      if (set.size === 0) waiters.delete(key);
+      resolve(v);
+    };
+    const waiter = (v: T): void => {
+      if (ok(v)) done(v);
+    };
+    const t = setTimeout(() => done(null), timeoutMs);
+    set.add(waiter);
+  });
 }

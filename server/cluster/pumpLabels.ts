@@ -81,6 +81,7 @@ export class PumpLabels {
 
 /** The backend with labels on every pump view, live changes included, and the label route's method. */
 export function withPumpLabels(base: ApiBackend, labels: PumpLabels): ApiBackend {
+  const setVisit = base.setPumpVisit?.bind(base);
   const labelled = (changes: readonly LiveChange[]): LiveChange[] =>
     changes.map((c) => (c.type === 'pump' ? { type: 'pump', pump: labels.apply(c.pump) } : c));
   return {
@@ -114,5 +115,11 @@ export function withPumpLabels(base: ApiBackend, labels: PumpLabels): ApiBackend
       labels.set(serial, label);
       return labels.apply(p);
     },
+    ...(setVisit ? {
+      async setPumpVisit(serial: string, minutes: number | null, by: string) {
+        const p = await setVisit(serial, minutes, by);
+        return p && labels.apply(p);
+      },
+    } : {}),
   };
 }

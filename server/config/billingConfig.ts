@@ -13,5 +13,7 @@ export function billingConfigOf(config: Readonly<ServerConfig>, detectionDefault
     serviceDayRule: config.serviceDayRule,
     timeZone: config.billingTimeZone,
     maxPumpClockAheadS: config.detection.clockAheadToleranceS ?? detectionDefaults.clockAheadToleranceS,
+    // detection and billing agree on which stops complete an infusion
+    completeResidualMl: config.detection.completeResidualMl ?? detectionDefaults.completeResidualMl ?? 5,
   });
 }

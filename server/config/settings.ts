@@ -108,6 +108,10 @@ export const SETTINGS = {
   DELIVERY_MIN_HOURS: { section: 'detection', default: String(D.deliveryMinHours), parse: decimal(), unit: 'h', detection: 'deliveryMinHours', meaning: 'delivery shorter than this (ended or projected) raises `delivery_below_24h`' },
   RESERVOIR_SHORTFALL_ML: { section: 'detection', default: String(D.reservoirShortfallMl), parse: decimal(), unit: 'mL', detection: 'reservoirShortfallMl', meaning: 'reservoir short of the volume still to infuse by more than this raises `low_reservoir`' },
   LOW_BATTERY_PCT: { section: 'detection', default: String(D.lowBatteryPct), parse: decimal(100), unit: '%', detection: 'lowBatteryPct', meaning: 'battery at or below this during an unfinished program raises `low_battery`' },
+  COMPLETE_RESIDUAL_ML: {
+    section: 'detection', alsoIn: ['billing'], default: String(D.completeResidualMl), parse: decimal(), unit: 'mL', detection: 'completeResidualMl',
+    meaning: 'a program stopped with no more than this left (overfill, line priming) is complete, not stopped: no `infusion_stopped`, and billing counts it as a completed infusion',
+  },
 
   // Billing
   CONTINUITY_TOLERANCE_MIN: { section: 'billing', default: '30', parse: wholeNumber(0, 1_440), unit: 'min', field: 'continuityToleranceMin', meaning: 'longest single interruption still counted as one continuous infusion' },

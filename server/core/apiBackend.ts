@@ -50,6 +50,10 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
         .sort(newestFirst);
     },
     acknowledge: (alertId, by) => Promise.resolve(d.pipeline.acknowledge(alertId, by)),
+    setPumpVisit(pump, minutes, by) {
+      const untilMs = minutes === null ? null : d.clock.now() + minutes * 60_000;
+      return Promise.resolve(d.pipeline.setVisit(pump, untilMs, by) ? core.engine.pump(pump) : undefined);
+    },
     // nowMs: an open episode reports the silence since its last sentence (unverified time) too
     episodes: (q) => Promise.resolve(core.billing.episodes({
       fromMs: q.fromMs, toMs: q.toMs, nowMs: d.clock.now(), ...(q.pump !== undefined ? { pump: q.pump } : {}),

@@ -22,6 +22,7 @@ export function withClinicalViews(base: ApiBackend, active: ActiveAssignments): 
   const enrichChanges = (changes: readonly LiveChange[]): LiveChange[] =>
     changes.map((c) => (c.type === 'pump' ? { type: 'pump', pump: enrich(c.pump) } : c));
   const setLabel = base.setPumpLabel?.bind(base);
+  const setVisit = base.setPumpVisit?.bind(base);
   return {
     ...base,
     async pumps() {
@@ -39,6 +40,12 @@ export function withClinicalViews(base: ApiBackend, active: ActiveAssignments): 
     ...(setLabel ? {
       async setPumpLabel(serial: string, label: string | null) {
         const p = await setLabel(serial, label);
+        return p && enrich(p);
+      },
+    } : {}),
+    ...(setVisit ? {
+      async setPumpVisit(serial: string, minutes: number | null, by: string) {
+        const p = await setVisit(serial, minutes, by);
         return p && enrich(p);
       },
     } : {}),

@@ -117,6 +117,17 @@ export class IngestPipeline {
     return engine.alert(alertId);
   }
 
+  /**
+   * A nurse visit on a pump (untilMs null: ended), journalled and written before the reply says it
+   * is done, like an acknowledgement; false for a pump this server does not hold.
+   */
+  setVisit(pump: string, untilMs: number | null, by: string): boolean {
+    if (!this.o.core.engine.pump(pump)) return false;
+    this.journalAndApply({ k: 'visit', t: this.o.clock.now(), pump, until: untilMs, by });
+    this.o.committer.commit();
+    return true;
+  }
+
   /** writes what accept() journalled; false when the write failed (acknowledgements wait) */
   commit(): boolean {
     return this.o.committer.commit();

@@ -64,6 +64,10 @@ export class PumpwatchCore {
       if (!this.covers(this.billingCovered, m.pump, id, replay)) this.o.billing.ingest(m);
     } else if (e.k === 'a') {
       this.o.engine.gatewayAvailability(e.g, e.state, e.t);
+    } else if (e.k === 'visit') {
+      // a restored snapshot already holds the visits journalled before it
+      if (!this.covers(this.engineCovered, e.pump, id, replay)) this.o.engine.setVisit(e.pump, e.until, e.by, e.t);
+      this.dirty.add(e.pump);
     } else {
       this.o.engine.acknowledge(e.id, e.by, e.t);
     }

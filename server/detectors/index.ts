@@ -12,6 +12,7 @@ import { runProgramChecks } from './programChecks.ts';
 import { detectPumpAlarm } from './pumpAlarm.ts';
 import { detectPumpFault } from './pumpFault.ts';
 import { detectPumpOff } from './pumpOff.ts';
+export { detectPumpOffAfterVisit } from './pumpOff.ts';
 import type { SentenceInput } from './types.ts';
 
 export { detectSignalLost, clearSignalLost, serverStamp } from './signalLost.ts';

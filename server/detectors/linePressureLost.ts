@@ -9,6 +9,8 @@
  * Cleared when a RUN reading is back to half the baseline it had, or the program ends.
  */
 import type { PumpRecord } from '../pumps/pumpRecord.ts';
+import { pumpToServerMs } from '../pumps/pumpClock.ts';
+import { visitActive } from '../pumps/visit.ts';
 import { clockText, durationText, messageZone } from './messageText.ts';
 import { sentenceEvidence, type SentenceInput } from './types.ts';
 
@@ -55,6 +57,8 @@ export function detectLinePressureLost(d: SentenceInput): void {
   if (ref === null || ref < cfg.linePressureMinBaselineMmHg) return;
   const lostMs = rec.runMs - rec.pressureLostSinceRunMs;
   if (rec.pressureLostSamples < cfg.linePressureLostSamples || lostMs < cfg.linePressureLostS * 1000) return;
+  // a nurse visit: the line may be disconnected on purpose (a flush, a bag change); still lost after it, it pages
+  if (visitActive(rec, d.t.historic ? pumpToServerMs(rec, d.t.pumpMs) : d.t.serverMs)) return;
   store.raise(rec.pump, rec.gateway, 'line_pressure_lost', at,
     `Pump ${rec.pump}: line pressure fell to ${p} mmHg (usual ${Math.round(ref)}) while running, for ${durationText(lostMs)} since ${clockText(rec.pressureLostSincePumpTime, messageZone(rec, d.clinical.serverTimeZone))}; the line may be disconnected or leaking, so the medicine is not reaching the patient and may be spilling. Call the patient to stop the pump and check the connection; handle any spill as cytotoxic.`,
     {

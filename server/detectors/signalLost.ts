@@ -3,11 +3,13 @@
  * unfinished program. Cleared by the next sentence from the pump. Not raised while the pump's
  * gateway is known to be offline: gateway_offline already says why, for the same pumps. Nor while
  * the pump's last word was POWER_OFF: it said why it went silent, and pump_off (high) already says
- * it to the nurse; one alert, not two.
+ * it to the nurse; one alert, not two. Not raised during a nurse visit; a silence that outlasts it
+ * is counted from the visit's end.
  */
 import type { AlertStore, Stamp } from '../alerts/alertStore.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { hasUnfinishedProgram, type PumpRecord } from '../pumps/pumpRecord.ts';
+import { silenceFromServerMs, visitActive } from '../pumps/visit.ts';
 import { clockText, durationText, messageZone } from './messageText.ts';
 
 export function serverStamp(serverMs: number, idMs: number): Stamp {
@@ -24,6 +26,8 @@ export function detectSignalLost(rec: PumpRecord, serverMs: number, cfg: Resolve
   }
   const silentMs = serverMs - rec.lastSeenServerMs;
   if (silentMs < cfg.signalLostS * 1000) return;
+  // a nurse visit may take the pump away; a silence that outlasts it counts from the visit's end
+  if (visitActive(rec, serverMs) || serverMs - silenceFromServerMs(rec, rec.lastSeenServerMs) < cfg.signalLostS * 1000) return;
   if (rec.watchFromServerMs !== null && serverMs - rec.watchFromServerMs < cfg.signalLostS * 1000) return;
   if (!hasUnfinishedProgram(rec, cfg.volumeEpsilonMl) || rec.poweredOff) return;
   if (store.isActive(rec.pump, 'signal_lost') || store.isActive(rec.pump, 'gateway_offline')) return;

@@ -6,7 +6,7 @@ import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { AlertStore, type AlertRecord, type Stamp } from '../alerts/alertStore.ts';
 import {
-  clearGatewayOffline, clearSignalLost, detectDrugLimit, detectSignalLost, drugKey, endAssignmentAlerts, raiseGatewayOffline, recordsStamp,
+  clearGatewayOffline, clearSignalLost, detectDrugLimit, detectPumpOffAfterVisit, detectSignalLost, drugKey, endAssignmentAlerts, raiseGatewayOffline, recordsStamp,
   runSentenceDetectors, verifyPumpNow,
 } from '../detectors/index.ts';
 import type { ClinicalContext, SentenceInput, VerifyInput } from '../detectors/types.ts';
@@ -15,6 +15,7 @@ import { reconcileCourse } from '../pumps/orderCourse.ts';
 import { classifyTime, newTimeVerdict } from '../pumps/pumpClock.ts';
 import { createPumpRecord, type PumpRecord } from '../pumps/pumpRecord.ts';
 import { toPumpView } from '../pumps/pumpView.ts';
+import { endVisit, expireVisit, startVisit } from '../pumps/visit.ts';
 import type { ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import type { DetectionEngine, DrugLimit, EngineChanges, EngineOptions, EngineStats, IngestContext, OrderTerms, PumpSnapshot } from './types.ts';
 
@@ -78,7 +79,8 @@ export class Engine implements DetectionEngine {
     d.at.idMs = t.pumpMs;
     d.at.serverMs = ctx.serverTimeMs;
     d.at.historic = t.historic;
-    applyMessage(rec, msg, t, this.cfg.volumeEpsilonMl, d.fx);
+    expireVisit(rec, ctx.serverTimeMs); // before the tick that would end it: this sentence is after the visit
+    applyMessage(rec, msg, t, this.cfg.volumeEpsilonMl, d.fx, this.cfg.completeResidualMl);
     runSentenceDetectors(d);
     if (!t.historic) this.store.flushDeferred(rec.pump);
   }
@@ -98,7 +100,12 @@ export class Engine implements DetectionEngine {
   }
 
   tick(serverTimeMs: number): void {
-    for (const rec of this.records.values()) detectSignalLost(rec, serverTimeMs, this.cfg, this.store, this.clinical.serverTimeZone);
+    for (const rec of this.records.values()) {
+      // a visit ends by itself; what still holds counts from its end
+      if (expireVisit(rec, serverTimeMs)) this.dirty.add(rec.pump);
+      detectPumpOffAfterVisit(rec, serverTimeMs, this.cfg, this.store, this.clinical.serverTimeZone);
+      detectSignalLost(rec, serverTimeMs, this.cfg, this.store, this.clinical.serverTimeZone);
+    }
     const quietMs = this.cfg.historyQuietS * 1000;
     const done: string[] = [];
     for (const pump of this.store.pumpsWithDeferred()) {
@@ -179,6 +186,15 @@ export class Engine implements DetectionEngine {
     this.records.delete(serial);
     this.dirty.delete(serial);
     this.store.forget(serial);
+  }
+
+  setVisit(pump: string, untilMs: number | null, by: string, serverTimeMs: number): boolean {
+    const rec = this.records.get(pump);
+    if (!rec) return false;
+    if (untilMs === null || untilMs <= serverTimeMs) endVisit(rec, serverTimeMs);
+    else startVisit(rec, untilMs, by);
+    this.dirty.add(pump);
+    return true;
   }
 
   setAssignment(pump: string, terms: OrderTerms | null, serverTimeMs: number): void {

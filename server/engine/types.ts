@@ -72,6 +72,12 @@ export interface DetectionEngine {
   exportPump(serial: string): PumpSnapshot | undefined;
   restorePump(snapshot: PumpSnapshot): void;
   restoreAlert(alert: Alert): void;
+  /**
+   * A nurse visit on a pump (untilMs: server time it ends by itself; null, or a time already past,
+   * ends it now). During it infusion_stopped and signal_lost are not raised; a condition that
+   * outlasts it is counted from its end. Kept in the pump's snapshot. False for a pump never heard.
+   */
+  setVisit(pump: string, untilMs: number | null, by: string, serverTimeMs: number): boolean;
   /** drops a pump this instance no longer owns (scale-out handover) */
   forgetPump(serial: string): void;
   /**

@@ -13,7 +13,7 @@ import type { AuditAction, AuditEvent, AuditQuery } from './backend.ts';
 export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.freeze({
   login: 'session.login', login_failed: 'session.login_failed', login_locked: 'session.login_locked', logout: 'session.logout',
   ack: 'alert.ack', billing_export: 'billing.export', evidence_export: 'evidence.export',
-  user_added: 'user.add', user_removed: 'user.remove', user_changed: 'user.change', pump_label: 'pump.label',
+  user_added: 'user.add', user_removed: 'user.remove', user_changed: 'user.change', pump_label: 'pump.label', pump_visit: 'pump.visit',
 });
 const ACTION_OF_NAME = new Map<string, AuditAction>(Object.entries(AUDIT_ACTION_NAMES).map(([k, v]) => [v, k as AuditAction]));
 

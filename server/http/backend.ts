@@ -41,7 +41,7 @@ export type AuditAction =
   | 'login' | 'login_failed' | 'login_locked' | 'logout'
   | 'ack' | 'billing_export' | 'evidence_export'
   | 'user_added' | 'user_removed' | 'user_changed'
-  | 'pump_label';
+  | 'pump_label' | 'pump_visit';
 
 /** One audit record: who did what, when, from where. Never carries patient or clinical data. */
 export interface AuditEvent {
@@ -100,6 +100,11 @@ export interface ApiBackend {
   auditLog(query: AuditQuery): Promise<AuditEvent[]>;
   /** optional: a nurse-facing label for a pump (no patient names); undefined for an unknown pump */
   setPumpLabel?(pump: string, label: string | null): Promise<PumpView | undefined>;
+  /**
+   * optional: a nurse visit on a pump for `minutes` from now (null: end it), by an account or token
+   * label; the pump view after it, undefined for an unknown pump
+   */
+  setPumpVisit?(pump: string, minutes: number | null, by: string): Promise<PumpView | undefined>;
   /** clinical records (§6); absent when DATABASE_URL is unset (the routes answer 503 clinical_records_off) */
   clinical?: ClinicalApi;
 }

@@ -8,7 +8,9 @@ export type JournalEntry =
   /** gateway availability */
   | { k: 'a'; g: string; t: number; state: 'online' | 'offline'; time: string }
   /** an alert acknowledged by a person or token */
-  | { k: 'ack'; t: number; id: string; by: string };
+  | { k: 'ack'; t: number; id: string; by: string }
+  /** a nurse visit set (until: server ms it ends by itself) or ended (until: null) */
+  | { k: 'visit'; t: number; pump: string; until: number | null; by: string };
 
 /**
  * A pump message is kept as `M<TAB>gateway<TAB>t<TAB>received<TAB>raw`: every other field is what
@@ -47,6 +49,7 @@ export function decodeEntry(data: Buffer | string): JournalEntry | null {
     if (e.k === 'm' && typeof e.m === 'object' && typeof e.g === 'string') return e;
     if (e.k === 'a' && (e.state === 'online' || e.state === 'offline')) return e;
     if (e.k === 'ack' && typeof e.id === 'string' && typeof e.by === 'string') return e;
+    if (e.k === 'visit' && typeof e.pump === 'string' && typeof e.by === 'string' && (e.until === null || typeof e.until === 'number')) return e;
     return null;
   } catch {
     return null;

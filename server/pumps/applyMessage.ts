@@ -9,7 +9,7 @@ import type { PumpRecord } from './pumpRecord.ts';
 export interface MessageEffects {
   /** a program started (EVT START, or a RUN seen mid-program for the first time) */
   started: boolean;
-  /** the program ended on this sentence: 'end' complete, 'stop' cleared with STOP */
+  /** the program ended on this sentence: 'end' complete (END, or STOP with no more than the residual left), 'stop' cleared with STOP */
   ended: 'end' | 'stop' | null;
   /** a PRG sentence loaded a different program */
   newProgram: boolean;
@@ -23,12 +23,17 @@ export function newMessageEffects(): MessageEffects {
   return { started: false, ended: null, newProgram: false, resumed: false, restarted: false };
 }
 
-function endProgram(rec: PumpRecord, how: 'end' | 'stop', leftMl: number | null, epsilonMl: number, fx: MessageEffects): void {
+/**
+ * A STOP with no more than completeResidualMl left (overfill, line priming) is a completed
+ * infusion, like END: nothing is left to give, so nothing is reported as stopped.
+ */
+function endProgram(rec: PumpRecord, how: 'end' | 'stop', leftMl: number | null, residualMl: number, fx: MessageEffects): void {
   if (!rec.programActive) return;
   rec.programActive = false;
   const left = leftMl ?? 0;
-  rec.stoppedLeftMl = how === 'stop' && left > epsilonMl ? left : 0;
-  fx.ended = how;
+  const complete = how === 'end' || left <= residualMl;
+  rec.stoppedLeftMl = complete ? 0 : left;
+  fx.ended = complete ? 'end' : 'stop';
 }
 
 function startEpisode(rec: PumpRecord, t: TimeVerdict, fx: MessageEffects, seenStart: boolean): void {
@@ -76,7 +81,8 @@ function continueEpisode(rec: PumpRecord, fx: MessageEffects): void {
   fx.restarted = true;
 }
 
-export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, epsilonMl: number, fx: MessageEffects): void {
+/** residualMl: COMPLETE_RESIDUAL_ML, what a STOP may leave and still be a completed infusion */
+export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, epsilonMl: number, fx: MessageEffects, residualMl = epsilonMl): void {
   fx.started = false;
   fx.ended = null;
   fx.newProgram = false;
@@ -106,8 +112,8 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
         startEpisode(rec, t, fx, false);
         rec.priorDeliveryH = msg.rateMlH > 0 ? msg.infusedMl / msg.rateMlH : 0;
       }
-      if (msg.state === 'END') endProgram(rec, 'end', 0, epsilonMl, fx);
-      else if (msg.state === 'IDLE') endProgram(rec, 'stop', leftBefore, epsilonMl, fx);
+      if (msg.state === 'END') endProgram(rec, 'end', 0, residualMl, fx);
+      else if (msg.state === 'IDLE') endProgram(rec, 'stop', leftBefore, residualMl, fx);
       break;
     }
     case 'program':
@@ -151,11 +157,11 @@ export function applyMessage(rec: PumpRecord, msg: PumpMessage, t: TimeVerdict, 
           if (rec.programActive) rec.state = 'RUN';
           break;
         case 'STOP':
-          endProgram(rec, 'stop', rec.vtbiMl, epsilonMl, fx);
+          endProgram(rec, 'stop', rec.vtbiMl, residualMl, fx);
           rec.state = 'IDLE';
           break;
         case 'END':
-          endProgram(rec, 'end', 0, epsilonMl, fx);
+          endProgram(rec, 'end', 0, residualMl, fx);
           rec.state = 'END';
           break;
         case 'ALARM_ON':

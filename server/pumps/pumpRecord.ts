@@ -111,6 +111,16 @@ export interface PumpRecord extends LatestReadings {
   pressureLostSamples: number;
   pressureLostSinceSeq: number | null;
   pressureLostSincePumpTime: string | null;
+
+  // nurse visit (visit.ts): server clock, as the nurse set it
+  visitUntilServerMs: number | null;
+  visitBy: string | null;
+  /** the last visit's end: a halt or a silence that outlasts it is counted from here */
+  visitEndedServerMs: number | null;
+  visitEndedEffMs: number | null;
+  visitEndedBy: string | null;
+  /** pump time of a POWER_OFF with volume left held back by a nurse visit; null when none is held */
+  offDuringVisitPumpTime: string | null;
 }
 
 export function createPumpRecord(pump: string, gateway: string): PumpRecord {
@@ -128,6 +138,7 @@ export function createPumpRecord(pump: string, gateway: string): PumpRecord {
     baselineMmHg: null, lastAdvanceEffMs: null, lastAdvanceViMl: null, lastAdvanceSeq: null, lastAdvancePumpTime: null, occlusionViMl: null,
     noFlowSinceRunMs: null, noFlowSinceViMl: null, noFlowRateMlH: null, noFlowSinceSeq: null, noFlowSincePumpTime: null,
     pressureRefMmHg: null, pressureLostSinceRunMs: null, pressureLostSamples: 0, pressureLostSinceSeq: null, pressureLostSincePumpTime: null,
+    visitUntilServerMs: null, visitBy: null, visitEndedServerMs: null, visitEndedEffMs: null, visitEndedBy: null, offDuringVisitPumpTime: null,
   };
 }
 
@@ -139,6 +150,7 @@ export function rebaseAnchors(rec: PumpRecord, deltaMs: number): void {
   if (rec.lastAdvanceEffMs !== null) rec.lastAdvanceEffMs += deltaMs;
   if (rec.poweredOnEffMs !== null) rec.poweredOnEffMs += deltaMs;
   if (rec.course?.startEffMs != null) rec.course.startEffMs += deltaMs;
+  if (rec.visitEndedEffMs !== null) rec.visitEndedEffMs += deltaMs;
 }
 
 /** mL the current program still has to give (after STOP: what was left when it was stopped). */

@@ -3,6 +3,7 @@ import type { PumpView } from '../../protocol/api.ts';
 import { isoFromMs } from './isoTime.ts';
 import { pumpToServerMs } from './pumpClock.ts';
 import type { PumpRecord } from './pumpRecord.ts';
+import { visitView } from './visit.ts';
 
 /** Last projected end per pump, to the minute: from one status to the next it rarely moves. */
 const endCache = new WeakMap<PumpRecord, { minute: number; iso: string }>();
@@ -48,5 +49,6 @@ export function toPumpView(rec: PumpRecord, activeAlerts: number, gatewayOnline:
     poweredOff: rec.poweredOff,
     // whole seconds, floored like billing's deliveryHours, so the two read the same
     deliveredHours: rec.episodeStartEffMs === null ? null : Math.floor((rec.priorDeliveryH + Math.round(rec.runMs / 1000) / 3600) * 10_000) / 10_000,
+    visit: visitView(rec),
   };
 }

@@ -44,6 +44,8 @@ export interface ResolvedDetectionConfig extends DetectionConfig {
   lowBatteryHysteresisPct: number;
   /** mL: volume left below this counts as nothing left */
   volumeEpsilonMl: number;
+  /** COMPLETE_RESIDUAL_ML: a program stopped (or halted) with no more than this left is complete, not stopped (overfill, line priming) */
+  completeResidualMl: number;
   /** PROGRAM_TOLERANCE_PCT: % a program may differ from its order (rate; volume beyond what is left) before program_mismatch */
   programTolerancePct: number;
   /** mL given under an order beyond what it allows by now (with the tolerance) before delivery_above_order: vi rounding and a line prime */
@@ -88,6 +90,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<ResolvedDetectionConfig> = Objec
   linePressureMinBaselineMmHg: 15,
   linePressureLostS: 300,
   linePressureLostSamples: 3,
+  completeResidualMl: 5,
 });
 
 export class DetectionConfigError extends Error {

@@ -179,6 +179,22 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
         expect(p.label).toBe(`Round ${user.name}`);
       },
     },
+    pumpVisit: {
+      params: { pump: ids.pump }, body: { minutes: 30 },
+      check: async (res) => {
+        const p = await json(res);
+        checkPump(p);
+        expect(p.visit).toMatchObject({ by: user.name });
+      },
+    },
+    endPumpVisit: {
+      params: { pump: ids.pump },
+      check: async (res) => {
+        const p = await json(res);
+        checkPump(p);
+        expect(p.visit).toBeNull();
+      },
+    },
     episodes: {
       params: {}, query: new URLSearchParams({ pump: ids.pump }),
       check: async (res) => {

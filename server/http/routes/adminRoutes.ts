@@ -9,7 +9,7 @@ import { ADMIN } from './params.ts';
 
 const AUDIT_ACTIONS: readonly AuditAction[] = [
   'login', 'login_failed', 'login_locked', 'logout', 'ack', 'billing_export', 'evidence_export',
-  'user_added', 'user_removed', 'user_changed', 'pump_label',
+  'user_added', 'user_removed', 'user_changed', 'pump_label', 'pump_visit',
 ];
 
 export interface AdminRouteDeps {

@@ -1,5 +1,7 @@
-/** Pumps and their telemetry: read by the board's roles (nurse, pharmacist, admin), labelled by nurses and admins. */
-import type { FastifyInstance } from 'fastify';
+/** Pumps and their telemetry: read by the board's roles (nurse, pharmacist, admin), labelled and put in visit by nurses and admins. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PumpView } from '../../../protocol/api.ts';
+import { principalOf } from '../access.ts';
 import type { AuditTrail } from '../auditTrail.ts';
 import type { ApiBackend } from '../backend.ts';
 import { notFound } from '../errors.ts';
@@ -11,6 +13,10 @@ interface PumpParams {
 }
 
 const pumpParams = { type: 'object', required: ['pump'], properties: { pump: PUMP_PARAM } } as const;
+
+/** a nurse visit lasts 5 min to 4 h: long enough for a line change, short enough not to be forgotten */
+export const VISIT_MIN_MINUTES = 5;
+export const VISIT_MAX_MINUTES = 240;
 
 export function registerPumpRoutes(app: FastifyInstance, backend: ApiBackend, audit: AuditTrail, clock: () => number): void {
   app.get('/api/pumps', { config: { access: BOARD } }, async () => backend.pumps());
@@ -48,5 +54,29 @@ export function registerPumpRoutes(app: FastifyInstance, backend: ApiBackend, au
       audit.record(request, 'pump_label', 'ok', { target: request.params.pump });
       return pump;
     });
+  }
+
+  // A nurse visit: stops and silences of this pump do not page until it ends (docs/detection.md).
+  // Set by a person (tokens may not): the board shows who, and every other nurse relies on it.
+  const setVisit = backend.setPumpVisit?.bind(backend);
+  if (setVisit) {
+    const visit = async (request: FastifyRequest<{ Params: PumpParams }>, minutes: number | null): Promise<PumpView> => {
+      const pump = await setVisit(request.params.pump, minutes, principalOf(request).name);
+      if (!pump) throw notFound('pump');
+      audit.record(request, 'pump_visit', 'ok', { target: request.params.pump, detail: minutes === null ? { ended: true } : { minutes } });
+      return pump;
+    };
+    app.put<{ Params: PumpParams; Body: { minutes: number } }>('/api/pumps/:pump/visit', {
+      schema: {
+        params: pumpParams,
+        body: {
+          type: 'object', required: ['minutes'], additionalProperties: false,
+          properties: { minutes: { type: 'integer', minimum: VISIT_MIN_MINUTES, maximum: VISIT_MAX_MINUTES } },
+        },
+      },
+      config: { access: NURSE },
+    }, async (request) => visit(request, request.body.minutes));
+    app.delete<{ Params: PumpParams }>('/api/pumps/:pump/visit', { schema: { params: pumpParams }, config: { access: NURSE } },
+      async (request) => visit(request, null));
   }
 }

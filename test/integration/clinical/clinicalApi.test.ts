@@ -118,6 +118,8 @@ const ROUTES: { method: string; path: string; roles: readonly Role[] | 'any'; bo
   { method: 'GET', path: '/api/pumps/NOPE-1', roles: ['nurse', 'pharmacist'] },
   { method: 'GET', path: '/api/pumps/NOPE-1/telemetry', roles: ['nurse', 'pharmacist'] },
   { method: 'PUT', path: '/api/pumps/NOPE-1/label', roles: ['nurse'], body: { label: 'x' } },
+  { method: 'PUT', path: '/api/pumps/NOPE-1/visit', roles: ['nurse'], body: { minutes: 30 } },
+  { method: 'DELETE', path: '/api/pumps/NOPE-1/visit', roles: ['nurse'] },
   { method: 'GET', path: '/api/alerts', roles: ['nurse', 'pharmacist'] },
   { method: 'POST', path: '/api/alerts/nope/ack', roles: ['nurse'] },
   { method: 'GET', path: '/api/billing/episodes', roles: ['billing'] },

@@ -160,3 +160,42 @@ describe('fleet-wide backend', () => {
     assert.equal(localAcks.length, 0);
   });
 });
+
+describe('nurse visit on a pump another instance holds', () => {
+  test('the request goes to the holder, which sets the visit; the answer is its pushed view', async () => {
+    const relays: ClusterRelay[] = [];
+    const visits: string[] = [];
+    const make = (instanceId: string): ClusterRelay => {
+      const r = new ClusterRelay({
+        instanceId, log: silent, pumpFlushMs: 10,
+        publish(topic, payload) {
+          for (const x of relays) x.handle(topic, Buffer.from(payload));
+        },
+        onAckCommand: () => undefined,
+        onVisitCommand(serial, untilMs, by) {
+          if (instanceId !== 'holder') return;
+          visits.push(`${serial}:${untilMs}:${by}`);
+          // the holder's engine sets it; its pump view goes out like every change
+          holder.publishLocal([{ type: 'pump', pump: { ...pump(serial), visit: untilMs === null ? null : { until: new Date(untilMs).toISOString(), by } } }]);
+          holder.flushPumps();
+        },
+      });
+      relays.push(r);
+      return r;
+    };
+    const holder = make('holder');
+    const other = make('other');
+    holder.publishLocal([{ type: 'pump', pump: pump('P1') }]);
+    holder.flushPumps();
+    const nowMs = Date.parse('2026-11-27T12:00:00Z');
+    const base = { setPumpVisit: () => Promise.resolve(undefined) } as unknown as ApiBackend;
+    const backend = clusterBackend(base, other, { now: () => nowMs, isLocalAlert: () => false, ackWaitMs: 1000 });
+    const view = await backend.setPumpVisit!('P1', 30, 'anna');
+    assert.deepEqual(visits, [`P1:${nowMs + 30 * 60_000}:anna`]);
+    assert.deepEqual(view?.visit, { until: '2026-11-27T12:30:00.000Z', by: 'anna' });
+    const ended = await backend.setPumpVisit!('P1', null, 'bea');
+    assert.equal(ended?.visit, null);
+    assert.equal(visits.at(-1), 'P1:null:bea');
+    assert.equal(await backend.setPumpVisit!('P9', 30, 'anna'), undefined, 'a pump no instance knows');
+  });
+});

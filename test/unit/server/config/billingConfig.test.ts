@@ -30,7 +30,11 @@ describe('billing configuration from the server settings', () => {
     const c = billingConfigOf(loadConfig({
       CONTINUITY_TOLERANCE_MIN: '15', SERVICE_DAY_RULE: 'full_24h', BILLING_TIME_ZONE: 'America/New_York', CLOCK_AHEAD_TOLERANCE_S: '90',
     }), DEFAULT_DETECTION_CONFIG);
-    expect(c).toEqual({ continuityToleranceMin: 15, serviceDayRule: 'full_24h', timeZone: 'America/New_York', maxPumpClockAheadS: 90 });
+    expect(c).toEqual({ continuityToleranceMin: 15, serviceDayRule: 'full_24h', timeZone: 'America/New_York', maxPumpClockAheadS: 90, completeResidualMl: 5 });
+  });
+
+  test('COMPLETE_RESIDUAL_ML reaches billing, so detection and billing agree on which stops complete an infusion', () => {
+    expect(billingConfigOf(loadConfig({ COMPLETE_RESIDUAL_ML: '2' }), DEFAULT_DETECTION_CONFIG).completeResidualMl).toBe(2);
   });
 
   test('a non-default CLOCK_AHEAD_TOLERANCE_S changes which sentences billing counts', () => {

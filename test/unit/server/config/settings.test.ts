@@ -55,7 +55,7 @@ describe('the settings table', () => {
       expect(DEFAULT_DETECTION_CONFIG[s.detection], name).toBe(Number(s.default));
       expect(DETECTION_ENV[name]).toBe(s.detection);
     }
-    expect(Object.keys(DETECTION_ENV)).toHaveLength(11);
+    expect(Object.keys(DETECTION_ENV)).toHaveLength(12);
   });
 
   test('every variable the server reads is in the table', () => {

@@ -72,6 +72,11 @@ export class FakeEngine implements DetectionEngine {
   setAssignment(): void {}
   setAssignmentsKnown(): void {}
   setDrugLimits(): void {}
+  readonly visits: { pump: string; untilMs: number | null; by: string; serverTimeMs: number }[] = [];
+  setVisit(pump: string, untilMs: number | null, by: string, serverTimeMs: number): boolean {
+    this.visits.push({ pump, untilMs, by, serverTimeMs });
+    return this.ingested.some((i) => i.msg.pump === pump);
+  }
   stats() {
     return { staleSentences: 0, clockAheadSentences: 0, historicSentences: 0, pumps: this.pumps().length, openAlerts: this.openAlerts().length };
   }

@@ -134,6 +134,21 @@ describe('PumpwatchCore ingest', () => {
     assert.equal(pipeline.acknowledge('unknown', 'nurse.ann'), undefined);
   });
 
+  test('a nurse visit is journalled and written before the reply, and applied again when the journal is replayed', () => {
+    const { pipeline, journal, engine, clock } = setup();
+    pipeline.accept(topic(), body(status(43, '2026-11-24T09:00:05Z')));
+    const until = clock.now() + 30 * 60_000;
+    assert.equal(pipeline.setVisit(PUMP, until, 'nurse.ann'), true);
+    assert.equal(pipeline.setVisit('CS7-999999', until, 'nurse.ann'), false, 'a pump never heard');
+    assert.equal(journal.entries.length, 2);
+    assert.equal(journal.uncommitted, 0, 'written before the reply');
+    assert.deepEqual(engine.visits, [{ pump: PUMP, untilMs: until, by: 'nurse.ann', serverTimeMs: clock.now() }]);
+
+    const again = setup();
+    again.pipeline.replay(journal.entries);
+    assert.deepEqual(again.engine.visits, engine.visits);
+  });
+
   test('messages are journalled by one commit for many; a failing commit holds ingest back until one succeeds', () => {
     const { pipeline, journal } = setup();
     pipeline.accept(topic(), body(status(43, '2026-11-24T09:00:05Z')));

@@ -44,6 +44,23 @@ describe('line_pressure_lost', () => {
     assert.equal(lost.at(-1)!.clearedAt, minutesAfter(firstLostIso, 30));
   });
 
+  test('a line disconnected during a nurse visit pages only if it is still lost at a reading after the visit', () => {
+    const f = new PumpFeed('CS7-300009', START);
+    const engine = createDetectionEngine();
+    replay(engine, [...f.start('P1', 5, 230, 46), ...f.run(120)]);
+    const visitFromMs = f.timeMs + 2000;
+    engine.setVisit('CS7-300009', visitFromMs + 20 * 60_000, 'anna', visitFromMs);
+    assert.deepEqual(byType(replay(engine, f.run(19, () => 0)), 'line_pressure_lost'), [], 'nothing during the visit');
+    const after = byType(replay(engine, f.run(3, () => 0)), 'line_pressure_lost');
+    assert.equal(ids(after).length, 1, 'still lost after it: raised');
+    // negative twin: reconnected before the visit ends
+    const g = new PumpFeed('CS7-300010', START);
+    const twin = createDetectionEngine();
+    replay(twin, [...g.start('P1', 5, 230, 46), ...g.run(120)]);
+    twin.setVisit('CS7-300010', g.timeMs + 2000 + 20 * 60_000, 'anna', g.timeMs + 2000);
+    assert.deepEqual(byType(replay(twin, [...g.run(15, () => 0), ...g.run(10, () => 36)]), 'line_pressure_lost'), []);
+  });
+
   test('a leak at 4 mmHg counts; a dip of a few readings, one bad reading or 60 s of 10-s statuses does not', () => {
     const f = new PumpFeed('CS7-300002', START);
     const leak = [...f.start('P1', 2, 96, 48), ...f.run(60, () => 40), ...f.run(8, () => 4)];

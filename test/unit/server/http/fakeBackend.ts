@@ -119,4 +119,12 @@ export class FakeBackend implements ApiBackend {
     p.label = label;
     return Promise.resolve(p);
   }
+  readonly visits: { pump: string; minutes: number | null; by: string }[] = [];
+  setPumpVisit(pump: string, minutes: number | null, by: string): Promise<PumpView | undefined> {
+    const p = this.pumpMap.get(pump);
+    if (!p) return Promise.resolve(undefined);
+    this.visits.push({ pump, minutes, by });
+    p.visit = minutes === null ? null : { until: new Date(Date.parse('2026-11-27T12:00:00Z') + minutes * 60_000).toISOString(), by };
+    return Promise.resolve(p);
+  }
 }
