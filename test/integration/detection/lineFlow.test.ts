@@ -5,7 +5,7 @@
  * gives line_pressure_lost; a 0.5 mL/h run (vi moving every 72 s) and a run with movement spikes
  * stay silent.
  *
- * Durations are on the pump clock, so each pump writes ~9 minutes of pump time in a few seconds:
+ * Durations are on the pump clock, so each pump writes ~9 minutes of pump time in ~15 seconds:
  * its clock starts 60 s behind (lagging less than HISTORY_LAG_S: heard live) and ends about
  * 8 minutes ahead (within CLOCK_AHEAD_TOLERANCE_S): every sentence is live and trusted.
  * NO_FLOW_MIN_S is 60 s so the frozen counter fits that window; at 0.5 mL/h the wait derived
@@ -65,7 +65,11 @@ function infusion(p: RigPump, rateMlH: number, steps: Step[]): { body: SentenceB
   return out;
 }
 
-/** Writes every pump's sentences interleaved, about 150 ms of real time apart, as live pumps would send them. */
+/**
+ * Writes every pump's sentences interleaved, each pump's 700 ms of real time apart: sentences read
+ * back to back (under 500 ms) whose pump time runs ahead are a burst of history (docs/detection.md,
+ * "Clocks"), and a pump said live speaks at most every second or so.
+ */
 async function play(scripts: Map<RigPump, { body: SentenceBody; atMs: number }[]>): Promise<void> {
   const longest = Math.max(...[...scripts.values()].map((s) => s.length));
   for (let i = 0; i < longest; i++) {
@@ -73,7 +77,7 @@ async function play(scripts: Map<RigPump, { body: SentenceBody; atMs: number }[]
       const s = script[i];
       if (s) await pump.write(s.body, s.atMs);
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 700));
   }
 }
 
