@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -25,3 +25,19 @@ export function buildDashboard(): void {
  */
 export const SCREENSHOTS = resolve(process.env.PUMPWATCH_SCREENSHOTS_DIR ?? join(tmpdir(), 'pumpwatch-screenshots'));
 mkdirSync(SCREENSHOTS, { recursive: true });
+
+export const DESKTOP = { width: 1440, height: 900 };
+
+/** A new browser context at `url` (kept in `contexts` for closing) with `user` logged in through the login form. */
+export async function loggedInPage(
+  browser: Browser, contexts: BrowserContext[], url: string, user: { name: string; password: string }, viewport = DESKTOP,
+): Promise<Page> {
+  const ctx = await browser.newContext({ viewport, acceptDownloads: true });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  await page.goto(url);
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  return page;
+}

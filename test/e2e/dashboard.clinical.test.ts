@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { Assignment, Patient } from '../../protocol/clinical.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
-import { buildDashboard, launchChromium, SCREENSHOTS } from './browser.ts';
+import { buildDashboard, launchChromium, loggedInPage, SCREENSHOTS } from './browser.ts';
 import { LiveServer, type PumpFeed } from './liveServer.ts';
 import { infuse, statusNow } from './pumpWorld.ts';
 
@@ -32,14 +32,7 @@ let assigned: PumpFeed;
 let unassigned: PumpFeed;
 
 async function loggedIn(user: (typeof USERS)[number], viewport = { width: 1440, height: 900 }): Promise<Page> {
-  const ctx = await browser.newContext({ viewport });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await page.goto(live.url);
-  await page.getByLabel('User name').fill(user.name);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  return page;
+  return loggedInPage(browser, contexts, live.url, user, viewport);
 }
 
 /** a datetime-local value `offsetMs` from now, in the browser's zone */

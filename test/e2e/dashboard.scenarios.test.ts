@@ -13,7 +13,7 @@ import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { PumpState } from '../../protocol/sentence.ts';
 import { pumpName } from '../../dashboard/src/format.ts';
 import { attentionRank, compareBoardKeys, needsAttention, summarizeAlerts } from '../../dashboard/src/sort.ts';
-import { buildDashboard, launchChromium, SCREENSHOTS } from './browser.ts';
+import { buildDashboard, launchChromium, loggedInPage, SCREENSHOTS } from './browser.ts';
 import { LiveServer, type PumpFeed } from './liveServer.ts';
 import { infuse, statusNow } from './pumpWorld.ts';
 
@@ -31,14 +31,7 @@ const USERS = [
 ] as const;
 
 async function loggedIn(user: string, password: string, viewport = { width: 1440, height: 900 }): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, acceptDownloads: true });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await page.goto(live.url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  return page;
+  return loggedInPage(browser, contexts, live.url, { name: user, password }, viewport);
 }
 
 const alertItem = (page: Page, title: string) => page.locator('.alerts-list > li', { hasText: title }).first();

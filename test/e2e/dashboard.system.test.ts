@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildDashboard, launchChromium, SCREENSHOTS } from './browser.ts';
+import { buildDashboard, launchChromium, loggedInPage, SCREENSHOTS } from './browser.ts';
 import { RealStack } from './realStack.ts';
 
 const SERIAL = 'CS7-E2E001';
@@ -20,13 +20,7 @@ const contexts: BrowserContext[] = [];
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 async function loggedIn(user: string, password: string): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await page.goto(stack.url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const page = await loggedInPage(browser, contexts, stack.url, { name: user, password });
   await page.locator('.top .who').waitFor();
   return page;
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PumpView } from '../../protocol/api.ts';
-import { buildDashboard, launchChromium } from './browser.ts';
+import { buildDashboard, launchChromium, loggedInPage } from './browser.ts';
 import { LiveServer } from './liveServer.ts';
 import { infuse } from './pumpWorld.ts';
 
@@ -23,14 +23,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 async function loggedIn(user: (typeof USERS)[number]): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: PHONE });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await page.goto(live.url);
-  await page.getByLabel('User name').fill(user.name);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  return page;
+  return loggedInPage(browser, contexts, live.url, user, PHONE);
 }
 
 beforeAll(async () => {

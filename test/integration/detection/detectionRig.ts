@@ -11,8 +11,7 @@
  *   await rig.stop();
  */
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import type { Alert, PumpView, ServerMessage } from '../../../protocol/api.ts';
+import type { Alert } from '../../../protocol/api.ts';
 import { encodeSentence } from '../../../protocol/encode.ts';
 import type { Sentence } from '../../../protocol/sentence.ts';
 import type { PtyPair } from '../../../simulators/ptyPair.ts';
@@ -23,6 +22,7 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import { BoardSocket } from '../../helpers/boardSocket.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { startGateway, startPump, stopGateway } from '../gateway/gatewayHarness.ts';
 
@@ -78,49 +78,14 @@ export class RigPump {
   }
 }
 
-/** A /ws client with a bearer token: every message with its arrival time. */
-export class BoardClient {
-  readonly received: { at: number; msg: ServerMessage }[] = [];
-  constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => this.received.push({ at: performance.now(), msg: JSON.parse((data as Buffer).toString('utf8')) as ServerMessage }));
-  }
-
-  /** alert messages of one pump (raised, updated, cleared), in arrival order */
-  alerts(pump: string): { at: number; alert: Alert }[] {
-    const out: { at: number; alert: Alert }[] = [];
-    for (const r of this.received) if (r.msg.type === 'alert' && r.msg.alert.pump === pump) out.push({ at: r.at, alert: r.msg.alert });
-    return out;
-  }
-
-  /** the first alert message of the pump matching `match` that arrived after `sinceMs` (performance.now()) */
-  async waitForAlert(pump: string, match: (a: Alert) => boolean, opts: { sinceMs?: number; timeoutMs?: number } = {}): Promise<{ at: number; alert: Alert }> {
-    return waitFor(() => this.alerts(pump).find((m) => m.at >= (opts.sinceMs ?? 0) && match(m.alert)), opts.timeoutMs ?? 10_000, `alert on /ws for ${pump}`, 20);
-  }
-
-  /** the newest view of a pump pushed so far */
-  pump(serial: string): PumpView | undefined {
-    for (let i = this.received.length - 1; i >= 0; i--) {
-      const m = this.received[i]?.msg;
-      if (m?.type === 'pump' && m.pump.pump === serial) return m.pump;
-      if (m?.type === 'snapshot') return m.pumps.find((p) => p.pump === serial);
-    }
-    return undefined;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.terminate();
-    });
-  }
-}
+/** the rig's board: a /ws client with the rig's token (test/helpers/boardSocket.ts) */
+export { BoardSocket as BoardClient } from '../../helpers/boardSocket.ts';
 
 export class DetectionRig {
   readonly pumps = new Map<string, RigPump>();
   server!: RunningProcess;
   gateway!: RunningProcess;
-  board!: BoardClient;
+  board!: BoardSocket;
   private constructor(readonly broker: Broker, readonly influx: InfluxServer, readonly dir: TempDir, readonly port: number, readonly pg: PostgresServer | null) {}
 
   static async start(opts: RigOptions): Promise<DetectionRig> {
@@ -166,14 +131,7 @@ export class DetectionRig {
       },
     });
     await this.server.waitForLine(/"msg":"listening"/, 90_000);
-    const ws = new WebSocket(`ws://127.0.0.1:${this.port}/ws`, { headers: { authorization: `Bearer ${RIG_TOKEN}` } });
-    // listening before 'open': the snapshot can arrive in the same read as the upgrade answer
-    this.board = new BoardClient(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`/ws: HTTP ${res.statusCode}`)));
-      ws.once('error', reject);
-    });
+    this.board = await BoardSocket.open(`ws://127.0.0.1:${this.port}/ws`, { authorization: `Bearer ${RIG_TOKEN}` });
     await waitFor(() => this.board.received.some((r) => r.msg.type === 'snapshot'), 10_000, 'board snapshot');
   }
 

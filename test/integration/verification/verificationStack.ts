@@ -8,8 +8,7 @@
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
-import WebSocket from 'ws';
-import type { Alert, PumpView, ServerMessage } from '../../../protocol/api.ts';
+import type { Alert } from '../../../protocol/api.ts';
 import type { Assignment, DrugLimit, NewOrder, Order, Patient } from '../../../protocol/clinical.ts';
 import { decodeSentence } from '../../../protocol/decode.ts';
 import { encodeSentence } from '../../../protocol/encode.ts';
@@ -29,6 +28,7 @@ import { freePort } from '../../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { BoardSocket } from '../../helpers/boardSocket.ts';
 
 /** an admin token: used only where no session can exist (a server started while PostgreSQL is down) */
 export const ADMIN_TOKEN = 'verification-admin-token-0123456789';
@@ -44,55 +44,8 @@ export type SentenceBody = Sentence extends infer S ? (S extends Sentence ? Omit
 /** pump-clock text of an epoch ms, as the pump writes it */
 export const pumpTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export interface Received {
-  /** performance.now() when the frame arrived */
-  at: number;
-  msg: ServerMessage;
-}
-
-/** A /ws client that keeps every message with its arrival time. */
-export class WsClient {
-  readonly received: Received[] = [];
-  private constructor(readonly ws: WebSocket) {}
-
-  static open(url: string, headers: Record<string, string>): Promise<WsClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
-      const client = new WsClient(ws);
-      ws.on('message', (data) => {
-        client.received.push({ at: performance.now(), msg: JSON.parse((data as Buffer).toString('utf8')) as ServerMessage });
-      });
-      ws.once('open', () => resolve(client));
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`/ws: HTTP ${res.statusCode}`)));
-      ws.once('error', reject);
-    });
-  }
-
-  /** alert messages (raised, updated, cleared) of one pump, with their arrival times */
-  alerts(pump: string): { at: number; alert: Alert }[] {
-    const out: { at: number; alert: Alert }[] = [];
-    for (const r of this.received) if (r.msg.type === 'alert' && r.msg.alert.pump === pump) out.push({ at: r.at, alert: r.msg.alert });
-    return out;
-  }
-
-  /** the newest view of a pump pushed so far (snapshot or change) */
-  pump(serial: string): PumpView | undefined {
-    for (let i = this.received.length - 1; i >= 0; i--) {
-      const m = this.received[i]?.msg;
-      if (m?.type === 'pump' && m.pump.pump === serial) return m.pump;
-      if (m?.type === 'snapshot') return m.pumps.find((p) => p.pump === serial);
-    }
-    return undefined;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.terminate();
-    });
-  }
-}
+/** the board's /ws client (test/helpers/boardSocket.ts) */
+export { BoardSocket as WsClient } from '../../helpers/boardSocket.ts';
 
 /** A logged-in account: cookie, CSRF token and the origin its browser would send. */
 export class Session {
@@ -219,12 +172,12 @@ export class VerificationStack {
   }
 
   /** a /ws client on a nurse's session (cookie and the page's Origin) */
-  openWs(session: Session): Promise<WsClient> {
-    return WsClient.open(`ws://127.0.0.1:${this.port}/ws`, { cookie: session.cookie, origin: this.base });
+  openWs(session: Session): Promise<BoardSocket> {
+    return BoardSocket.open(`ws://127.0.0.1:${this.port}/ws`, { cookie: session.cookie, origin: this.base });
   }
 
-  openWsWithToken(): Promise<WsClient> {
-    return WsClient.open(`ws://127.0.0.1:${this.port}/ws`, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  openWsWithToken(): Promise<BoardSocket> {
+    return BoardSocket.open(`ws://127.0.0.1:${this.port}/ws`, { authorization: `Bearer ${ADMIN_TOKEN}` });
   }
 
   pump(serial: string, gateway: string): PumpFeed {

@@ -2,25 +2,11 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine, DEFAULT_DETECTION_CONFIG } from '../../../../server/engine/index.ts';
 import type { PumpMessage } from '../../../../protocol/payloads.ts';
-import { byType, captureMessages, ids, PumpFeed, replay, seededRandom } from '../engine/feed.ts';
+import { byType, captureMessages, ids, PumpFeed, replay, seededRandom, deliverStatuses } from '../engine/feed.ts';
 
 const START = '2026-12-01T08:00:00Z';
 const minutesAfter = (iso: string, min: number): string => new Date(Date.parse(iso) + min * 60_000).toISOString().replace('.000Z', 'Z');
 const LOST_MIN = DEFAULT_DETECTION_CONFIG.linePressureLostS / 60;
-
-/** statuses every `intervalS` while delivering normally (vi from an exact counter, 0.01 mL steps) */
-function deliver(f: PumpFeed, exact: { ml: number }, intervalS: number, count: number, pressure: (i: number) => number | null): PumpMessage[] {
-  const out: PumpMessage[] = [];
-  for (let i = 0; i < count; i++) {
-    f.advance(intervalS);
-    const before = Math.round(exact.ml * 100) / 100;
-    exact.ml += (f.status.rateMlH * intervalS) / 3600;
-    const infusedMl = Math.round(exact.ml * 100) / 100;
-    const vtbiMl = Math.max(0, Math.round((f.status.vtbiMl - (infusedMl - before)) * 100) / 100);
-    out.push(f.sts({ infusedMl, vtbiMl, reservoirMl: vtbiMl, pressureMmHg: pressure(i) }));
-  }
-  return out;
-}
 
 describe('line_pressure_lost', () => {
   test('a disconnected line (pressure to 0, vi still counting): raised after 5 min, cleared when the pressure is back', () => {
@@ -68,10 +54,10 @@ describe('line_pressure_lost', () => {
 
     const g = new PumpFeed('CS7-300003', START);
     const exact = { ml: 0 };
-    const dips = [...g.start('P1', 2, 96, 48), ...deliver(g, exact, 60, 60, () => 40)];
-    dips.push(...deliver(g, exact, 60, LOST_MIN, () => 0), ...deliver(g, exact, 60, 10, () => 40)); // 4 min at 0
-    dips.push(...deliver(g, exact, 60, 1, () => 0), ...deliver(g, exact, 60, 10, () => 40)); // one bad reading
-    dips.push(...deliver(g, exact, 10, 6, () => 0), ...deliver(g, exact, 10, 10, () => 40)); // 7 readings over 60 s
+    const dips = [...g.start('P1', 2, 96, 48), ...deliverStatuses(g, exact, 60, 60, () => 40)];
+    dips.push(...deliverStatuses(g, exact, 60, LOST_MIN, () => 0), ...deliverStatuses(g, exact, 60, 10, () => 40)); // 4 min at 0
+    dips.push(...deliverStatuses(g, exact, 60, 1, () => 0), ...deliverStatuses(g, exact, 60, 10, () => 40)); // one bad reading
+    dips.push(...deliverStatuses(g, exact, 10, 6, () => 0), ...deliverStatuses(g, exact, 10, 10, () => 40)); // 7 readings over 60 s
     assert.deepEqual(replay(createDetectionEngine(), dips), []);
   });
 
@@ -93,7 +79,7 @@ describe('line_pressure_lost', () => {
   test('a pump without a pressure sensor never raises it (a frozen vi is still no_flow)', () => {
     const f = new PumpFeed('CS7-300005', START);
     f.status.pressureMmHg = null;
-    const msgs = [...f.start('P1', 5, 230, 46), ...deliver(f, { ml: 0 }, 60, 600, () => null), ...f.hold(30, () => ({ pressureMmHg: null }))];
+    const msgs = [...f.start('P1', 5, 230, 46), ...deliverStatuses(f, { ml: 0 }, 60, 600, () => null), ...f.hold(30, () => ({ pressureMmHg: null }))];
     const changes = replay(createDetectionEngine(), msgs);
     assert.deepEqual([...new Set(changes.map((a) => a.type))], ['no_flow']);
   });
@@ -103,9 +89,9 @@ describe('line_pressure_lost', () => {
     f.status.pressureMmHg = 0;
     const exact = { ml: 0 };
     // the pressure builds over the first 20 min, then a 20-min pause with the sensor at 0
-    const msgs = [...f.start('P1', 2, 96, 48), ...deliver(f, exact, 60, 20, (i) => i * 2), ...deliver(f, exact, 60, 60, () => 40)];
+    const msgs = [...f.start('P1', 2, 96, 48), ...deliverStatuses(f, exact, 60, 20, (i) => i * 2), ...deliverStatuses(f, exact, 60, 60, () => 40)];
     msgs.push(f.evt('PAUSE'), f.sts({ state: 'PAUSE', pressureMmHg: 0 }), ...f.hold(20, () => ({ pressureMmHg: 0 })));
-    msgs.push(f.evt('RESUME'), f.sts({ state: 'RUN', pressureMmHg: 35 }), ...deliver(f, exact, 60, 60, () => 38));
+    msgs.push(f.evt('RESUME'), f.sts({ state: 'RUN', pressureMmHg: 35 }), ...deliverStatuses(f, exact, 60, 60, () => 38));
     const changes = replay(createDetectionEngine(), msgs);
     assert.deepEqual([...new Set(changes.map((a) => a.type))], ['infusion_stopped']);
 

@@ -1,28 +1,10 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createDetectionEngine, DEFAULT_DETECTION_CONFIG } from '../../../../server/engine/index.ts';
-import type { PumpMessage } from '../../../../protocol/payloads.ts';
-import { byType, captureMessages, ids, PumpFeed, replay, seededRandom } from '../engine/feed.ts';
+import { byType, captureMessages, ids, PumpFeed, replay, seededRandom, deliverStatuses } from '../engine/feed.ts';
 
 const START = '2026-12-01T08:00:00Z';
 const minutesAfter = (iso: string, min: number): string => new Date(Date.parse(iso) + min * 60_000).toISOString().replace('.000Z', 'Z');
-
-/**
- * Statuses every `intervalS` while delivering at the program's rate, vi kept from an exact counter
- * rounded to the pump's 0.01 mL (at 0.5 mL/h it moves every 72 s).
- */
-function deliver(f: PumpFeed, exact: { ml: number }, intervalS: number, count: number, pressure: () => number | null = () => 35): PumpMessage[] {
-  const out: PumpMessage[] = [];
-  for (let i = 0; i < count; i++) {
-    f.advance(intervalS);
-    const before = Math.round(exact.ml * 100) / 100;
-    exact.ml += (f.status.rateMlH * intervalS) / 3600;
-    const infusedMl = Math.round(exact.ml * 100) / 100;
-    const vtbiMl = Math.max(0, Math.round((f.status.vtbiMl - (infusedMl - before)) * 100) / 100);
-    out.push(f.sts({ infusedMl, vtbiMl, reservoirMl: vtbiMl, pressureMmHg: pressure() }));
-  }
-  return out;
-}
 
 describe('no_flow', () => {
   test('vi frozen during RUN with the pressure flat: raised after 20 min of RUN, cleared when vi advances', () => {
@@ -50,7 +32,7 @@ describe('no_flow', () => {
   test('a pump without a pressure sensor: no_flow still works', () => {
     const f = new PumpFeed('CS7-200002', START);
     f.status.pressureMmHg = null;
-    const msgs = [...f.start('P1', 2, 96, 48), ...deliver(f, { ml: 0 }, 60, 60, () => null)];
+    const msgs = [...f.start('P1', 2, 96, 48), ...deliverStatuses(f, { ml: 0 }, 60, 60, () => null)];
     msgs.push(...f.hold(30, () => ({ pressureMmHg: null })));
     for (const m of msgs) if (m.type === 'status') assert.equal(m.pressureMmHg, null);
     const changes = replay(createDetectionEngine(), msgs);
@@ -63,7 +45,7 @@ describe('no_flow', () => {
       const rnd = seededRandom(intervalS);
       const f = new PumpFeed('CS7-200003', START);
       const exact = { ml: 0 };
-      const msgs = [...f.start('P1', 0.5, 24, 48), ...deliver(f, exact, intervalS, (24 * 3600) / intervalS, () => Math.round(40 + (rnd() - 0.5) * 20))];
+      const msgs = [...f.start('P1', 0.5, 24, 48), ...deliverStatuses(f, exact, intervalS, (24 * 3600) / intervalS, () => Math.round(40 + (rnd() - 0.5) * 20))];
       const frozenRuns = msgs.filter((m, i) => i > 0 && m.type === 'status' && msgs[i - 1]!.type === 'status' && m.infusedMl === (msgs[i - 1] as typeof m).infusedMl);
       if (intervalS < 72) assert.ok(frozenRuns.length > 0, 'vi does stand still between some statuses');
       assert.deepEqual(replay(createDetectionEngine(), msgs), [], `statuses every ${intervalS} s`);
@@ -74,7 +56,7 @@ describe('no_flow', () => {
     for (const [rate, waitMin] of [[0.5, 20], [0.1, 60]] as const) {
       const f = new PumpFeed('CS7-200004', START);
       const exact = { ml: 0 };
-      const msgs = [...f.start('P1', rate, 24, 48), ...deliver(f, exact, 60, 180)];
+      const msgs = [...f.start('P1', rate, 24, 48), ...deliverStatuses(f, exact, 60, 180)];
       const lastAdvance = [...msgs].reverse().find((m, i, all) => m.type === 'status' && all[i + 1]?.type === 'status' && m.infusedMl !== (all[i + 1] as typeof m).infusedMl)!;
       msgs.push(...f.hold(waitMin + 10));
       const nf = byType(replay(createDetectionEngine(), msgs), 'no_flow');
@@ -96,7 +78,7 @@ describe('no_flow', () => {
   test('0.5 mL/h with a sensor: no_flow first, cleared when the slow pressure climb makes it an occlusion', () => {
     const f = new PumpFeed('CS7-200006', START);
     const exact = { ml: 0 };
-    const msgs = [...f.start('P1', 0.5, 24, 48), ...deliver(f, exact, 60, 120)];
+    const msgs = [...f.start('P1', 0.5, 24, 48), ...deliverStatuses(f, exact, 60, 120)];
     msgs.push(...f.hold(70, (i) => ({ pressureMmHg: Math.round(35 + (i + 1) * 1.9) })));
     const changes = replay(createDetectionEngine(), msgs);
     const nf = byType(changes, 'no_flow');

@@ -157,3 +157,20 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Statuses every `intervalS` while delivering at the program's rate, vi kept from an exact counter
+ * rounded to the pump's 0.01 mL (at 0.5 mL/h it moves every 72 s); pressure per status index.
+ */
+export function deliverStatuses(f: PumpFeed, exact: { ml: number }, intervalS: number, count: number, pressure: (i: number) => number | null = () => 35): PumpMessage[] {
+  const out: PumpMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    f.advance(intervalS);
+    const before = Math.round(exact.ml * 100) / 100;
+    exact.ml += (f.status.rateMlH * intervalS) / 3600;
+    const infusedMl = Math.round(exact.ml * 100) / 100;
+    const vtbiMl = Math.max(0, Math.round((f.status.vtbiMl - (infusedMl - before)) * 100) / 100);
+    out.push(f.sts({ infusedMl, vtbiMl, reservoirMl: vtbiMl, pressureMmHg: pressure(i) }));
+  }
+  return out;
+}
