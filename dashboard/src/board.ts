@@ -103,12 +103,12 @@ export class Board {
     setText(row.patient, clinical?.patient ?? '');
     setText(row.order, clinical?.order ?? '');
     setClass(row.patient, clinical && !p.patient ? 'pump-patient unassigned' : 'pump-patient');
-    setText(row.visit, visitText(p.visit));
+    const zone = pumpZone(p, this.store.serverZone);
+    setText(row.visit, visitText(p.visit, zone));
     setText(c[1]!, pumpStateText(p));
     setClass(c[1]!, `state state-${pumpStateClass(p)}`);
     setText(c[2]!, rateText(p.rateMlH));
     setText(c[3]!, `${ml(p.infusedMl)} / ${ml(p.vtbiMl)}`);
-    const zone = pumpZone(p, this.store.serverZone);
     setText(c[4]!, projectedEndText(p.projectedEnd, nowMs, zone));
     setText(c[5]!, ml(p.reservoirMl));
     setText(c[6]!, pctText(p.batteryPct));

@@ -177,10 +177,12 @@ export function projectedEndText(iso: string | null | undefined, nowMs: number, 
   return min <= 0 ? `${dateTime(iso, zone)} (due)` : `${dateTime(iso, zone)} (in ${durationText(min)})`;
 }
 
-/** "In visit until 14:30 (by anna)", local time; '' when there is no nurse visit */
-export function visitText(visit: { until: string; by: string } | null | undefined): string {
+/** "In visit until 14:30 CST (by anna)" in `zone` (the pump's: patient's, else server's), else local time; '' when there is no nurse visit */
+export function visitText(visit: { until: string; by: string } | null | undefined, zone?: string | null): string {
   if (!visit) return '';
   const d = new Date(visit.until);
   if (Number.isNaN(d.getTime())) return '';
-  return `In visit until ${pad2(d.getHours())}:${pad2(d.getMinutes())} (by ${visit.by})`;
+  const z = zone ? zonedParts(d.getTime(), zone) : null;
+  const until = z ? `${z.hh}:${z.mm} ${z.name}` : `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return `In visit until ${until} (by ${visit.by})`;
 }

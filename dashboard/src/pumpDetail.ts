@@ -95,7 +95,7 @@ export class PumpDetail {
     if (h2) setText(h2, p ? `Pump ${pumpName(p)}${p.label ? ` (serial ${p.pump})` : ''}` : `Pump ${this.pump}`);
     if (!p) return;
     if (document.activeElement !== this.labelInput) this.labelInput.value = p.label ?? '';
-    this.visit.show(p);
+    this.visit.show(p, pumpZone(p, this.serverZone));
     const nowMs = this.now();
     const zone = pumpZone(p, this.serverZone);
     this.zone = zone;

@@ -23,6 +23,9 @@ export class VisitControl {
   private readonly result: HTMLElement;
 
   /** `onPump`: the pump view the server returned */
+  /** the zone the pump's times were last shown in */
+  private zone: string | null = null;
+
   constructor(private readonly pump: string, private readonly onPump: (p: PumpView) => void) {
     this.current = el('p', { class: 'visit-current' });
     this.minutes = el('select', { id: 'visit-minutes' },
@@ -45,8 +48,10 @@ export class VisitControl {
     this.endButton.addEventListener('click', () => this.send(endPumpVisit(this.pump), 'Visit ended.'));
   }
 
-  show(p: PumpView): void {
-    const text = visitText(p.visit);
+  /** `zone`: the zone the pump's times are shown in (its patient's, else the server's) */
+  show(p: PumpView, zone: string | null = this.zone): void {
+    this.zone = zone;
+    const text = visitText(p.visit, zone);
     setText(this.current, text || 'No visit: a stopped or silent pump pages the on-call nurse.');
     this.current.classList.toggle('in-visit', text !== '');
     this.endButton.hidden = text === '';

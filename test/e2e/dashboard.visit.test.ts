@@ -1,7 +1,7 @@
 /**
  * The nurse visit in a real chromium against the real server (liveServer.ts): on a phone-sized
  * screen a nurse puts a running pump in visit from its detail page; another nurse's board shows
- * "In visit until HH:MM (by …)" at once; ending it clears that board too. The controls are at
+ * "In visit until HH:MM <zone> (by …)" at once; ending it clears that board too. The controls are at
  * least 48 px tall.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -61,10 +61,13 @@ describe('nurse visit on the board', () => {
 
     const until = (await live.api<PumpView>(`/api/pumps/${PUMP}`)).visit?.until;
     expect(until).toBeTruthy();
-    const hhmm = await bea.evaluate((iso) => {
-      const d = new Date(iso);
-      return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-    }, until!);
+    // in the zone the board shows this pump's times in (no patient here: the server's), named
+    const { timeZone } = await live.api<{ timeZone: string }>('/api/me');
+    const hhmm = await bea.evaluate(([iso, zone]) => {
+      const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).formatToParts(Date.parse(iso));
+      const part = (t: string): string => parts.find((x) => x.type === t)?.value ?? '';
+      return `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
+    }, [until!, timeZone] as const);
     await expect.poll(() => beaRow.locator('.pump-visit').textContent(), { timeout: 10_000 }).toBe(`In visit until ${hhmm} (by anna)`);
     await expect.poll(() => anna.locator('.visit-current').textContent()).toBe(`In visit until ${hhmm} (by anna)`);
 

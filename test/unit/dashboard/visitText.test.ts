@@ -11,4 +11,9 @@ describe('visitText', () => {
     assert.equal(visitText(undefined), '');
     assert.equal(visitText({ until: 'nonsense', by: 'anna' }), '');
   });
+
+  test('in the pump\'s zone, named, like the board\'s other times', () => {
+    assert.equal(visitText({ until: '2026-11-27T14:30:00.000Z', by: 'anna' }, 'America/Chicago'), 'In visit until 08:30 CST (by anna)');
+    assert.equal(visitText({ until: '2026-07-27T14:30:00.000Z', by: 'anna' }, 'America/Chicago'), 'In visit until 09:30 CDT (by anna)');
+  });
 });
