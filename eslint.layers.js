@@ -29,6 +29,9 @@ export const SERVER_LAYERS = [
   ['server/clinical'],
   ['server/ingest'],
   ['server/metrics'],
+  // outputs that act on the core's facts: paging people on call, HL7 to the hospital's systems
+  ['server/paging'],
+  ['server/hl7'],
   ['server/live'],
   ['server/http'],
   // the core service that applies input to the domain, then scale-out around it, then the wiring
@@ -39,7 +42,7 @@ export const SERVER_LAYERS = [
 ];
 
 /** the domain may import none of these, whatever the order above says */
-const IO_LAYERS = ['server/http', 'server/live', 'server/storage', 'server/db', 'server/clinical', 'server/ingest', 'server/metrics', 'server/core', 'server/cluster', 'server/app.ts', 'server/main.ts'];
+const IO_LAYERS = ['server/http', 'server/live', 'server/storage', 'server/db', 'server/clinical', 'server/ingest', 'server/metrics', 'server/paging', 'server/hl7', 'server/core', 'server/cluster', 'server/app.ts', 'server/main.ts'];
 const DOMAIN = ['server/pumps', 'server/alerts', 'server/detectors', 'server/engine', 'server/billing', 'server/thresholds'];
 
 function layerZones() {
