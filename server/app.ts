@@ -29,6 +29,9 @@ import { EventBus } from './events/eventBus.ts';
 import type { ApiBackend } from './http/backend.ts';
 import type { HttpOptions } from './http/options.ts';
 import type { HttpLayer } from './http/registerHttp.ts';
+import type { PageChannel } from './paging/channel.ts';
+import { createPushChannel } from './paging/pushChannel.ts';
+import { PushSubscriptionStore } from './paging/pushSubscriptions.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
@@ -89,6 +92,10 @@ export interface PumpwatchServer {
   database: ClinicalDatabase;
   /** clinical records wired into verification; null without DATABASE_URL */
   clinical: ClinicalRecords | null;
+  /** Web Push subscriptions of people's devices (Contact.push); null without DATABASE_URL */
+  pushSubscriptions: PushSubscriptionStore | null;
+  /** the Web Push paging channel; null without the VAPID keys */
+  pushChannel: PageChannel | null;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -142,6 +149,17 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       store: new ClinicalStore({ pool: database.pool, clock }),
       limits: new DrugLimitStore(database.pool),
       ...(deps.clinicalReloadMs !== undefined ? { reloadMs: deps.clinicalReloadMs } : {}),
+    })
+    : null;
+  // Web Push (docs/push.md): the devices people subscribed, and the channel that pages them; a
+  // device its push service calls gone is removed
+  const pushSubscriptions = database.pool ? new PushSubscriptionStore(database.pool) : null;
+  const pushChannel = c.vapidPublicKey !== null && c.vapidPrivateKey !== null && c.vapidSubject !== null
+    ? createPushChannel({
+      publicKey: c.vapidPublicKey, privateKey: c.vapidPrivateKey, subject: c.vapidSubject,
+      onGone: (endpoint) => pushSubscriptions?.removeGone(endpoint).then(() => undefined, (err: unknown) => {
+        slog.warn({ err: (err as Error).message }, 'a gone Web Push subscription could not be removed; it will be tried again');
+      }),
     })
     : null;
   const rebuildPump = async (serial: string): Promise<RestoreReport> => {
@@ -198,7 +216,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
-    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone, ...(deps.http ?? {}),
+    tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone,
+    push: { publicKey: c.vapidPublicKey, store: pushSubscriptions }, ...(deps.http ?? {}),
   });
 
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
@@ -232,7 +251,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical,
+    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, pushSubscriptions, pushChannel,
     async start() {
       // never waited for: the alarm path runs without PostgreSQL
       clinical?.start();

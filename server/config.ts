@@ -90,6 +90,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   const database = influxDatabase(v.INFLUX_URL);
   if (v.SHARD !== null && v.MQTT_SHARED_GROUP !== null) throw new ConfigError('SHARD and MQTT_SHARED_GROUP are two ways to split the pumps: set only one');
   if ((v.HTTPS_CERT_FILE === null) !== (v.HTTPS_KEY_FILE === null)) throw new ConfigError('HTTPS_CERT_FILE and HTTPS_KEY_FILE go together: set both or neither');
+  if ((v.VAPID_PUBLIC_KEY === null) !== (v.VAPID_PRIVATE_KEY === null)) throw new ConfigError('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together: set both or neither (`npm run vapid-keys`)');
   const clustered = v.SHARD !== null || v.MQTT_SHARED_GROUP !== null;
   const instanceId = v.SERVER_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${v.PORT}`;
   // instances sharing one broker need their own persistent sessions
@@ -97,6 +98,9 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   const fields = tableFields(v);
   const scheme = v.HTTPS_CERT_FILE !== null ? 'https' : 'http';
   const publicUrl = (v.PUBLIC_URL ?? `${scheme}://${v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST}:${v.PORT}`).replace(/\/+$/, '');
+  // push services want a contact in every VAPID token: the operator's, or the server's https address
+  const vapidSubject = v.VAPID_SUBJECT ?? (v.VAPID_PUBLIC_KEY !== null && publicUrl.startsWith('https:') ? new URL(publicUrl).origin : null);
+  if (v.VAPID_PUBLIC_KEY !== null && vapidSubject === null) throw new ConfigError('VAPID_SUBJECT (mailto: or https:) is required with the VAPID keys when PUBLIC_URL is not https:');
   const config: ServerConfig = {
     ...fields,
     mqttClientId,
@@ -106,6 +110,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
     clusterRelay: v.CLUSTER_RELAY === 'auto' ? clustered : v.CLUSTER_RELAY === 'on',
     apiTokens: Object.freeze([...fields.apiTokens]) as string[],
     publicUrl,
+    vapidSubject,
     serverTimeZone: v.TZ ?? processTimeZone(),
     // §6: the public address's origin is accepted for cookie requests, as the server's own is
     allowedOrigins: Object.freeze(v.PUBLIC_URL !== null && !fields.allowedOrigins.includes(new URL(publicUrl).origin)

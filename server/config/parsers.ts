@@ -153,3 +153,23 @@ export const shardSpec: Parser<Shard> = {
     return { index, count };
   },
 };
+
+/**
+ * Base64url text (RFC 4648 §5, no padding) of exactly `bytes` bytes, whose first byte is `firstByte`
+ * when given (an uncompressed P-256 point starts with 0x04). The message never echoes the value: it may
+ * be a private key.
+ */
+export function base64urlBytes(bytes: number, rule: string, firstByte?: number): Parser<string> {
+  return {
+    accepts: `base64url, ${rule}`,
+    numeric: false,
+    parse(raw, name) {
+      const t = raw.trim();
+      const decoded = /^[A-Za-z0-9_-]+$/.test(t) ? Buffer.from(t, 'base64url') : null;
+      if (decoded === null || decoded.length !== bytes || (firstByte !== undefined && decoded[0] !== firstByte)) {
+        fail(`${name} must be base64url of ${rule} (${bytes} bytes); generate keys with \`npm run vapid-keys\``);
+      }
+      return t;
+    },
+  };
+}

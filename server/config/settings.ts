@@ -6,7 +6,7 @@
  * field of ServerConfig with the parser's type.
  */
 import { DEFAULT_DETECTION_CONFIG, type ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
-import { decimal, list, matching, oneOf, shardSpec, text, timeZone, url, wholeNumber, type Parser } from './parsers.ts';
+import { base64urlBytes, decimal, list, matching, oneOf, shardSpec, text, timeZone, url, wholeNumber, type Parser } from './parsers.ts';
 
 /** Sections of the docs' tables, in the order they are shown. */
 export const SECTIONS = {
@@ -17,6 +17,7 @@ export const SECTIONS = {
   detection: 'Detection thresholds',
   billing: 'Billing',
   clinical: 'Clinical records (PostgreSQL)',
+  paging: 'Paging nurses on call',
   cluster: 'Scale-out',
   process: 'Process',
 } as const;
@@ -127,6 +128,21 @@ export const SETTINGS = {
   PROGRAM_TOLERANCE_PCT: {
     section: 'clinical', alsoIn: ['detection'], default: String(D.programTolerancePct), parse: decimal(1000), unit: '%', detection: 'programTolerancePct',
     meaning: 'a program whose rate, or volume beyond what its order still has to give, differs from the order by more than this raises `program_mismatch`; delivery more than this above what the order allows by now raises `delivery_above_order`',
+  },
+
+  // Paging nurses on call: Web Push (docs/push.md)
+  VAPID_PUBLIC_KEY: {
+    section: 'paging', default: null, parse: base64urlBytes(65, 'an uncompressed P-256 public key', 0x04), field: 'vapidPublicKey',
+    meaning: 'Web Push: the VAPID public key browsers subscribe with (`npm run vapid-keys`); with `VAPID_PRIVATE_KEY`, or neither (no Web Push)',
+  },
+  VAPID_PRIVATE_KEY: {
+    section: 'paging', default: null, parse: base64urlBytes(32, 'a P-256 private key'), field: 'vapidPrivateKey',
+    meaning: 'Web Push: the VAPID private key that signs each push (`npm run vapid-keys`); a secret',
+  },
+  VAPID_SUBJECT: {
+    section: 'paging', default: null, defaultText: '`PUBLIC_URL`\'s origin when it is `https:`, else required with the keys',
+    parse: url(['mailto:', 'https:']), field: 'vapidSubject',
+    meaning: 'Web Push: how a push service reaches the operator (`mailto:` or `https:`), sent in every VAPID token',
   },
 
   // Scale-out (docs/scaling.md)

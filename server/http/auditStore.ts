@@ -14,6 +14,7 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.
   login: 'session.login', login_failed: 'session.login_failed', login_locked: 'session.login_locked', logout: 'session.logout',
   ack: 'alert.ack', billing_export: 'billing.export', evidence_export: 'evidence.export',
   user_added: 'user.add', user_removed: 'user.remove', user_changed: 'user.change', pump_label: 'pump.label', pump_visit: 'pump.visit',
+  push_subscribe: 'push.subscribe', push_unsubscribe: 'push.unsubscribe',
 });
 const ACTION_OF_NAME = new Map<string, AuditAction>(Object.entries(AUDIT_ACTION_NAMES).map(([k, v]) => [v, k as AuditAction]));
 

@@ -41,7 +41,8 @@ export type AuditAction =
   | 'login' | 'login_failed' | 'login_locked' | 'logout'
   | 'ack' | 'billing_export' | 'evidence_export'
   | 'user_added' | 'user_removed' | 'user_changed'
-  | 'pump_label' | 'pump_visit';
+  | 'pump_label' | 'pump_visit'
+  | 'push_subscribe' | 'push_unsubscribe';
 
 /** One audit record: who did what, when, from where. Never carries patient or clinical data. */
 export interface AuditEvent {

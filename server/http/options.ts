@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
+import type { PushSubscriptionStore } from '../paging/pushSubscriptions.ts';
 
 /** the dashboard build (scripts/buildDashboard.mjs), served at / unless told otherwise */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -59,6 +60,8 @@ export interface HttpOptions {
   database?: AccountsDatabase | null;
   /** sessions: a session unchecked for longer than this is looked up again (default 5000 ms) */
   sessionRecheckMs?: number;
+  /** Web Push (docs/push.md): the VAPID public key (null: off) and the subscriptions (null without a database) */
+  push?: { publicKey: string | null; store: PushSubscriptionStore | null };
 }
 
 export interface TlsFiles {
@@ -75,7 +78,7 @@ export function tlsFiles(certFile: string, keyFile: string): TlsFiles {
   }
 }
 
-export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile' | 'database'>> {
+export interface ResolvedHttpOptions extends Required<Omit<HttpOptions, 'dashboardDir' | 'sessionsFile' | 'database' | 'push'>> {
   dashboardDir: string | undefined;
   sessionsFile: string | undefined;
   database: AccountsDatabase | null;

@@ -19,6 +19,7 @@ import { registerBillingRoutes } from './routes/billingRoutes.ts';
 import { registerClinicalRoutes } from './routes/clinicalRoutes.ts';
 import { BOARD } from './routes/params.ts';
 import { registerPumpRoutes } from './routes/pumpRoutes.ts';
+import { registerPushRoutes } from './routes/pushRoutes.ts';
 import { registerSessionRoutes } from './routes/sessionRoutes.ts';
 import { registerStaticRoutes } from './routes/staticRoutes.ts';
 import { installSecurityHeaders } from './securityHeaders.ts';
@@ -78,6 +79,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
     metrics: o.metrics,
     ...(accounts.auditLog ? { auditLog: accounts.auditLog } : {}),
   });
+  registerPushRoutes(app, { publicKey: options.push?.publicKey ?? null, store: options.push?.store ?? null, audit });
   // a plain GET /ws (no upgrade) from an allowed caller
   app.get(WS_PATH, { config: { access: BOARD } }, () => {
     throw new ApiError(426, 'bad_request', 'use a WebSocket upgrade', { upgrade: 'websocket' });

@@ -10,6 +10,7 @@ import { ADMIN } from './params.ts';
 const AUDIT_ACTIONS: readonly AuditAction[] = [
   'login', 'login_failed', 'login_locked', 'logout', 'ack', 'billing_export', 'evidence_export',
   'user_added', 'user_removed', 'user_changed', 'pump_label', 'pump_visit',
+  'push_subscribe', 'push_unsubscribe',
 ];
 
 export interface AdminRouteDeps {
