@@ -67,7 +67,7 @@ describe('migrate', () => {
     const { rows } = await pool.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
     expect(rows[0]?.rolsuper).toBe(false);
     expect(await migrate(pool)).toEqual({ applied: ALL, version: ALL.length });
-    expect(await tables(pool)).toEqual(['assignments', 'audit_log', 'drug_limits', 'orders', 'patients', 'schema_migrations', 'sessions', 'users']);
+    expect(await tables(pool)).toEqual(['assignments', 'audit_log', 'drug_limits', 'orders', 'patients', 'push_subscriptions', 'schema_migrations', 'sessions', 'users']);
     expect(await recorded(pool)).toEqual(ALL);
   });
 
