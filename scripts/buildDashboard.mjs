@@ -1,9 +1,11 @@
-// Builds the dashboard into dashboard/dist: index.html + content-hashed, minified JS and CSS.
+// Builds the dashboard into dashboard/dist: index.html + content-hashed, minified JS and CSS, the
+// service worker at /sw.js (dashboard/sw/, its URL fixed: a worker's scope is where it is served)
+// and the files of dashboard/public (web app manifest, icons) as they are.
 // Usage: node scripts/buildDashboard.mjs [--quiet] [--if-stale]   (prints the gzipped size of each asset)
 // --if-stale: builds only when dist is missing or older than a file it was built from (what
 // `npm run server` does, so a fresh clone serves the board). Importable: ensureDashboard(), dashboardStale().
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +14,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'dashboard');
 const out = join(src, 'dist');
 const SELF = relative(root, fileURLToPath(import.meta.url));
+const PUBLIC = join(src, 'public');
+
+/** the files of dashboard/public, relative to the repository root */
+function publicFiles(dir = PUBLIC) {
+  let names;
+  try {
+    names = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return names.flatMap((d) => (d.isDirectory() ? publicFiles(join(dir, d.name)) : [relative(root, join(dir, d.name))]));
+}
 
 /** true when dist is missing, unreadable, or any file it was built from changed since */
 export function dashboardStale() {
@@ -61,6 +75,20 @@ export async function buildDashboard({ quiet = false } = {}) {
     .replace('{{js}}', `/assets/${basename(js)}`)
     .replace('{{css}}', `/assets/${basename(css)}`);
   writeFileSync(join(tmp, 'index.html'), html);
+  // the service worker: one classic script at the root, so its scope is the whole dashboard
+  const worker = await build({
+    absWorkingDir: root,
+    entryPoints: [join(src, 'sw', 'serviceWorker.ts')],
+    outfile: join(tmp, 'sw.js'),
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  cpSync(PUBLIC, tmp, { recursive: true });
 
   let total = 0;
   for (const file of [join(tmp, 'index.html'), js, css]) {
@@ -71,7 +99,7 @@ export async function buildDashboard({ quiet = false } = {}) {
   }
   if (!quiet) console.log(`${'total'.padEnd(44)} ${(total / 1024).toFixed(1).padStart(6)} kB gzipped`);
   // every file the build read (dashboard/src, protocol/ it imports, index.html, this script): what --if-stale compares
-  const inputs = [...Object.keys(result.metafile.inputs), 'dashboard/index.html', SELF];
+  const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs), ...publicFiles(), 'dashboard/index.html', SELF])];
   writeFileSync(join(tmp, 'build.json'), JSON.stringify({ js: basename(js), css: basename(css), gzipBytes: total, inputs }) + '\n');
 
   const old = join(src, `.dist-${process.pid}.old`);

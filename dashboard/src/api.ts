@@ -201,3 +201,22 @@ export async function saveDrugLimits(limits: DrugLimit[]): Promise<DrugLimit[]> 
 export function endAssignment(id: string): Promise<Assignment> {
   return request<Assignment>('endAssignment', { params: { id } });
 }
+
+/** the server's VAPID public key (base64url), or null when the server has no Web Push (404) */
+export async function fetchPushKey(): Promise<string | null> {
+  try {
+    return (await request<{ publicKey: string }>('pushKey')).publicKey;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** this device's PushSubscription (its toJSON()), for the logged-in person */
+export async function savePushSubscription(subscription: unknown): Promise<void> {
+  await request<unknown>('pushSubscribe', { body: subscription });
+}
+
+export async function deletePushSubscription(endpoint: string): Promise<void> {
+  await request<null>('pushUnsubscribe', { body: { endpoint } });
+}

@@ -12,6 +12,7 @@ import { ackText, alertTypeText, pumpName, staleBannerText } from './format.ts';
 import { LiveConnection, type LiveStatus } from './live.ts';
 import { loginView } from './login.ts';
 import { PumpDetail } from './pumpDetail.ts';
+import { PushControl } from './pushSubscribe.ts';
 import { RecordsView } from './records.ts';
 import { RenderLoop } from './renderLoop.ts';
 import { routeUrl } from './routes.ts';
@@ -120,6 +121,8 @@ function startSession(me: Me): void {
   const updateSoundButton = (): void => setText(soundButton, announcer.soundBlocked ? 'Turn on sound & notifications' : 'Sound on');
   soundButton.addEventListener('click', () => { announcer.enableSound(); setTimeout(updateSoundButton, 100); });
   updateSoundButton();
+  // pages on this phone or computer when the board is closed (hidden without Web Push)
+  const push = canSeePumps ? new PushControl() : null;
   const logoutButton = el('button', { type: 'button' }, 'Log out');
   logoutButton.addEventListener('click', () => { void logout().catch(() => undefined).finally(() => showLogin()); });
   const nav = el('nav', { 'aria-label': 'Views' },
@@ -129,7 +132,7 @@ function startSession(me: Me): void {
   const header = el('header', { class: 'top' },
     el('h1', {}, 'pumpwatch'), nav,
     el('span', { class: 'who' }, `${me.username} (${me.role})`),
-    canSeePumps && soundButton, logoutButton);
+    canSeePumps && soundButton, push?.root, logoutButton);
   const layout = el('div', { class: canSeePumps ? 'layout with-alerts' : 'layout' }, canSeePumps && panel.root, view);
   app.replaceChildren(header, dbBanner, layout);
 
@@ -168,6 +171,7 @@ function startSession(me: Me): void {
   route();
   live?.start();
   database.start();
+  void push?.start();
   if (!live) { banner.hidden = true; document.body.classList.remove('stale'); }
 
   session = {

@@ -42,6 +42,10 @@ export const DASHBOARD_ROUTES = {
   endAssignment: { method: 'POST', path: '/api/assignments/:id/end', roles: ['pharmacist', 'admin'], answer: 'json' },
   drugLimits: { method: 'GET', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
   saveDrugLimits: { method: 'PUT', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
+  // Web Push (docs/push.md): the board's "Get alerts on this device"
+  pushKey: { method: 'GET', path: '/api/push/key', roles: ['nurse', 'admin'], answer: 'json' },
+  pushSubscribe: { method: 'POST', path: '/api/push/subscriptions', roles: ['nurse', 'admin'], answer: 'json' },
+  pushUnsubscribe: { method: 'DELETE', path: '/api/push/subscriptions', roles: ['nurse', 'admin'], answer: 'empty' },
 } as const satisfies Record<string, DashboardRoute>;
 
 export type RouteName = keyof typeof DASHBOARD_ROUTES;

@@ -9,17 +9,10 @@
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
 import webPush from 'web-push';
+import type { PushPayload } from '../../protocol/push.ts';
 import { ChannelError, type Contact, type PageChannel, type PageMessage, type PushTarget } from './channel.ts';
 
-/** what the service worker receives, as JSON (shared-paging decisions) */
-export interface PushPayload {
-  kind: PageMessage['kind'];
-  title: string;
-  body: string;
-  acceptUrl: string | null;
-  alertId: string;
-  pageId: string;
-}
+export type { PushPayload };
 
 export interface PushChannelOptions {
   /** VAPID_PUBLIC_KEY, base64url */

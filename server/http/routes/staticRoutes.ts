@@ -45,8 +45,11 @@ export function registerStaticRoutes(app: FastifyInstance, dashboardDir: string 
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) throw notFound('file');
     const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    // index.html must be revalidated so a new build is picked up; hashed assets may be cached briefly
-    reply.header('cache-control', type.startsWith('text/html') ? 'no-cache' : 'public, max-age=300');
+    // index.html and the service worker must be revalidated so a new build is picked up; hashed assets may be cached briefly
+    const worker = file === join(root ?? '', 'sw.js');
+    reply.header('cache-control', type.startsWith('text/html') || worker ? 'no-cache' : 'public, max-age=300');
+    // the worker at the root controls the whole dashboard (docs/push.md)
+    if (worker) reply.header('service-worker-allowed', '/');
     return reply.type(type).header('content-length', info.size).send(createReadStream(file));
   };
   app.get('/', { config: { access: 'static' } }, async (_request, reply) => serve('/', reply));
