@@ -6,6 +6,8 @@
  * the list.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { createECDH, randomBytes } from 'node:crypto';
+import webPush from 'web-push';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,16 @@ const USERS: TestUser[] = [
   { name: 'pharmacist', password: 'pharmacist-pass-1', role: 'pharmacist' },
 ];
 const SRC = fileURLToPath(new URL('../../dashboard/src/', import.meta.url));
+/** Web Push on (docs/push.md), so the board's push routes answer */
+const VAPID = webPush.generateVAPIDKeys();
+const PUSH_ENV = { VAPID_PUBLIC_KEY: VAPID.publicKey, VAPID_PRIVATE_KEY: VAPID.privateKey, VAPID_SUBJECT: 'mailto:routes@example.org' };
+const walkEndpoint = (user: string): string => `https://push.example.net/walk/${user}`;
+/** a browser's PushSubscription.toJSON(): a real P-256 key and a 16-byte secret */
+function walkSubscription(user: string): { endpoint: string; expirationTime: null; keys: { p256dh: string; auth: string } } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: walkEndpoint(user), expirationTime: null, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
+}
 
 /** A browser's session on one server: cookie, CSRF token, same-origin headers. */
 class Session {
@@ -290,6 +302,15 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
         expect(body.limits).toHaveLength(2);
       },
     },
+    pushKey: { params: {}, check: async (res) => expect(await json(res)).toEqual({ publicKey: VAPID.publicKey }) },
+    pushSubscribe: {
+      params: {}, body: walkSubscription(user.name),
+      check: async (res) => {
+        expect(res.status).toBe(201);
+        expect(await json(res)).toMatchObject({ endpoint: walkEndpoint(user.name) });
+      },
+    },
+    pushUnsubscribe: { params: {}, body: { endpoint: walkEndpoint(user.name) }, check: async (res) => expect(await res.text()).toBe('') },
     endAssignment: {
       // one open assignment per walk (this entry is built for every route walked, so taken lazily)
       get params() { return { id: ids.clinical.openAssignments.pop() ?? 'none-left' }; },
@@ -393,7 +414,7 @@ afterAll(() => pg?.stop());
 
 describe('one server', () => {
   const live = new LiveServer();
-  beforeAll(() => live.start(USERS, { DATABASE_URL: pg.url }), 60_000);
+  beforeAll(() => live.start(USERS, { DATABASE_URL: pg.url, ...PUSH_ENV }), 60_000);
   afterAll(() => live.dispose());
 
   test('every route the dashboard calls answers its documented shape, as every role that calls it', async () => {
@@ -416,8 +437,8 @@ describe('scale-out: two instances (SHARD, relay on)', () => {
   beforeAll(async () => {
     // one clinical records database for both instances, as a scale-out deployment has
     const url = await pg.createDatabase('routes_shard');
-    await a.start(USERS, { ...shard(0), DATABASE_URL: url });
-    await b.start(USERS, { ...shard(1), DATABASE_URL: url }, { broker: a.broker, influx: a.influx });
+    await a.start(USERS, { ...shard(0), DATABASE_URL: url, ...PUSH_ENV });
+    await b.start(USERS, { ...shard(1), DATABASE_URL: url, ...PUSH_ENV }, { broker: a.broker, influx: a.influx });
   }, 90_000);
   afterAll(async () => {
     await b.dispose();
