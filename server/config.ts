@@ -100,6 +100,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   const publicUrl = (v.PUBLIC_URL ?? `${scheme}://${v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST}:${v.PORT}`).replace(/\/+$/, '');
   // push services want a contact in every VAPID token: the operator's, or the server's https address
   const vapidSubject = v.VAPID_SUBJECT ?? (v.VAPID_PUBLIC_KEY !== null && publicUrl.startsWith('https:') ? new URL(publicUrl).origin : null);
+  if (v.VAPID_PUBLIC_KEY !== null && v.DATABASE_URL === null) throw new ConfigError('VAPID keys need DATABASE_URL: the devices subscribed to Web Push are kept in PostgreSQL');
   if (v.VAPID_PUBLIC_KEY !== null && vapidSubject === null) throw new ConfigError('VAPID_SUBJECT (mailto: or https:) is required with the VAPID keys when PUBLIC_URL is not https:');
   const config: ServerConfig = {
     ...fields,

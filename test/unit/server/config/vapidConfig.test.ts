@@ -4,6 +4,7 @@ import webPush from 'web-push';
 import { ConfigError, loadConfig } from '../../../../server/config.ts';
 
 const keys = webPush.generateVAPIDKeys();
+const DB = { DATABASE_URL: 'postgres://pumpwatch@127.0.0.1:5432/pumpwatch' };
 const refusedWith = (re: RegExp) => (e: unknown): boolean => e instanceof ConfigError && re.test(e.message);
 
 describe('VAPID settings', () => {
@@ -15,7 +16,7 @@ describe('VAPID settings', () => {
   });
 
   test('keys from `npm run vapid-keys` with a mailto: subject are taken as they are', () => {
-    const c = loadConfig({ VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@example.org' });
+    const c = loadConfig({ ...DB, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@example.org' });
     assert.equal(c.vapidPublicKey, keys.publicKey);
     assert.equal(c.vapidPrivateKey, keys.privateKey);
     assert.equal(c.vapidSubject, 'mailto:ops@example.org');
@@ -27,7 +28,7 @@ describe('VAPID settings', () => {
   });
 
   test('keys must be base64url of the right size; the message never echoes the private key', () => {
-    const base = { VAPID_SUBJECT: 'mailto:a@b.c' };
+    const base = { ...DB, VAPID_SUBJECT: 'mailto:a@b.c' };
     assert.throws(() => loadConfig({ ...base, VAPID_PUBLIC_KEY: `${keys.publicKey}==`, VAPID_PRIVATE_KEY: keys.privateKey }), refusedWith(/VAPID_PUBLIC_KEY must be base64url/));
     assert.throws(() => loadConfig({ ...base, VAPID_PUBLIC_KEY: keys.privateKey, VAPID_PRIVATE_KEY: keys.privateKey }), refusedWith(/65 bytes/));
     // a public key that is not an uncompressed point (first byte 0x04)
@@ -38,8 +39,12 @@ describe('VAPID settings', () => {
     assert.throws(() => loadConfig({ ...base, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: secret }), (e: unknown) => e instanceof ConfigError && /VAPID_PRIVATE_KEY must be base64url/.test(e.message) && !e.message.includes(secret));
   });
 
+  test('the keys need the database that keeps the subscriptions', () => {
+    assert.throws(() => loadConfig({ VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:a@b.c' }), refusedWith(/VAPID keys need DATABASE_URL/));
+  });
+
   test('the subject is mailto: or https:, required unless PUBLIC_URL is https:', () => {
-    const k = { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey };
+    const k = { ...DB, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey };
     assert.throws(() => loadConfig({ ...k, VAPID_SUBJECT: 'http://pumps.example.org' }), refusedWith(/VAPID_SUBJECT must use mailto: or https:/));
     assert.throws(() => loadConfig(k), refusedWith(/VAPID_SUBJECT .* is required/));
     assert.equal(loadConfig({ ...k, PUBLIC_URL: 'https://pumps.example.org/board/' }).vapidSubject, 'https://pumps.example.org');
