@@ -16,7 +16,7 @@ const out = join(src, 'dist');
 const SELF = relative(root, fileURLToPath(import.meta.url));
 const PUBLIC = join(src, 'public');
 
-/** the files of dashboard/public, relative to the repository root */
+/** the files and folders of dashboard/public, relative to the repository root */
 function publicFiles(dir = PUBLIC) {
   let names;
   try {
@@ -24,7 +24,8 @@ function publicFiles(dir = PUBLIC) {
   } catch {
     return [];
   }
-  return names.flatMap((d) => (d.isDirectory() ? publicFiles(join(dir, d.name)) : [relative(root, join(dir, d.name))]));
+  // the folders too: a file added to one changes its mtime, so --if-stale sees it
+  return [relative(root, dir), ...names.flatMap((d) => (d.isDirectory() ? publicFiles(join(dir, d.name)) : [relative(root, join(dir, d.name))]))];
 }
 
 /** true when dist is missing, unreadable, or any file it was built from changed since */
