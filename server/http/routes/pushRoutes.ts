@@ -46,6 +46,15 @@ function personOf(request: FastifyRequest): string {
   return p.name;
 }
 
+/** the store's answer, or its failure as an ApiError */
+async function stored<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw storeError(err);
+  }
+}
+
 function storeError(err: unknown): ApiError {
   if ((err as { code?: unknown }).code === '23503') return new ApiError(403, 'forbidden', 'this account is not in the database');
   return new ApiError(503, 'database_unavailable', 'the database is unavailable; try again');
@@ -65,9 +74,8 @@ export function registerPushRoutes(app: FastifyInstance, d: PushRouteDeps): void
 
   app.get('/api/push/subscriptions', { config: { access: 'authenticated' } }, async (request) => {
     const username = personOf(request);
-    return ready().devices(username).catch((err: unknown) => {
-      throw storeError(err);
-    });
+    const store = ready();
+    return stored(() => store.devices(username));
   });
 
   app.post<{ Body: SubscriptionBody }>('/api/push/subscriptions', {
@@ -79,9 +87,7 @@ export function registerPushRoutes(app: FastifyInstance, d: PushRouteDeps): void
     const target = { endpoint: request.body.endpoint, keys: { p256dh: request.body.keys.p256dh, auth: request.body.keys.auth } };
     const problem = subscriptionProblem(target);
     if (problem !== null) throw badRequest(problem);
-    const created = await store.add(username, target).catch((err: unknown) => {
-      throw storeError(err);
-    });
+    const created = await stored(() => store.add(username, target));
     d.audit.record(request, 'push_subscribe', 'ok', { target: username, detail: { service: serviceOf(target.endpoint), created } });
     return reply.code(201).send({ endpoint: target.endpoint, created });
   });
@@ -91,9 +97,8 @@ export function registerPushRoutes(app: FastifyInstance, d: PushRouteDeps): void
     config: { access: 'authenticated' },
   }, async (request, reply) => {
     const username = personOf(request);
-    const removed = await ready().remove(username, request.body.endpoint).catch((err: unknown) => {
-      throw storeError(err);
-    });
+    const store = ready();
+    const removed = await stored(() => store.remove(username, request.body.endpoint));
     if (!removed) throw new ApiError(404, 'not_found', 'no such subscription of this account');
     d.audit.record(request, 'push_unsubscribe', 'ok', { target: username, detail: { service: serviceOf(request.body.endpoint) } });
     return reply.code(204).send();
