@@ -149,7 +149,7 @@ export const SETTINGS = {
     field: 'hl7Targets', meaning: 'receivers of IHE PCD-01/-04/-10 messages over MLLP, each with its own durable queue under `PUMPWATCH_JOURNAL_DIR`/hl7',
   },
   HL7_OBSERVATION_S: { section: 'hl7', default: '60', parse: wholeNumber(1, 60), unit: 's', field: 'hl7ObservationS', meaning: 'period of the PCD-01 observations of every running pump' },
-  HL7_AE_RETRIES: { section: 'hl7', default: '5', parse: wholeNumber(0, 100), field: 'hl7AeRetries', meaning: 'times a message answered `AE` is resent before it is parked in the dead-letter folder (`AR` is parked at once)' },
+  HL7_AE_RETRIES: { section: 'hl7', default: '5', parse: wholeNumber(0, 100), unit: 'resends', field: 'hl7AeRetries', meaning: 'times a message answered `AE` is resent before it is parked in the dead-letter folder (`AR` is parked at once)' },
   HL7_RETRY_MAX_S: { section: 'hl7', default: '30', parse: wholeNumber(1, 3_600), unit: 's', field: 'hl7RetryMaxS', meaning: 'longest wait between reconnects or resends to a receiver (backoff from 0.5 s)' },
 
   // Process

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Message } from 'node-hl7-client';
+import type { Message } from 'node-hl7-client';
 import { describe, expect, test } from 'vitest';
 import { ALERT_TYPES, type Alert, type PumpView } from '../../../../protocol/api.ts';
 import { ALERT_EVENTS, alertEventTable } from '../../../../server/hl7/mdc.ts';
