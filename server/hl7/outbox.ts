@@ -64,6 +64,8 @@ export class Outbox {
   /** AE answers (and malformed ACKs) for the message at the head */
   private headErrors = 0;
   private idle: (() => void) | null = null;
+  /** the connection is being closed by us (malformed ACK, timeout) */
+  private dropping = false;
   connected = false;
   lastError: string | null = null;
   sent = 0;
@@ -157,8 +159,11 @@ export class Outbox {
       for (const frame of this.reader.push(chunk)) this.answer(frame);
     });
     socket.on('error', (err) => this.noteError(`connection: ${err.message}`));
-    socket.on('close', () => {
+    socket.on('close', (hadError) => {
       if (this.socket !== socket) return;
+      // a close we did not ask for, without a socket error already noted: the receiver hung up
+      if (this.running && !hadError && !this.dropping && this.connected) this.noteError('connection closed by the receiver');
+      this.dropping = false;
       this.socket = null;
       this.connected = false;
       this.inFlightLost();
@@ -234,6 +239,7 @@ export class Outbox {
 
   private dropConnection(reason: string | null): void {
     if (reason) this.noteError(reason);
+    this.dropping = true;
     this.inFlightLost();
     this.socket?.destroy();
   }
