@@ -260,11 +260,12 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   return {
     app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, hl7,
     async start() {
+      // the HL7 queues open first: any fact published from here on is queued for the receivers
+      hl7?.start();
       // never waited for: the alarm path runs without PostgreSQL
       clinical?.start();
       database.start();
       await journal.open();
-      hl7?.start();
       const restored = await restore();
       const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');

@@ -97,9 +97,18 @@ export class Outbox {
     this.kick();
   }
 
-  /** written before it returns (survives kill -9); throws DurableQueueError when the queue is full */
+  /**
+   * Written before it returns (survives kill -9), fsynced soon after (one fsync for every message
+   * queued meanwhile); throws DurableQueueError (QUEUE_FULL, DISK_FULL, IO_ERROR, NOT_OPEN).
+   */
   enqueue(message: string): void {
-    this.queue.append(message);
+    try {
+      this.queue.append(message);
+    } catch (err) {
+      this.noteError(`not queued: ${(err as Error).message}`);
+      throw err;
+    }
+    this.queue.flush().catch((err: unknown) => this.noteError(`queue fsync: ${(err as Error).message}`));
     this.kick();
   }
 
