@@ -60,6 +60,18 @@ describe('Hl7Output', () => {
     expect(sent.length).toBe(4);
   });
 
+  test('a large fleet is reported in slices, the event loop free between them', async () => {
+    const fleet = Array.from({ length: 120 }, (_, i) => view(`F${i}`, 'RUN'));
+    const { sent } = build(fleet);
+    await vi.advanceTimersByTimeAsync(60_000);
+    // the first slice at the tick, the rest on later turns of the event loop
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThan(120);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sent.length).toBe(120);
+    expect(new Set(sent.map((m) => m.get('MSH.10').toString())).size).toBe(120);
+  });
+
   test('alert facts become PCD-04 (raise, clear, acknowledgement); infusion facts PCD-10', () => {
     const { bus, sent, types } = build([]);
     bus.emit('alertRaised', occlusion);
