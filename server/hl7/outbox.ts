@@ -206,8 +206,7 @@ export class Outbox {
     }
     this.headErrors++;
     this.noteError(`${ack.code}: ${ack.text || '(no text)'}`);
-    if (ack.code === 'AR' || this.headErrors > this.aeRetries()) {
-      this.park(w, `${ack.code} ${ack.text}`);
+    if ((ack.code === 'AR' || this.headErrors > this.aeRetries()) && this.park(w, `${ack.code} ${ack.text}`)) {
       this.kick();
       return;
     }
@@ -218,8 +217,8 @@ export class Outbox {
     return this.o.aeRetries ?? 5;
   }
 
-  /** moves the message to the dead-letter folder and on past it */
-  private park(w: { no: number; controlId: string; text: string }, reason: string): void {
+  /** moves the message to the dead-letter folder and on past it; false when it could not be written */
+  private park(w: { no: number; controlId: string; text: string }, reason: string): boolean {
     try {
       const dir = join(this.o.dir, 'dead-letter');
       mkdirSync(dir, { recursive: true });
@@ -229,7 +228,7 @@ export class Outbox {
     } catch (err) {
       // not parked: keep it at the head and try again later rather than lose it
       this.noteError(`dead-letter write failed: ${(err as Error).message}`);
-      return;
+      return false;
     }
     this.o.log.error({ receiver: this.name, controlId: w.controlId, reason: reason.slice(0, 200), code: 'HL7_PARKED' }, 'HL7 message parked in dead-letter');
     this.queue.ack(w.no);
@@ -237,6 +236,7 @@ export class Outbox {
     this.headErrors = 0;
     this.waiting = null;
     this.busy = false;
+    return true;
   }
 
   private inFlightLost(): void {
