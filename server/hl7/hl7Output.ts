@@ -56,7 +56,9 @@ export class Hl7Output {
 
   constructor(private readonly o: Hl7OutputOptions) {
     const log = o.log.child({ component: 'hl7' });
-    this.outboxes = o.receivers.map((r) => new Outbox({
+    // a receiver named twice is one receiver (one queue folder)
+    const receivers = [...new Map(o.receivers.map((r) => [receiverName(r), r])).values()];
+    this.outboxes = receivers.map((r) => new Outbox({
       receiver: r, dir: join(o.stateDir, 'hl7', receiverName(r).replace(/[^A-Za-z0-9.-]/g, '_')), log,
       ...(o.aeRetries !== undefined ? { aeRetries: o.aeRetries } : {}),
       ...(o.retryMaxMs !== undefined ? { retryMaxMs: o.retryMaxMs } : {}),

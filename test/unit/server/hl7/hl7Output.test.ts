@@ -89,6 +89,17 @@ describe('Hl7Output', () => {
   });
 });
 
+describe('receivers', () => {
+  test('a receiver named twice is one outbox', () => {
+    const log = { child: () => log, info: vi.fn(), warn: vi.fn(), error: vi.fn() } as never;
+    const out = new Hl7Output({
+      receivers: [{ host: 'a', port: 1 }, { host: 'b', port: 1 }, { host: 'a', port: 1 }], stateDir: '/nonexistent',
+      bus: new EventBus({ error: vi.fn() }), clock: { now: () => now }, log, pumps: () => [], patientOf: () => null,
+    });
+    expect(out.outboxes.map((o) => o.name)).toEqual(['a:1', 'b:1']);
+  });
+});
+
 describe('parseReceiver', () => {
   test('host:port, [v6]:port; anything else is null', () => {
     expect(parseReceiver('hl7.example.org:2575')).toEqual({ host: 'hl7.example.org', port: 2575 });
