@@ -15,7 +15,7 @@ import { alertEventOf, MDC, PRIORITY, type MdcTerm } from './mdc.ts';
 export const PROFILES = {
   pcd01: { id: 'IHE_PCD_001', oid: '1.3.6.1.4.1.19376.1.6.1.1.1', type: ['ORU', 'R01', 'ORU_R01'] },
   pcd04: { id: 'IHE_PCD_ACM_001', oid: '1.3.6.1.4.1.19376.1.6.1.4.1', type: ['ORU', 'R40', 'ORU_R40'] },
-  pcd10: { id: 'IHE_PCD_010', oid: '1.3.6.1.4.1.19376.1.6.1.10.1', type: ['ORU', 'R42', 'ORU_R42'] },
+  pcd10: { id: 'IHE_PCD_010', oid: '1.3.6.1.4.1.19376.1.6.4.10', type: ['ORU', 'R42', 'ORU_R42'] },
 } as const;
 export type Profile = keyof typeof PROFILES;
 
