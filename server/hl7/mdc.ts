@@ -40,6 +40,7 @@ export const MDC = {
   // infusion events (PCD-10)
   eventCondition: t(68487, 'MDC_ATTR_EVT_COND'),
   delivStart: t(197288, 'MDC_EVT_PUMP_DELIV_START'),
+  // between _START and _COMP (both seen in public captures); to confirm against RTMMS
   delivStop: t(197290, 'MDC_EVT_PUMP_DELIV_STOP'),
   delivComplete: t(197292, 'MDC_EVT_PUMP_DELIV_COMP'),
   // alarm event terms
