@@ -32,6 +32,9 @@ import type { HttpLayer } from './http/registerHttp.ts';
 import type { PageChannel } from './paging/channel.ts';
 import { createPushChannel } from './paging/pushChannel.ts';
 import { PushSubscriptionStore } from './paging/pushSubscriptions.ts';
+import { registerHl7Metrics } from './hl7/hl7Metrics.ts';
+import { Hl7Output, parseReceiver } from './hl7/hl7Output.ts';
+import type { Receiver } from './hl7/outbox.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
@@ -96,6 +99,8 @@ export interface PumpwatchServer {
   pushSubscriptions: PushSubscriptionStore | null;
   /** the Web Push paging channel; null without the VAPID keys */
   pushChannel: PageChannel | null;
+  /** IHE PCD messages to the HL7_MLLP_TARGETS receivers; null without any */
+  hl7: Hl7Output | null;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -130,7 +135,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   // the core: journal commits, the core itself, the ingest pipeline in front of it, checkpoints behind it
   const ilog = log.child({ component: 'ingest' });
   const committer = new JournalCommitter(journal, bus, ilog);
-  const core = new PumpwatchCore({ engine, billing: tracker, journalEpoch, bus, journal: committer });
+  const core = new PumpwatchCore({ engine, billing: tracker, journalEpoch, bus, journal: committer, completeResidualMl: billingConfig.completeResidualMl });
   const pipeline = new IngestPipeline({
     core, journal, committer, clock, log: ilog, shard: c.shard, dedupeWindow: c.dedupeWindow,
     entryLine: (id, line) => lineLog.append(id, line),
@@ -204,6 +209,23 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => writer.influxUp,
   });
   registerClusterMetrics(metrics, cluster.relay, cluster.handover);
+  // HL7 to the hospital's systems: subscribed now, so facts replayed at start-up are sent too
+  const hl7Receivers = c.hl7Targets.map(parseReceiver).filter((r): r is Receiver => r !== null);
+  const hl7 = hl7Receivers.length > 0
+    ? new Hl7Output({
+      receivers: hl7Receivers, stateDir: c.journalDir, bus, clock, log,
+      pumps: () => core.engine.pumps(),
+      patientOf: (pump) => {
+        const e = clinical?.active.forPump(pump);
+        return e ? { mrn: e.patient.mrn, name: e.patient.name, drug: e.order.drug } : null;
+      },
+      observationS: c.hl7ObservationS, aeRetries: c.hl7AeRetries, retryMaxMs: c.hl7RetryMaxS * 1000,
+    })
+    : null;
+  if (hl7) {
+    hl7.subscribe();
+    registerHl7Metrics(metrics, hl7);
+  }
   // labels go over the whole fleet's view: a pump another instance holds can be labelled here too;
   // patient and order over that, where the views leave the server
   const labelled = withPumpLabels(cluster.wrapBackend(createApiBackend({
@@ -213,7 +235,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     databaseStatus: () => database.status,
     timeZone: c.serverTimeZone,
   })), labels);
-  const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
+  const clinicalBackend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
+  // health shows each HL7 receiver's backlog, last error and connection
+  const backend: ApiBackend = hl7
+    ? { ...clinicalBackend, health: async () => ({ ...(await clinicalBackend.health()), hl7: hl7.health() }) }
+    : clinicalBackend;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone,
@@ -251,8 +277,10 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   }
 
   return {
-    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, pushSubscriptions, pushChannel,
+    app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, pushSubscriptions, pushChannel, hl7,
     async start() {
+      // the HL7 queues open first: any fact published from here on is queued for the receivers
+      hl7?.start();
       // never waited for: the alarm path runs without PostgreSQL
       clinical?.start();
       database.start();
@@ -276,6 +304,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       await ingest.stop();
       await cluster.stop();
       core.flushChanges();
+      // the last facts are queued: give the receivers a moment to take them (the rest stays on disk)
+      await hl7?.stop();
       await http.stop();
       clinical?.stop();
       await database.stop();

@@ -19,6 +19,7 @@ export const SECTIONS = {
   clinical: 'Clinical records (PostgreSQL)',
   paging: 'Paging nurses on call',
   cluster: 'Scale-out',
+  hl7: 'HL7 v2 (IHE PCD) output',
   process: 'Process',
 } as const;
 
@@ -156,6 +157,16 @@ export const SETTINGS = {
     section: 'cluster', default: 'auto', parse: oneOf(['auto', 'on', 'off']),
     meaning: 'publish and relay alert/pump changes between instances (`auto`: on when `SHARD` or `MQTT_SHARED_GROUP` is set)',
   },
+
+  // HL7 v2 (IHE PCD) output (docs/hl7.md)
+  HL7_MLLP_TARGETS: {
+    section: 'hl7', default: '',
+    parse: list('comma-separated `host:port`', (t) => (/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9]\d{0,4})$/.test(t) && Number(t.slice(t.lastIndexOf(':') + 1)) <= 65_535 ? null : `"${t}" is not host:port`)),
+    field: 'hl7Targets', meaning: 'receivers of IHE PCD-01/-04/-10 messages over MLLP, each with its own durable queue under `PUMPWATCH_JOURNAL_DIR`/hl7',
+  },
+  HL7_OBSERVATION_S: { section: 'hl7', default: '60', parse: wholeNumber(1, 60), unit: 's', field: 'hl7ObservationS', meaning: 'period of the PCD-01 observations of every running pump' },
+  HL7_AE_RETRIES: { section: 'hl7', default: '5', parse: wholeNumber(0, 100), unit: 'resends', field: 'hl7AeRetries', meaning: 'times a message answered `AE` is resent before it is parked in the dead-letter folder (`AR` is parked at once)' },
+  HL7_RETRY_MAX_S: { section: 'hl7', default: '30', parse: wholeNumber(1, 3_600), unit: 's', field: 'hl7RetryMaxS', meaning: 'longest wait between reconnects or resends to a receiver (backoff from 0.5 s)' },
 
   // Process
   TZ: {

@@ -12,6 +12,7 @@ import type { EventBus } from '../events/eventBus.ts';
 import type { LiveChange } from '../events/facts.ts';
 import type { JournalEntry } from '../ingest/journalEntry.ts';
 import { AlertFacts } from './alertFacts.ts';
+import { InfusionFacts } from './infusionFacts.ts';
 
 export interface CoreOptions {
   engine: DetectionEngine;
@@ -21,6 +22,8 @@ export interface CoreOptions {
   bus: EventBus;
   /** writes what was journalled before its consequences are published (JournalCommitter) */
   journal: { commit(): boolean };
+  /** a STOP with no more than this left is a completed infusion (infusion facts; default 5 mL) */
+  completeResidualMl?: number;
 }
 
 /** Skip marker from a restore: journal entries up to id are already inside the restored state. */
@@ -33,12 +36,14 @@ export class PumpwatchCore {
   private readonly engineCovered = new Map<string, Covered>();
   private readonly billingCovered = new Map<string, Covered>();
   private readonly alertFacts: AlertFacts;
+  private readonly infusionFacts: InfusionFacts;
   private flushScheduled = false;
   private currentId = 0;
   private readonly flushSoon = (): void => this.flushChanges();
 
   constructor(private readonly o: CoreOptions) {
     this.alertFacts = new AlertFacts(o.bus);
+    this.infusionFacts = new InfusionFacts(o.bus, o.completeResidualMl);
   }
 
   get engine(): DetectionEngine {
@@ -142,6 +147,7 @@ export class PumpwatchCore {
     }
     // pump views change with nearly every message: built into facts only while someone listens
     if (bus.has('pumpChanged')) for (const p of ch.pumps) bus.emit('pumpChanged', p);
+    this.infusionFacts.publish(ch.pumps);
     if (bus.has('changes')) {
       const live: LiveChange[] = [];
       for (const a of ch.alerts) live.push({ type: 'alert', alert: a });
@@ -194,6 +200,7 @@ export class PumpwatchCore {
   /** restored alerts come back through takeChanges(); they are not news */
   endRestore(): void {
     this.o.engine.takeChanges();
+    this.infusionFacts.seed(this.o.engine.pumps());
   }
 
   /** pumps with a restored checkpoint or episode */
@@ -214,6 +221,7 @@ export class PumpwatchCore {
     this.engineCovered.delete(serial);
     this.billingCovered.delete(serial);
     this.alertFacts.forgetPump(serial);
+    this.infusionFacts.forgetPump(serial);
   }
 
   get lastAppliedJournalId(): number {

@@ -4,6 +4,7 @@
  * into the core. A fact is news about the past: a listener cannot veto or delay it.
  */
 import type { Alert, PumpView } from '../../protocol/api.ts';
+import type { PumpState } from '../../protocol/sentence.ts';
 
 /** One live change, pushed to every WebSocket client as a ServerMessage. */
 export type LiveChange =
@@ -33,11 +34,24 @@ export interface Facts {
   changes: readonly LiveChange[];
   /** journal entries up to `lastId` are written (survive kill -9); once per commit, not per entry */
   journalled: { lastId: number };
-  /*
-   * Infusion facts (infusionStarted, infusionStopped, infusionCompleted) belong here once a
-   * consumer needs them: derive them in server/core/factPublisher.ts from PumpView.state
-   * transitions, only while the fact has a listener, as pumpChanged is.
-   */
+  /** a pump began delivering: its state became RUN (from anything else, or a pump not heard before) */
+  infusionStarted: InfusionFact;
+  /** delivery halted with volume left: RUN became PAUSE, ALARM, or IDLE with more than the residual left */
+  infusionStopped: InfusionFact;
+  /** the program completed: RUN became END, or IDLE with no more than the residual left */
+  infusionCompleted: InfusionFact;
+}
+
+/**
+ * An infusion state transition, derived from PumpView.state in the core (infusionFacts.ts) only
+ * while the fact has a listener, as pumpChanged is.
+ */
+export interface InfusionFact {
+  pump: string;
+  /** the view after the transition */
+  view: PumpView;
+  /** the state before it (null: the pump was not heard before) */
+  from: PumpState | null;
 }
 
 export type FactName = keyof Facts;

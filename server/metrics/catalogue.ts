@@ -7,8 +7,8 @@
 
 export type MetricType = 'counter' | 'gauge';
 
-/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over */
-export type MetricPresence = 'always' | 'relay' | 'handover';
+/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those with HL7 receivers */
+export type MetricPresence = 'always' | 'relay' | 'handover' | 'hl7';
 
 export interface MetricSpec {
   readonly name: string;
@@ -50,6 +50,10 @@ export const METRICS = {
   clusterRebuilds: { name: 'pumpwatch_cluster_rebuilds_total', type: 'counter', presence: 'handover', help: 'Pumps rebuilt from storage before their next sentence was judged.' },
   clusterRebuildFailures: { name: 'pumpwatch_cluster_rebuild_failures_total', type: 'counter', presence: 'handover', help: 'Pump rebuilds that failed (the pump is judged without stored state).' },
   clusterLoadingPumps: { name: 'pumpwatch_cluster_loading_pumps', type: 'gauge', presence: 'handover', help: 'Pumps loading from storage now, their messages queued.' },
+  hl7Backlog: { name: 'pumpwatch_hl7_backlog', type: 'gauge', presence: 'hl7', label: 'receiver', help: 'HL7 messages queued for a receiver and not yet answered AA.' },
+  hl7Sent: { name: 'pumpwatch_hl7_sent_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 messages a receiver answered AA.' },
+  hl7Errors: { name: 'pumpwatch_hl7_errors_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 delivery problems (AE/AR answers, malformed ACKs, timeouts, connection errors).' },
+  hl7Parked: { name: 'pumpwatch_hl7_parked_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 messages parked in the dead-letter folder (AR, or AE past HL7_AE_RETRIES).' },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

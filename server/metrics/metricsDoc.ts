@@ -8,6 +8,7 @@ const PRESENCE: Record<MetricPresence, string> = {
   always: 'always',
   relay: 'with `CLUSTER_RELAY`',
   handover: 'with `SHARD` or `MQTT_SHARED_GROUP`',
+  hl7: 'with `HL7_MLLP_TARGETS`',
 };
 
 export function metricsTable(): string {

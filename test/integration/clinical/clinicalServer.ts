@@ -70,7 +70,8 @@ export class ClinicalServerStack {
   private readonly seqs = new Map<string, number>();
 
   /** `logTo`: every log line of the server at debug level goes there (the privacy test reads them) */
-  constructor(private readonly withDatabase = true, private readonly logTo?: { write(line: string): void }) {}
+  /** `env`: further server settings (an output's receivers, shorter periods) */
+  constructor(private readonly withDatabase = true, private readonly logTo?: { write(line: string): void }, private readonly env: Record<string, string> = {}) {}
 
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -95,6 +96,7 @@ export class ClinicalServerStack {
       PUMPWATCH_JOURNAL_DIR: join(this.dir.path, 'journal'), PUMPWATCH_USERS_FILE: join(this.dir.path, 'users.json'),
       PUMPWATCH_API_TOKENS: TOKEN, INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', LOG_LEVEL: 'warn',
       ...(this.withDatabase ? { DATABASE_URL: this.pg.url } : {}),
+      ...this.env,
     });
     const log = this.logTo ? pino({ level: 'debug' }, this.logTo) : pino({ level: 'error' });
     const server = await buildServer({

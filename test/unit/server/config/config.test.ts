@@ -51,6 +51,9 @@ describe('loadConfig', () => {
     ['SERVICE_DAY_RULE', 'weekly', /SERVICE_DAY_RULE/],
     ['BILLING_TIME_ZONE', 'Mars/Olympus', /BILLING_TIME_ZONE is not an IANA time zone/],
     ['PUMPWATCH_API_TOKENS', 'short', /at least 16 characters/],
+    ['HL7_MLLP_TARGETS', 'hl7.example:2575,nohost', /HL7_MLLP_TARGETS: "nohost" is not host:port/],
+    ['HL7_MLLP_TARGETS', 'hl7.example:99999', /HL7_MLLP_TARGETS: "hl7.example:99999" is not host:port/],
+    ['HL7_OBSERVATION_S', '61', /HL7_OBSERVATION_S must be between 1 and 60/],
   ] as const) {
     test(`${name}=${value} is refused with one clear line`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {

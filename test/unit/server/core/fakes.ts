@@ -13,7 +13,7 @@ export class FakeEngine implements DetectionEngine {
 
   ingest(msg: PumpMessage, ctx: IngestContext): void {
     this.ingested.push({ msg, ctx });
-    this.changes.pumps.push(this.view(msg.pump, ctx.gateway));
+    this.changes.pumps.push({ ...this.view(msg.pump, ctx.gateway), state: msg.type === 'status' ? msg.state : null });
     if (msg.type === 'status' && msg.alarms.includes('OCCL_DN')) {
       const a: Alert = {
         id: `${msg.pump}-occlusion`, pump: msg.pump, gateway: ctx.gateway, type: 'occlusion', severity: 'high', status: 'active',

@@ -256,6 +256,22 @@ describe('PumpwatchCore facts', () => {
     expect(pumps).toEqual([PUMP]);
   });
 
+  test('infusion facts follow the pump state once what caused them is journalled', () => {
+    const { bus, core, pipeline, journal } = setup();
+    const seen: string[] = [];
+    bus.on('infusionStarted', (f) => seen.push(`started ${f.pump} ${journal.entries.length}`));
+    bus.on('infusionStopped', (f) => seen.push(`stopped ${f.view.state ?? ''}`));
+    bus.on('infusionCompleted', (f) => seen.push(`completed ${f.view.state ?? ''}`));
+    pipeline.accept(topic(), body(status(43, '2026-11-24T09:00:05Z')));
+    core.flushChanges();
+    pipeline.accept(topic(), body({ ...status(44, '2026-11-24T09:00:06Z'), state: 'PAUSE' } as Sentence));
+    pipeline.accept(topic(), body(status(45, '2026-11-24T09:00:07Z')));
+    core.flushChanges();
+    pipeline.accept(topic(), body({ ...status(46, '2026-11-24T09:00:08Z'), state: 'END', vtbiMl: 0 } as Sentence));
+    core.flushChanges();
+    expect(seen).toEqual([`started ${PUMP} 1`, 'stopped PAUSE', `started ${PUMP} 3`, 'completed END']);
+  });
+
   test('journalled is one fact per commit that wrote something, with the newest entry', () => {
     const { pipeline, journalled } = setup();
     for (let seq = 1; seq <= 3; seq++) pipeline.accept(topic(), body(status(seq, `2026-11-24T09:00:0${seq}Z`)));

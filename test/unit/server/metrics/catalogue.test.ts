@@ -4,6 +4,9 @@ import { ClusterRelay } from '../../../../server/cluster/clusterRelay.ts';
 import { registerClusterMetrics } from '../../../../server/cluster/clusterMetrics.ts';
 import { PumpHandover } from '../../../../server/cluster/pumpHandover.ts';
 import type { EngineStats } from '../../../../server/engine/types.ts';
+import { EventBus } from '../../../../server/events/eventBus.ts';
+import { registerHl7Metrics } from '../../../../server/hl7/hl7Metrics.ts';
+import { Hl7Output } from '../../../../server/hl7/hl7Output.ts';
 import { registerHttpMetrics } from '../../../../server/http/httpMetrics.ts';
 import { DropCounter } from '../../../../server/ingest/dropCounter.ts';
 import { CLUSTER_RELAY_DROP_REASONS, INGEST_DROP_REASONS } from '../../../../server/ingest/dropReasons.ts';
@@ -31,6 +34,12 @@ function fullRegistry() {
     engineStats: () => figures.stats, mqttUp: () => true, influxUp: () => false,
   });
   registerClusterMetrics(registry, relay, handover);
+  const log = { child: () => log, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+  const hl7 = new Hl7Output({
+    receivers: [{ host: '127.0.0.1', port: 2575 }], stateDir: '/nonexistent', bus: new EventBus(silent as never), clock: { now: () => 0 }, log,
+    pumps: () => [], patientOf: () => null,
+  });
+  registerHl7Metrics(registry, hl7);
   const hub = { stats: () => ({ clients: 2, messagesSent: 5, dropped: { slow: 1, dead: 0, snapshot_failed: 0, server_stop: 0 } }) };
   const refused = registerHttpMetrics(registry, { hub, sessions: { size: 4 }, audit: { stats: () => ({ recorded: 9, failed: 0 }) } });
   return { registry, drops, figures, relay, refused };
