@@ -1,9 +1,10 @@
 /**
  * IEEE 11073-10101 (MDC) terms the IHE PCD messages carry, and the event term each alert type is
  * reported with (docs/hl7.md, "Alert types"; a unit test checks that table against this one).
- * Numeric codes are context-free codes (partition × 65536 + term code). Where no numeric code
- * for the nearest term could be confirmed, the alert goes out as the generic MDC_EVT_ALARM and
- * its text says what it is; `nearest` names the term a later revision should use.
+ * Numeric codes are context-free codes (partition × 65536 + term code); the event codes are those
+ * of the Rosetta (RTMMS) pump alarm and event groups (docs/hl7.md names the sources). Where no
+ * term fits or its code could not be confirmed, the alert goes out as the generic MDC_EVT_ALARM
+ * and its text says what it is; `note` names the term a later revision should use.
  */
 import { ALERT_TYPES, type AlertType, type Severity } from '../../protocol/api.ts';
 
@@ -40,7 +41,6 @@ export const MDC = {
   // infusion events (PCD-10)
   eventCondition: t(68487, 'MDC_ATTR_EVT_COND'),
   delivStart: t(197288, 'MDC_EVT_PUMP_DELIV_START'),
-  // between _START and _COMP (both seen in public captures); to confirm against RTMMS
   delivStop: t(197290, 'MDC_EVT_PUMP_DELIV_STOP'),
   delivComplete: t(197292, 'MDC_EVT_PUMP_DELIV_COMP'),
   // alarm event terms
@@ -48,43 +48,52 @@ export const MDC = {
   flowLow: t(196950, 'MDC_EVT_FLOW_LO'),
   batteryLow: t(196802, 'MDC_EVT_BATT_LO'),
   nearComplete: t(197334, 'MDC_EVT_VOL_INFUS_NEAR_COMP'),
+  airInLine: t(197200, 'MDC_EVT_FLUID_LINE_AIR'),
+  malfunction: t(196678, 'MDC_EVT_MALF'),
+  powerLoss: t(197342, 'MDC_EVT_PWR_LOSS'),
+  commStatusChange: t(197294, 'MDC_EVT_COMM_STATUS_CHANGE'),
+  settingsCheck: t(203276, 'MDC_EVT_ADVIS_SETTINGS_CHK'),
+  disconnected: t(196630, 'MDC_EVT_DISCONN'),
 } as const satisfies Record<string, MdcTerm>;
 
 export interface AlertEvent {
   /** the term sent in the alarm OBX-5 */
   term: MdcTerm;
-  /** the nearest MDC term when `term` is the generic MDC_EVT_ALARM (numeric code not confirmed) */
-  nearest: string | null;
+  /** `exact`: the term names this condition; `nearest`: the closest term there is; `generic`: MDC_EVT_ALARM */
+  match: 'exact' | 'nearest' | 'generic';
+  /** why a nearest or generic term, for the docs table */
+  note: string | null;
 }
 
-const exact = (term: MdcTerm): AlertEvent => ({ term, nearest: null });
-const generic = (nearest: string): AlertEvent => ({ term: MDC.alarm, nearest });
+const exact = (term: MdcTerm): AlertEvent => ({ term, match: 'exact', note: null });
+const nearest = (term: MdcTerm, note: string): AlertEvent => ({ term, match: 'nearest', note });
+const generic = (note: string): AlertEvent => ({ term: MDC.alarm, match: 'generic', note });
 
 /** every alert type → its PCD-04 event term */
 export const ALERT_EVENTS: Readonly<Record<AlertType, AlertEvent>> = {
   occlusion: exact(MDC.occlusion),
   no_flow: exact(MDC.flowLow),
-  line_pressure_lost: generic('MDC_EVT_FLUID_LINE_DISCONN'),
-  air_in_line: generic('MDC_EVT_FLUID_LINE_AIR'),
+  line_pressure_lost: nearest(MDC.disconnected, 'the line has come off; no infusion-line disconnection term is registered'),
+  air_in_line: exact(MDC.airInLine),
   infusion_stopped: exact(MDC.delivStop),
-  pump_off: exact(MDC.delivStop),
-  delivery_below_24h: exact(MDC.nearComplete),
+  pump_off: nearest(MDC.powerLoss, 'the pump switched off with volume left'),
+  delivery_below_24h: nearest(MDC.nearComplete, 'the course ends (or will) before 24 h'),
   low_reservoir: exact(MDC.nearComplete),
   low_battery: exact(MDC.batteryLow),
-  signal_lost: generic('MDC_EVT_COMM_STATUS_CHANGE'),
-  gateway_offline: generic('MDC_EVT_COMM_STATUS_CHANGE'),
-  pump_fault: generic('MDC_EVT_MALF'),
-  clock_error: generic('MDC_EVT_DEVICE_CLOCK'),
-  pump_alarm: exact(MDC.alarm),
-  program_mismatch: generic('MDC_EVT_PUMP_PROG_ERR'),
-  program_unassigned: generic('MDC_EVT_PUMP_PROG_ERR'),
-  drug_limit: generic('MDC_EVT_PUMP_PROG_ERR'),
-  delivery_above_order: generic('MDC_EVT_PUMP_PROG_ERR'),
+  signal_lost: nearest(MDC.commStatusChange, 'the pump went silent'),
+  gateway_offline: nearest(MDC.commStatusChange, "the pump's gateway went offline"),
+  pump_fault: exact(MDC.malfunction),
+  clock_error: generic('`MDC_EVT_DEVICE_TIME_CHANGED` (197308) says the clock was set, not that it is wrong, and is only proposed'),
+  pump_alarm: generic('an alarm code of the pump the server does not know; its code is in the text'),
+  program_mismatch: nearest(MDC.settingsCheck, "the pump's program differs from the order"),
+  program_unassigned: nearest(MDC.settingsCheck, 'a program on a pump with no order'),
+  drug_limit: nearest(MDC.settingsCheck, "a program outside the drug's limits"),
+  delivery_above_order: nearest(MDC.settingsCheck, 'more delivered than ordered'),
 };
 
 /** alert types a later protocol version may add: never silent, sent as the generic alarm */
 export function alertEventOf(type: string): AlertEvent {
-  return (ALERT_EVENTS as Record<string, AlertEvent | undefined>)[type] ?? exact(MDC.alarm);
+  return (ALERT_EVENTS as Record<string, AlertEvent | undefined>)[type] ?? generic('an alert type this version does not know');
 }
 
 /** PCD-04 MDC_ATTR_ALARM_PRIORITY: PH / PM / PL */
@@ -101,8 +110,7 @@ export const MDC_BY_REF: ReadonlyMap<string, string> = new Map(Object.values(MDC
 /** the "Alert types" table of docs/hl7.md, as markdown rows (a unit test keeps the docs equal to it) */
 export function alertEventTable(): string {
   const rows = Object.entries(ALERT_EVENTS).map(([type, e]) =>
-    `| \`${type}\` | \`${e.term.code}^${e.term.ref}^MDC\` | ${PRIORITY_TEXT} | ${e.nearest ? `\`${e.nearest}\` (numeric code not confirmed: sent as \`MDC_EVT_ALARM\`)` : 'exact'} |`);
-  return ['| alert type | OBX-5 of the alarm OBX (PCD-04) | priority | nearest MDC term |', '| --- | --- | --- | --- |', ...rows].join('\n');
+    `| \`${type}\` | \`${e.term.code}^${e.term.ref}^MDC\` | ${e.match}${e.note ? `: ${e.note}` : ''} |`);
+  return ['| alert type | OBX-5 of the alarm OBX (PCD-04) | match |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
-const PRIORITY_TEXT = 'from severity: high `PH`, medium `PM`, low `PL`';

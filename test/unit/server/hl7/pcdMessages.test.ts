@@ -111,6 +111,34 @@ describe('PCD-04 (ORU^R40)', () => {
     expect(obxByRef(low, 'MDC_EVT_ALARM')?.get('5.2').toString()).toBe('MDC_EVT_BATT_LO');
   });
 
+  test.each([
+    ['air_in_line', '197200', 'MDC_EVT_FLUID_LINE_AIR'],
+    ['pump_fault', '196678', 'MDC_EVT_MALF'],
+    ['pump_off', '197342', 'MDC_EVT_PWR_LOSS'],
+    ['signal_lost', '197294', 'MDC_EVT_COMM_STATUS_CHANGE'],
+    ['gateway_offline', '197294', 'MDC_EVT_COMM_STATUS_CHANGE'],
+    ['program_mismatch', '203276', 'MDC_EVT_ADVIS_SETTINGS_CHK'],
+    ['drug_limit', '203276', 'MDC_EVT_ADVIS_SETTINGS_CHK'],
+    ['line_pressure_lost', '196630', 'MDC_EVT_DISCONN'],
+    ['infusion_stopped', '197290', 'MDC_EVT_PUMP_DELIV_STOP'],
+    ['clock_error', '196616', 'MDC_EVT_ALARM'],
+    ['a_type_added_later', '196616', 'MDC_EVT_ALARM'],
+  ])('%s goes out as %s^%s', (type, code, ref) => {
+    const m = parse(pcd04('raised', alert({ type: type as Alert['type'] }), unassigned));
+    const ev = obxByRef(m, 'MDC_EVT_ALARM');
+    expect([ev?.get('5.1').toString(), ev?.get('5.2').toString()]).toEqual([code, ref]);
+  });
+
+  test('every event term is a partition-3 code (196608 + term code) with an MDC_EVT reference id', () => {
+    for (const e of Object.values(ALERT_EVENTS)) {
+      expect(e.term.ref).toMatch(/^MDC_EVT_/);
+      const termCode = Number(e.term.code) - 3 * 65536;
+      expect(termCode).toBeGreaterThan(0);
+      expect(termCode).toBeLessThan(65536);
+      expect(e.match === 'exact' || e.note).toBeTruthy();
+    }
+  });
+
   test('every alert type encodes to a valid PCD-04', () => {
     for (const type of ALERT_TYPES) expect(validatePcd(pcd04('raised', alert({ type }), assigned)).errors).toEqual([]);
   });
