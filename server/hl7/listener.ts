@@ -58,8 +58,9 @@ export class Hl7Listener {
     const v = validatePcd(text);
     const answered: AckCode = this.answer ?? (v.errors.length === 0 ? 'AA' : 'AE');
     const reason = answered === 'AA' ? undefined : (v.errors.join('; ') || `answering ${answered} as told`);
-    writeFrame(socket, buildAck(v.message, answered, v.controlId, hl7Time(Date.now()), reason));
+    // kept (printed, written) before the ACK, as a receiver should: an ACKed message is never lost
     this.o.onMessage?.({ ...v, text, answered });
+    writeFrame(socket, buildAck(v.message, answered, v.controlId, hl7Time(Date.now()), reason));
   }
 
   /** closes the listener and every connection */

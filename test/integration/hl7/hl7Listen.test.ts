@@ -4,7 +4,10 @@
  * invalid one, and what --answer says when given.
  */
 import { afterEach, describe, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readAck } from '../../../server/hl7/ack.ts';
 import { MllpReader, writeFrame } from '../../../server/hl7/mllp.ts';
 import { pcd04 } from '../../../server/hl7/pcdMessages.ts';
@@ -64,6 +67,21 @@ describe('npm run hl7-listen', () => {
     const port = await start(['--answer', 'AR']);
     const msg = pcd04('raised', alert, { controlId: 'CLI3', nowMs: Date.now(), patient: null });
     expect(readAck(await exchange(port, msg))).toMatchObject({ ok: true, code: 'AR', controlId: 'CLI3' });
+  }, 60_000);
+
+  test('--jsonl: each message one JSON line, written before it is answered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hl7-listen-'));
+    try {
+      const file = join(dir, 'got.jsonl');
+      const port = await start(['--jsonl', file]);
+      const msg = pcd04('raised', alert, { controlId: 'CLI4', nowMs: Date.now(), patient: null });
+      expect(readAck(await exchange(port, msg))).toMatchObject({ ok: true, code: 'AA', controlId: 'CLI4' });
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ controlId: 'CLI4', type: 'ORU^R40^ORU_R40', profile: 'pcd04', answered: 'AA', errors: [], text: msg });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   test('a bad argument: usage on stderr, exit 2', async () => {
