@@ -65,6 +65,8 @@ const segments = (g: Got): string[] => g.text.split(/\r\n|\r|\n/).filter((s) => 
 const of = (pump: string, type: string, list = received()): Got[] => list.filter((g) => typeOf(g) === type && serialOf(g) === pump);
 const occlusions = (pump: string, list = received()): Got[] => of(pump, 'R40', list).filter((g) => field(g, 'MDC_EVT_ALARM', '5.2') === 'MDC_EVT_FLUID_LINE_OCCL');
 const events = (pump: string, list = received()): string[] => of(pump, 'R42', list).map((g) => field(g, 'MDC_ATTR_EVT_COND', '5.2'));
+/** when the server made the message: MSH-7, YYYYMMDDHHMMSS+0000 */
+const made = (g: Got): number => Date.parse(g.message.get('MSH.7.1').toString().replace(/^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d).*$/, '$1-$2-$3T$4:$5:$6Z'));
 /** waitFor at a slower step: each probe reads and parses the listener's whole file */
 const until = <T>(probe: () => T | Promise<T>, timeoutMs: number, what: string) => waitFor(probe, timeoutMs, what, 250);
 /** the counter of a control id PW<8 hex of the server's start><base 36> */
@@ -146,8 +148,10 @@ describe('HL7 through the real processes', () => {
 
     // running: PCD-01 within the configured period
     await until(() => of(ASSIGNED, 'R01').length >= 3, 20_000, 'three ORU^R01');
+    // made (MSH-7, whole seconds) every period; received soon after
     const r01 = of(ASSIGNED, 'R01');
-    for (let i = 1; i < r01.length; i++) expect((r01[i] as Got).receivedAt - (r01[i - 1] as Got).receivedAt).toBeLessThanOrEqual(OBSERVATION_S * 1000 + 1500);
+    for (let i = 1; i < r01.length; i++) expect(made(r01[i] as Got) - made(r01[i - 1] as Got)).toBeLessThanOrEqual(OBSERVATION_S * 1000 + 1000);
+    for (const g of r01) expect(g.receivedAt - made(g)).toBeLessThan(3000);
     const obs = r01[0] as Got;
     expect(field(obs, 'MDC_FLOW_FLUID_PUMP')).toBe('5');
     expect(field(obs, 'MDC_FLOW_FLUID_PUMP', '6.1')).toBe('265266');
@@ -232,7 +236,6 @@ describe('HL7 through the real processes', () => {
     expect(new Set([...firstById.keys()].map((id) => id.slice(0, 10))).size).toBe(1);
 
     // what was made while the receiver was down came after the restart, the occlusion included
-    const made = (g: Got): number => Date.parse(g.message.get('MSH.7.1').toString().replace(/^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d).*$/, '$1-$2-$3T$4:$5:$6Z'));
     const missed = [...firstById.values()].filter((g) => made(g) >= Math.floor(downAt / 1000) * 1000 + 1000 && made(g) < upAt - 1000);
     expect(missed.length).toBeGreaterThanOrEqual(6);
     for (const g of missed) expect(g.receivedAt).toBeGreaterThanOrEqual(upAt);
