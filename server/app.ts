@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster, clusterSubscriptions } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
+import { PostgresLeaseStore } from './cluster/leaseStore.ts';
 import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
@@ -165,6 +166,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     publish: (topic, payload, retain) => ingest.publish(topic, payload, retain),
     rebuild: rebuildPump,
     billing: { store, createTracker: () => deps.createTracker(billingConfig) },
+    ...(c.clusterMode === 'lease' && database.pool ? { lease: { store: new PostgresLeaseStore(database.pool), points: store, checkpointNow: () => writer.checkpointNow() } } : {}),
   });
   const labelStamps = new ServerTimestamps();
   const labels = new PumpLabels({
@@ -241,11 +243,15 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       const restored = await restore();
       const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
-      if (c.shard !== null || c.sharedGroup !== null) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, instance: c.instanceId }, 'pumps of this instance kept');
+      if (c.shard !== null || c.sharedGroup !== null || cluster.lease) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, clusterMode: c.clusterMode, instance: c.instanceId }, 'pumps of this instance kept');
       cluster.start();
+      if (cluster.lease) unsubscribe.push(database.onUp(() => cluster.startLeases()));
       core.tick(clock.now());
       writer.start();
-      ticker = setInterval(() => core.tick(clock.now()), 1000);
+      ticker = setInterval(() => {
+        cluster.checkLeases();
+        core.tick(clock.now());
+      }, 1000);
       ingest.start((topic, payload) => {
         if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
       });

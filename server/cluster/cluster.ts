@@ -18,6 +18,8 @@ import { clusterBackend } from './clusterBackend.ts';
 import { CLUSTER_FILTER, CLUSTER_ROOT } from './clusterMessages.ts';
 import { ClusterRelay } from './clusterRelay.ts';
 import { FleetBilling } from './fleetBilling.ts';
+import { LeaseCluster, storedPumpSerials } from './leaseCluster.ts';
+import type { LeaseStore } from './leases.ts';
 import { PumpHandover } from './pumpHandover.ts';
 
 export interface ClusterOptions {
@@ -36,6 +38,8 @@ export interface ClusterOptions {
   rebuild(serial: string): Promise<unknown>;
   /** billing of the pumps other instances hold, read from storage */
   billing?: { store: PointStore; createTracker(): EpisodeTracker };
+  /** CLUSTER_MODE=lease: the lease table, a checkpoint on demand, and where stored pumps are listed */
+  lease?: { store: LeaseStore; points: PointStore; checkpointNow(): Promise<void> };
 }
 
 /** a pump silent this long under a shared subscription may have been judged elsewhere since */
@@ -54,23 +58,38 @@ export function clusterSubscriptions(c: Pick<ServerConfig, 'sharedGroup' | 'clus
 export class Cluster {
   readonly relay: ClusterRelay | null;
   readonly handover: PumpHandover | null;
+  /** CLUSTER_MODE=lease: leases, replay buffer, takeover */
+  readonly lease: LeaseCluster | null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly o: ClusterOptions) {
     const c = o.config;
     const log = o.log.child({ component: 'cluster' });
-    const clustered = c.shard !== null || c.sharedGroup !== null;
+    const leased = c.clusterMode === 'lease' && o.lease !== undefined;
+    const clustered = c.shard !== null || c.sharedGroup !== null || leased;
     this.handover = clustered
       ? new PumpHandover({
         clock: o.clock, log,
         staleAfterMs: c.sharedGroup !== null ? staleAfterMs(c.checkpointMs) : null,
-        owns: (serial) => ownsPump(c.shard, serial),
+        owns: leased ? (serial) => this.lease?.owns(serial) === true : (serial) => ownsPump(c.shard, serial),
         rebuild: async (serial) => {
           await o.rebuild(serial);
         },
         accept: (topic, payload) => o.pipeline.accept(topic, payload),
         forget: (serial) => o.pipeline.forgetPump(serial),
         dropped: (serial) => o.pipeline.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
+      })
+      : null;
+    const handover = this.handover;
+    this.lease = leased && handover && o.lease
+      ? new LeaseCluster({
+        store: o.lease.store, clock: o.clock, instanceId: c.instanceId, leaseMs: c.leaseS * 1000, checkpointMs: c.checkpointMs, log, handover,
+        localPumps: () => o.core.engine.pumps().map((p) => p.pump),
+        notMine: () => {
+          o.pipeline.notMine++;
+        },
+        storedPumps: () => storedPumpSerials(o.lease!.points),
+        checkpointNow: () => o.lease!.checkpointNow(),
       })
       : null;
     this.relay = c.clusterRelay
@@ -99,6 +118,7 @@ export class Cluster {
       if (this.relay) this.relay.handle(topic, payload);
       return;
     }
+    if (this.lease?.keepIfNotMine(topic, payload)) return;
     if (this.handover) this.handover.accept(topic, payload);
     else this.o.pipeline.accept(topic, payload);
   }
@@ -117,7 +137,7 @@ export class Cluster {
       if (s.startsWith('@')) continue;
       // shared: checkpointed from this instance's journal, or known only from its journal
       const epoch = core.restoredEpoch(s);
-      const keep = c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
+      const keep = this.lease ? this.lease.owns(s) : c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
       if (keep) kept.push(s);
       else {
         this.o.pipeline.forgetPump(s);
@@ -131,6 +151,15 @@ export class Cluster {
   /** the backend the HTTP layer serves: the whole fleet when the relay is on */
   wrapBackend(base: ApiBackend): ApiBackend {
     const relay = this.relay;
+    const lease = this.lease;
+    if (lease) {
+      // §4: with CLUSTER_MODE, health says which instance answered and how much it judges
+      const inner = base;
+      base = {
+        ...inner,
+        health: async () => ({ ...(await inner.health()), cluster: { instance: this.o.config.instanceId, owned: lease.leases.owned().length, partitions: lease.leases.partitions } }),
+      };
+    }
     if (!relay) return base;
     const b = this.o.billing;
     const now = (): number => this.o.clock.now();
@@ -150,7 +179,18 @@ export class Cluster {
     const relay = this.relay;
     if (!relay) return;
     relay.start();
-    this.unsubscribe = this.o.bus.on('changes', (changes) => relay.publishLocal(changes));
+    const lease = this.lease;
+    this.unsubscribe = this.o.bus.on('changes', (changes) => relay.publishLocal(lease ? lease.ownChanges(changes) : changes));
+  }
+
+  /** lease mode: the rounds begin (call when PostgreSQL is reachable; again after an outage is harmless) */
+  startLeases(): void {
+    this.lease?.start();
+  }
+
+  /** lease mode: partitions whose time ran out are dropped before the core's timers judge anything */
+  checkLeases(): void {
+    this.lease?.leases.checkExpiry();
   }
 
   /** before the ingest stops: what this instance changed goes out while its connection is up */
@@ -164,6 +204,9 @@ export class Cluster {
   async stop(): Promise<void> {
     await this.handover?.stop();
     this.o.core.flushChanges();
+    // lease mode: what was judged is stored, then the leases are given up so others take over at once
+    const lease = this.o.lease;
+    if (this.lease && lease) await this.lease.stop(() => lease.checkpointNow());
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.relay?.stop();

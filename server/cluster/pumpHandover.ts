@@ -109,8 +109,33 @@ export class PumpHandover {
     }
     const queue = this.loading.get(serial) ?? [];
     this.loading.delete(serial);
+    if (!this.o.owns(serial)) {
+      // lease mode: the partition went elsewhere while the pump loaded; its new owner judges these
+      this.o.forget(serial);
+      return;
+    }
     this.held.set(serial, this.o.clock.now());
     for (const q of queue) this.o.accept(q.topic, q.payload);
+  }
+
+  /** lease mode: a pump of a partition just taken, rebuilt now (its open alerts shown, its silence watched) */
+  take(serial: string): void {
+    if (this.loading.has(serial) || this.held.has(serial)) return;
+    this.loading.set(serial, []);
+    const p = this.load(serial);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** lease mode: a pump of a partition no longer held; forgotten at once (a loading one when it has loaded) */
+  release(serial: string): void {
+    this.held.delete(serial);
+    if (!this.loading.has(serial)) this.o.forget(serial);
+  }
+
+  /** the pumps held or loading here */
+  pumps(): string[] {
+    return [...new Set([...this.held.keys(), ...this.loading.keys()])];
   }
 
   /** another instance announced the pump (shared mode): it is theirs now, stop watching it here */
