@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster, clusterSubscriptions } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
+import { Heartbeat } from './cluster/heartbeat.ts';
 import { PostgresLeaseStore } from './cluster/leaseStore.ts';
 import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -203,6 +204,14 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone, ...(deps.http ?? {}),
   });
 
+  const heartbeat = c.heartbeatUrl !== null
+    ? new Heartbeat({
+      url: c.heartbeatUrl, method: c.heartbeatMethod === 'POST' ? 'POST' : 'GET', periodMs: c.heartbeatS * 1000, instanceId: c.instanceId,
+      health: () => backend.health(), log: log.child({ component: 'heartbeat' }),
+      ...(cluster.lease ? { leasesReachable: () => cluster.lease?.leases.reachable === true } : {}),
+    })
+    : null;
+
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
   const unsubscribe = [
     bus.on('journalled', () => writer.notify()),
@@ -252,6 +261,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
         cluster.checkLeases();
         core.tick(clock.now());
       }, 1000);
+      heartbeat?.start();
       ingest.start((topic, payload) => {
         if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
       });
@@ -259,6 +269,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     async stop() {
       if (ticker) clearInterval(ticker);
       ticker = null;
+      heartbeat?.stop();
       cluster.publishPending();
       await ingest.stop();
       await cluster.stop();

@@ -11,6 +11,7 @@ import type { ServerConfig } from '../config.ts';
 import type { IngestPipeline } from '../core/ingestPipeline.ts';
 import type { PumpwatchCore } from '../core/pumpwatchCore.ts';
 import type { EventBus } from '../events/eventBus.ts';
+import type { LiveChange } from '../events/facts.ts';
 import type { ApiBackend } from '../http/backend.ts';
 import { ownsPump } from '../ingest/shard.ts';
 import type { PointStore } from '../storage/influxStore.ts';
@@ -74,6 +75,7 @@ export class Cluster {
         owns: leased ? (serial) => this.lease?.owns(serial) === true : (serial) => ownsPump(c.shard, serial),
         rebuild: async (serial) => {
           await o.rebuild(serial);
+          if (leased) this.announce(serial);
         },
         accept: (topic, payload) => o.pipeline.accept(topic, payload),
         forget: (serial) => o.pipeline.forgetPump(serial),
@@ -105,6 +107,17 @@ export class Cluster {
         },
       })
       : null;
+  }
+
+  /**
+   * Lease mode: a pump just rebuilt here is announced with its open alerts, which the restore
+   * does not report as changes. The instance that held it before has forgotten it, and shows it
+   * again only from what this one publishes.
+   */
+  private announce(serial: string): void {
+    const alerts = this.o.core.engine.openAlerts().filter((a) => a.pump === serial);
+    if (alerts.length > 0 && this.o.bus.has('changes')) this.o.bus.emit('changes', alerts.map((alert): LiveChange => ({ type: 'alert', alert })));
+    this.o.core.republishPumps([serial]);
   }
 
   /** what the ingest subscribes to */
@@ -144,7 +157,8 @@ export class Cluster {
         forgotten++;
       }
     }
-    this.handover?.startedWith(kept, complete);
+    // lease mode: nothing is held at start, every pump of a partition taken later is read from storage first
+    this.handover?.startedWith(kept, complete && this.lease === null);
     return { kept: kept.length, forgotten };
   }
 

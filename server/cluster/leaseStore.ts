@@ -37,22 +37,22 @@ export class PostgresLeaseStore implements LeaseStore {
     return res.rows.map((r) => r.partition);
   }
 
-  async heartbeat(me: string, leaseMs: number): Promise<{ live: string[]; rows: LeaseRow[] }> {
+  async heartbeat(me: string, aliveMs: number): Promise<{ live: string[]; rows: LeaseRow[] }> {
     await this.seed();
     await this.db.query(
       `INSERT INTO cluster_instances (instance, expires_at) VALUES ($1, now() + $2::int * interval '1 millisecond')
        ON CONFLICT (instance) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [me, leaseMs],
+      [me, aliveMs],
     );
     const live = await this.db.query<{ instance: string }>('SELECT instance FROM cluster_instances WHERE expires_at > now()');
     const rows = await this.db.query<{ partition: number; owner: string | null; token: string; ms: number }>(
       `SELECT partition, owner, token::text AS token,
-              floor(extract(epoch FROM (expires_at - now())) * 1000)::int AS ms
+              greatest(-1, least(2147483647, floor(extract(epoch FROM (expires_at - now())) * 1000)))::int AS ms
          FROM cluster_leases ORDER BY partition`,
     );
     return {
       live: live.rows.map((r) => r.instance),
-      rows: rows.rows.map((r) => ({ partition: r.partition, owner: r.owner, token: Number(r.token), expiresInMs: Math.max(-1, Math.min(r.ms, 2 ** 31 - 1)) })),
+      rows: rows.rows.map((r) => ({ partition: r.partition, owner: r.owner, token: Number(r.token), expiresInMs: r.ms })),
     };
   }
 

@@ -20,8 +20,8 @@ export interface HeldLease {
 export interface LeaseStore {
   /** extends the leases still held under these tokens; returns the partitions extended */
   renew(me: string, held: readonly HeldLease[], leaseMs: number): Promise<number[]>;
-  /** records this instance alive for leaseMs; returns the live instances and every lease row */
-  heartbeat(me: string, leaseMs: number): Promise<{ live: string[]; rows: LeaseRow[] }>;
+  /** records this instance alive for aliveMs; returns the live instances and every lease row */
+  heartbeat(me: string, aliveMs: number): Promise<{ live: string[]; rows: LeaseRow[] }>;
   /** takes the partitions that are free now; returns those obtained with their new tokens */
   acquire(me: string, partitions: readonly number[], leaseMs: number): Promise<HeldLease[]>;
   /** gives the leases up at once (owner cleared, token kept) */
@@ -58,6 +58,7 @@ export class LeaseManager {
   private running: Promise<void> | null = null;
   private stopped = true;
   private failing = false;
+  /** rounds completed */
   rounds = 0;
   acquired = 0;
   lost = 0;
@@ -65,6 +66,11 @@ export class LeaseManager {
 
   constructor(private readonly o: LeaseManagerOptions) {
     this.partitions = o.partitions ?? LEASE_PARTITIONS;
+  }
+
+  /** the last round reached the lease table */
+  get reachable(): boolean {
+    return this.rounds > 0 && !this.failing;
   }
 
   get instanceId(): string {
@@ -109,7 +115,6 @@ export class LeaseManager {
   /** one round; returns the ms until the next one is due */
   async round(): Promise<number> {
     const { store, instanceId: me, leaseMs } = this.o;
-    this.rounds++;
     this.checkExpiry();
     const margin = leaseMarginMs(leaseMs);
     // 1. renew first: it is what keeps the pumps judged
@@ -139,7 +144,9 @@ export class LeaseManager {
       if (back.length > 0) this.o.onAcquired(back.map((l) => l.partition));
     }
     // 2. heartbeat and the table
-    const view = await store.heartbeat(me, leaseMs);
+    // counted live for two rounds: a dead instance stops counting before its leases expire, so
+    // the others' fair shares already cover its partitions the moment they become free
+    const view = await store.heartbeat(me, Math.round((2 * leaseMs) / 3));
     const plan = planRound({ me, live: view.live, rows: view.rows, held: new Set(this.owned()), partitions: this.partitions });
     // 3. hand over the excess: not judged from here on, state stored, then the lease let go
     if (plan.release.length > 0) {
@@ -164,6 +171,7 @@ export class LeaseManager {
         this.o.onAcquired(got.map((g) => g.partition));
       }
     }
+    this.rounds++;
     // the next round: every third of a lease, or just after a lease of a silent instance expires
     let next = Math.round(leaseMs / 3);
     // (a live owner renews every third of a lease, so only a silent one's lease ends that soon)

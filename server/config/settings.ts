@@ -144,7 +144,7 @@ export const SETTINGS = {
     section: 'cluster', default: null, parse: oneOf(['lease']), field: 'clusterMode',
     meaning: '`lease`: instances sharing one `DATABASE_URL` divide the pumps among themselves by leases and take over a dead instance\'s pumps (not with `SHARD` or `MQTT_SHARED_GROUP`)',
   },
-  INSTANCE_ID: { section: 'cluster', default: null, parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: "this instance's unique, stable name (required with `CLUSTER_MODE`; used as `SERVER_INSTANCE_ID`)" },
+  INSTANCE_ID: { section: 'cluster', default: null, defaultText: 'none (required with `CLUSTER_MODE`)', parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: "this instance's unique, stable name (required with `CLUSTER_MODE`; used as `SERVER_INSTANCE_ID`)" },
   LEASE_S: { section: 'cluster', default: '30', parse: wholeNumber(3, 3600), unit: 's', field: 'leaseS', meaning: "with `CLUSTER_MODE`: a dead instance's pumps are taken over within this time; leases are renewed every third of it" },
   HEARTBEAT_URL: { section: 'cluster', default: null, parse: url(['http:', 'https:']), field: 'heartbeatUrl', meaning: 'called every `HEARTBEAT_S` while this instance is healthy (healthchecks-style), so an outside monitor notices when no instance is alive' },
   HEARTBEAT_S: { section: 'cluster', default: '60', parse: wholeNumber(5, 86_400), unit: 's', field: 'heartbeatS', meaning: 'period of the `HEARTBEAT_URL` call' },

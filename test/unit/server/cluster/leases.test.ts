@@ -32,9 +32,9 @@ function fakeStore(now: () => number) {
       }
       return out;
     },
-    async heartbeat(me, leaseMs) {
+    async heartbeat(me, aliveMs) {
       await check(me0 ?? me);
-      instances.set(me, now() + leaseMs);
+      instances.set(me, now() + aliveMs);
       const live = [...instances].filter(([, e]) => e > now()).map(([i]) => i);
       const list: LeaseRow[] = [...rows].map(([partition, r]) => ({ partition, owner: r.owner, token: r.token, expiresInMs: r.expiresMs - now() }));
       return { live, rows: list };
