@@ -10,7 +10,7 @@ import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster, clusterSubscriptions } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
 import { Heartbeat } from './cluster/heartbeat.ts';
-import { PostgresLeaseStore } from './cluster/leaseStore.ts';
+import { assertLease, PostgresLeaseStore, type Queryable } from './cluster/leaseStore.ts';
 import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
@@ -34,6 +34,7 @@ import type { HttpLayer } from './http/registerHttp.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
+import { ownsPump } from './ingest/shard.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
 import { storeAlertHistory } from './storage/alertHistory.ts';
@@ -91,6 +92,15 @@ export interface PumpwatchServer {
   database: ClinicalDatabase;
   /** clinical records wired into verification; null without DATABASE_URL */
   clinical: ClinicalRecords | null;
+  /** true while this instance judges the pump (its SHARD; with CLUSTER_MODE=lease, its partition's lease held now) */
+  ownsPump(serial: string): boolean;
+  /**
+   * Fencing for a PostgreSQL transaction written on behalf of a pump (paging): with
+   * CLUSTER_MODE=lease it passes only while this instance holds the pump's lease under its current
+   * token, and locks the lease row until COMMIT; throws LeaseLostError (code LEASE_LOST) otherwise.
+   * Without leases it does nothing.
+   */
+  fenceInTransaction(tx: Queryable, serial: string): Promise<void>;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -244,6 +254,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
 
   return {
     app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical,
+    ownsPump: (serial) => (cluster.lease ? cluster.lease.owns(serial) : ownsPump(c.shard, serial)),
+    fenceInTransaction: async (tx, serial) => {
+      const lease = cluster.lease?.leases;
+      if (lease) await assertLease(tx, serial, c.instanceId, lease.fence(serial), lease.partitions);
+    },
     async start() {
       // never waited for: the alarm path runs without PostgreSQL
       clinical?.start();
