@@ -80,6 +80,7 @@ export class Cluster {
         accept: (topic, payload) => o.pipeline.accept(topic, payload),
         forget: (serial) => o.pipeline.forgetPump(serial),
         dropped: (serial) => o.pipeline.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
+        ...(leased ? { fresh: (serial: string) => this.lease?.fresh(serial) === true } : {}),
       })
       : null;
     const handover = this.handover;

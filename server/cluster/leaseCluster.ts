@@ -53,6 +53,8 @@ export class LeaseCluster {
   readonly buffer: ReplayBuffer;
   private timer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
+  /** partitions held whose stored pumps are listed: a pump of one that is not stored has nothing to read */
+  private readonly listed = new Map<number, Set<string>>();
 
   constructor(private readonly o: LeaseClusterOptions) {
     this.log = o.log.child({ component: 'leases' });
@@ -90,15 +92,26 @@ export class LeaseCluster {
     });
   }
 
+  /** lease mode: storage holds nothing of this pump (its partition is listed and it is not there) */
+  fresh(serial: string): boolean {
+    return this.listed.get(partitionOf(serial, this.leases.partitions))?.has(serial) === false;
+  }
+
   private acquired(ps: number[]): void {
-    const set = new Set(ps);
+    for (const p of ps) this.listed.delete(p);
     const waiting = this.buffer.take(ps, this.o.clock.now());
     // each pump rebuilt before its first buffered message, the rest queued behind it in order
     for (const m of waiting) this.o.handover.accept(m.topic, m.payload);
     if (waiting.length > 0) this.log.info({ partitions: ps.length, messages: waiting.length }, 'judging messages another instance had not finished with');
     void this.o.storedPumps().then(
       (serials) => {
-        for (const s of serials) if (set.has(partitionOf(s, this.leases.partitions)) && this.leases.owns(s)) this.o.handover.take(s);
+        const stored = new Map<number, Set<string>>(ps.map((p) => [p, new Set<string>()]));
+        for (const s of serials) stored.get(partitionOf(s, this.leases.partitions))?.add(s);
+        for (const [p, list] of stored) {
+          if (!this.leases.ownsPartition(p)) continue;
+          this.listed.set(p, list);
+          for (const s of list) this.o.handover.take(s);
+        }
       },
       (err: unknown) => this.log.warn({ err: (err as Error).message }, 'stored pumps unreadable; pumps of taken partitions are rebuilt at their next message'),
     );
@@ -106,6 +119,7 @@ export class LeaseCluster {
 
   private letGo(ps: number[]): void {
     const set = new Set(ps);
+    for (const p of ps) this.listed.delete(p);
     const pumps = new Set([...this.o.handover.pumps(), ...this.o.localPumps()]);
     for (const s of pumps) if (!s.startsWith('@') && set.has(partitionOf(s, this.leases.partitions))) this.o.handover.release(s);
   }

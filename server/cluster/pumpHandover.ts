@@ -26,6 +26,8 @@ export interface HandoverOptions {
   maxQueued?: number;
   /** the oldest queued message of a loading pump was dropped (counted and logged by the caller) */
   dropped?(serial: string): void;
+  /** lease mode: true when storage is known to hold nothing of this pump (nothing to read before judging it) */
+  fresh?(serial: string): boolean;
 }
 
 interface Queued { topic: string; payload: Buffer }
@@ -94,7 +96,7 @@ export class PumpHandover {
 
   private needsRebuild(serial: string, now: number): boolean {
     const last = this.held.get(serial);
-    if (last === undefined) return !this.trustHeld;
+    if (last === undefined) return !this.trustHeld && this.o.fresh?.(serial) !== true;
     return this.o.staleAfterMs !== null && now - last > this.o.staleAfterMs;
   }
 
