@@ -198,7 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     pointsWritten: () => writer.writtenPoints, writeFailures: () => writer.writeFailures,
     engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => writer.influxUp,
   });
-  registerClusterMetrics(metrics, cluster.relay, cluster.handover);
+  registerClusterMetrics(metrics, cluster.relay, cluster.handover, cluster.lease);
   // labels go over the whole fleet's view: a pump another instance holds can be labelled here too;
   // patient and order over that, where the views leave the server
   const labelled = withPumpLabels(cluster.wrapBackend(createApiBackend({

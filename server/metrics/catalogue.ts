@@ -7,8 +7,8 @@
 
 export type MetricType = 'counter' | 'gauge';
 
-/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over */
-export type MetricPresence = 'always' | 'relay' | 'handover';
+/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those in CLUSTER_MODE=lease */
+export type MetricPresence = 'always' | 'relay' | 'handover' | 'lease';
 
 export interface MetricSpec {
   readonly name: string;
@@ -50,6 +50,12 @@ export const METRICS = {
   clusterRebuilds: { name: 'pumpwatch_cluster_rebuilds_total', type: 'counter', presence: 'handover', help: 'Pumps rebuilt from storage before their next sentence was judged.' },
   clusterRebuildFailures: { name: 'pumpwatch_cluster_rebuild_failures_total', type: 'counter', presence: 'handover', help: 'Pump rebuilds that failed (the pump is judged without stored state).' },
   clusterLoadingPumps: { name: 'pumpwatch_cluster_loading_pumps', type: 'gauge', presence: 'handover', help: 'Pumps loading from storage now, their messages queued.' },
+  clusterLeasesOwned: { name: 'pumpwatch_cluster_leases_owned', type: 'gauge', presence: 'lease', help: 'Partitions (of 64) whose pumps this instance judges now; summed over instances it is 64 when every pump is watched.' },
+  clusterLeasesAcquired: { name: 'pumpwatch_cluster_leases_acquired_total', type: 'counter', presence: 'lease', help: 'Partition leases this instance took (at start, from a dead instance, or handed over).' },
+  clusterLeasesLost: { name: 'pumpwatch_cluster_leases_lost_total', type: 'counter', presence: 'lease', help: 'Partition leases that ran out before renewal or were taken: their pumps stopped being judged here.' },
+  clusterLeasesReleased: { name: 'pumpwatch_cluster_leases_released_total', type: 'counter', presence: 'lease', help: 'Partition leases handed over to a joining instance.' },
+  clusterReplayKept: { name: 'pumpwatch_cluster_replay_kept', type: 'gauge', presence: 'lease', help: 'Messages of pumps other instances judge, kept for a takeover.' },
+  clusterReplayDropped: { name: 'pumpwatch_cluster_replay_dropped_total', type: 'counter', presence: 'lease', help: 'Kept messages pushed out by the cap before their replay window ended.' },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

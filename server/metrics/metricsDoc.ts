@@ -7,7 +7,8 @@ export const DOC_END = '<!-- end of metrics table -->';
 const PRESENCE: Record<MetricPresence, string> = {
   always: 'always',
   relay: 'with `CLUSTER_RELAY`',
-  handover: 'with `SHARD` or `MQTT_SHARED_GROUP`',
+  handover: 'with `SHARD`, `MQTT_SHARED_GROUP` or `CLUSTER_MODE`',
+  lease: 'with `CLUSTER_MODE`',
 };
 
 export function metricsTable(): string {
