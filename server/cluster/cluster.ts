@@ -62,6 +62,8 @@ export class Cluster {
   /** CLUSTER_MODE=lease: leases, replay buffer, takeover */
   readonly lease: LeaseCluster | null;
   private unsubscribe: (() => void) | null = null;
+  /** lease mode: acknowledgements of alerts no instance held when they came, by alert id */
+  private readonly pendingAcks = new Map<string, { by: string; atMs: number }>();
 
   constructor(private readonly o: ClusterOptions) {
     const c = o.config;
@@ -101,6 +103,8 @@ export class Cluster {
         onAckCommand: (id, by) => {
           const a = o.core.engine.alert(id);
           if (a && !a.acknowledged) o.pipeline.acknowledge(id, by);
+          // lease mode: nobody may hold it right now (its pump is being taken over): kept for the next holder
+          else if (!a && this.lease) this.keepAck(id, by);
         },
         onRemotePump: (serial, instance) => this.handover?.releasedTo(serial, instance),
         onVisitCommand: (serial, untilMs, by) => {
@@ -116,9 +120,23 @@ export class Cluster {
    * again only from what this one publishes.
    */
   private announce(serial: string): void {
+    for (const a of this.o.core.engine.openAlerts()) {
+      const ack = a.pump === serial ? this.pendingAcks.get(a.id) : undefined;
+      if (!ack) continue;
+      this.pendingAcks.delete(a.id);
+      if (!a.acknowledged) this.o.pipeline.acknowledge(a.id, ack.by);
+    }
     const alerts = this.o.core.engine.openAlerts().filter((a) => a.pump === serial);
     if (alerts.length > 0 && this.o.bus.has('changes')) this.o.bus.emit('changes', alerts.map((alert): LiveChange => ({ type: 'alert', alert })));
     this.o.core.republishPumps([serial]);
+  }
+
+  private keepAck(id: string, by: string): void {
+    const now = this.o.clock.now();
+    // as long as a takeover can take; every instance keeps them, the one that rebuilds the pump applies them
+    const keepMs = 3 * this.o.config.leaseS * 1000;
+    for (const [k, v] of this.pendingAcks) if (now - v.atMs > keepMs) this.pendingAcks.delete(k);
+    if (this.pendingAcks.size < 10_000) this.pendingAcks.set(id, { by, atMs: now });
   }
 
   /** what the ingest subscribes to */
@@ -181,6 +199,7 @@ export class Cluster {
     return clusterBackend(base, relay, {
       now,
       isLocalAlert: (id) => this.o.core.engine.alert(id) !== undefined,
+      ...(lease ? { askedAck: (id: string, by: string) => this.keepAck(id, by) } : {}),
       ...(b ? {
         billing: {
           store: b.store,

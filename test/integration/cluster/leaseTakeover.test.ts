@@ -115,6 +115,8 @@ test('an instance killed with its disk: its pumps taken over within LEASE_S + 5 
     const bBefore = pumps[4 * B]!.pump; // B's first pump occludes at round 20
     const bAfter = pumps.find((p) => p.alarmAt === KILL_AT_ROUND + 5)!.pump;
     let killedAt = 0;
+    let earlyAck: Promise<unknown> = Promise.resolve();
+    let oldId = '';
     for (let r = 0; r < ROUNDS; r++) {
       if (r === KILL_AT_ROUND) {
         // every occlusion raised so far is on the boards before B goes
@@ -122,6 +124,9 @@ test('an instance killed with its disk: its pumps taken over within LEASE_S + 5 
         await stack.instances[B]!.proc!.kill9();
         killedAt = Date.now();
         rmSync(`${stack.dir.path}/journal-${B}`, { recursive: true, force: true }); // its disk is gone too
+        // a nurse acknowledges B's occlusion through C while nobody holds it yet
+        oldId = [...watchers[0].snapshotAlerts, ...watchers[0].alerts].find((a) => a.pump === bBefore && a.type === 'occlusion')!.id;
+        earlyAck = stack.api<Alert>(2, `/api/alerts/${encodeURIComponent(oldId)}/ack`, { method: 'POST' });
       }
       await publishRound(r);
       await new Promise((res) => setTimeout(res, 10));
@@ -144,17 +149,18 @@ test('an instance killed with its disk: its pumps taken over within LEASE_S + 5 
     }, 30_000, 'every sentence stored', 250);
     for (const [pump, n] of await storedCounts()) assert.equal(n, ROUNDS, `${pump} stored once per sentence`);
 
-    // the occlusion raised on B before its death is held by its new owner: an acknowledgement through C is applied and stored
+    // the occlusion raised on B before its death is held by its new owner, with the acknowledgement
+    // sent while nobody held it applied and stored by that owner
     // (without assignments in PostgreSQL every running pump also has program_unassigned: not counted here)
+    await earlyAck;
     const active = (await stack.api<Alert[]>(0, '/api/alerts?status=active')).filter((a) => a.type === 'occlusion');
     const expected = pumps.filter((p) => p.alarmAt !== null).map((p) => `${p.pump}:occlusion`).sort();
     assert.deepEqual(active.map((a) => `${a.pump}:${a.type}`).sort(), expected);
-    const old = active.find((a) => a.pump === bBefore)!;
-    await stack.api<Alert>(2, `/api/alerts/${encodeURIComponent(old.id)}/ack`, { method: 'POST' });
     await waitFor(async () => {
-      const rows = await stack.influx.query(DB, `SELECT "json" FROM "alert" WHERE "id" = '${old.id}' AND "acknowledged" = true`);
+      const rows = await stack.influx.query(DB, `SELECT "json" FROM "alert" WHERE "id" = '${oldId}' AND "acknowledged" = true`);
       return (rows.results[0]?.series ?? []).length > 0;
-    }, 10_000, 'the acknowledgement stored by the new owner', 200);
+    }, 10_000, 'the acknowledgement sent during the takeover stored by the new owner', 200);
+    await waitFor(async () => (await stack.api<Alert[]>(0, '/api/alerts?status=active')).find((a) => a.id === oldId)?.acknowledged === true, 10_000, 'acknowledged on every board', 200);
 
     // billing: every pump's episode, once, on every surviving instance
     const programs = pumps.filter((p) => p.program);
