@@ -162,15 +162,29 @@ test('an instance killed with its disk: its pumps taken over within LEASE_S + 5 
     }, 10_000, 'the acknowledgement sent during the takeover stored by the new owner', 200);
     await waitFor(async () => (await stack.api<Alert[]>(0, '/api/alerts?status=active')).find((a) => a.id === oldId)?.acknowledged === true, 10_000, 'acknowledged on every board', 200);
 
-    // billing: every pump's episode, once, on every surviving instance
+    // billing as without the failure: on every surviving instance one episode per program pump,
+    // counting every sentence from its START (seq 2) to the last, and the same records on both
     const programs = pumps.filter((p) => p.program);
+    type Episode = { pump: string; programId: string; evidence: { firstSeq: number; lastSeq: number; sentences: number } };
+    const reports: string[] = [];
     for (const i of [0, 2]) {
+      let last = '';
       const eps = await waitFor(async () => {
-        const list = await stack.api<{ pump: string; programId: string }[]>(i, `/api/billing/episodes?from=${new Date(startMs - 3_600_000).toISOString()}`);
-        return programs.every((p) => list.filter((e) => e.pump === p.pump).length === 1) ? list : null;
-      }, 15_000, `one episode per program pump on instance ${i}`, 250);
+        const list = await stack.api<Episode[]>(i, `/api/billing/episodes?from=${new Date(startMs - 3_600_000).toISOString()}`);
+        const mine = list.filter((e) => programs.some((p) => p.pump === e.pump));
+        last = JSON.stringify(mine.map((e) => [e.pump, e.evidence]));
+        const complete = programs.every((p) => {
+          const one = mine.filter((e) => e.pump === p.pump);
+          return one.length === 1 && one[0]!.evidence.firstSeq === 2 && one[0]!.evidence.lastSeq === ROUNDS - 1 && one[0]!.evidence.sentences === ROUNDS - 2;
+        });
+        return complete ? mine : null;
+      }, 15_000, `every program pump's whole episode on instance ${i}`, 250).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${last}`);
+      });
       for (const p of programs) assert.equal(eps.find((e) => e.pump === p.pump)?.programId, `RX-${p.pump}`);
+      reports.push(JSON.stringify(eps.sort((a, b) => (a.pump < b.pump ? -1 : 1))));
     }
+    assert.equal(reports[0], reports[1], 'the same billing records on every surviving instance');
 
     // B comes back (empty disk): it gets its share back; no alert raised twice
     await stack.start(B, { INSTANCE_ID: `inst-${B}` });
