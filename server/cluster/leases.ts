@@ -192,7 +192,15 @@ export class LeaseManager {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      const run = this.round().then(
+      // a round that hangs (a connection to a host that vanished) must not stop the next ones
+      const limitMs = Math.max(5000, this.o.leaseMs);
+      let limit: NodeJS.Timeout | null = null;
+      const timedOut = new Promise<never>((_, reject) => {
+        limit = setTimeout(() => reject(new Error(`lease round took over ${limitMs} ms`)), limitMs);
+      });
+      const run = Promise.race([this.round(), timedOut]).finally(() => {
+        if (limit) clearTimeout(limit);
+      }).then(
         (next) => {
           if (this.failing) this.o.log.info({ held: this.held.size }, 'lease table reachable again');
           this.failing = false;
