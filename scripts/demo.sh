@@ -9,4 +9,4 @@ if [ -f scripts/buildDashboard.mjs ]; then
 else
   echo "pumpwatch demo: no dashboard build script yet, skipping the build" >&2
 fi
-exec npx tsx scripts/demo.ts
+exec npx tsx scripts/demo.ts "$@"

@@ -18,6 +18,7 @@ import { startSimulatedPump, type SimulatedPump } from '../simulators/simulatedP
 import { Children, stopChild, type Child } from './demo/children.ts';
 import { demoClinicalRecords, MISPROGRAMMED_HOMES, UNASSIGNED_HOMES } from './demo/clinicalRecords.ts';
 import { DEMO_HOMES } from './demo/homes.ts';
+import { startDemoProxy, type DemoProxy } from './demo/proxy.ts';
 import { freePort, startInfluxd, startMosquitto, until } from './demo/services.ts';
 import { seedDemoClinical } from './demoClinical.ts';
 import { startPostgres, type PostgresServer } from './services/postgres.ts';
@@ -37,6 +38,22 @@ const DEMO_ACCOUNTS = [
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
+/** `--instances N` (1-5): N servers in CLUSTER_MODE=lease behind one address (docs/demo.md) */
+function instancesArg(argv: readonly string[]): number {
+  const i = argv.indexOf('--instances');
+  const raw = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--instances='))?.slice('--instances='.length);
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) {
+    say(`pumpwatch demo: --instances takes 1 to 5, got "${raw}"`);
+    process.exit(1);
+  }
+  return n;
+}
+const INSTANCES = instancesArg(process.argv.slice(2));
+/** short leases in the demo: a killed instance's pumps move within 10 s */
+const DEMO_LEASE_S = '10';
+
 async function main(): Promise<void> {
   // a fresh demo each time: the scenarios are laid to end at the present
   try {
@@ -52,6 +69,7 @@ async function main(): Promise<void> {
   const gateways: Child[] = [];
   let watcher: MqttClient | null = null;
   let postgres: PostgresServer | null = null;
+  let proxy: DemoProxy | null = null;
   let stopping = false;
 
   const shutdown = async (code: number): Promise<void> => {
@@ -62,6 +80,7 @@ async function main(): Promise<void> {
     // gateways first (they flush and publish offline), then the pumps and the rest, newest first
     await Promise.all(gateways.map((g) => stopChild(g, 10_000)));
     await Promise.all(pumps.map((p) => p.stop()));
+    await proxy?.close();
     await children.stopAll();
     // the server has flushed and gone: the database can go now
     await postgres?.stop().catch((err: unknown) => say(`pumpwatch demo: postgresql: ${err instanceof Error ? err.message : String(err)}`));
@@ -102,7 +121,31 @@ async function main(): Promise<void> {
       }
       login = `${DEMO_ACCOUNTS.map((a) => `${a.username} (${a.role})`).join(', ')}, password ${DEMO_PASSWORD}`;
     }
-    if (hasServer) {
+    let killHint = '';
+    if (hasServer && INSTANCES > 1) {
+      // N instances dividing the pumps by leases, behind a small proxy on the dashboard's port
+      const ports: number[] = [];
+      for (let i = 0; i < INSTANCES; i++) ports.push(await freePort(9100 + i));
+      const pids: string[] = [];
+      await Promise.all(ports.map(async (p, i) => {
+        const name = `server-${i + 1}`;
+        const server = children.start(name, 'npm', ['run', '--silent', 'server'], {
+          env: {
+            ...serverEnv, PORT: String(p), PUMPWATCH_JOURNAL_DIR: join(DATA, `server-journal-${i + 1}`),
+            CLUSTER_MODE: 'lease', INSTANCE_ID: `demo-${i + 1}`, LEASE_S: DEMO_LEASE_S, PUBLIC_URL: `http://127.0.0.1:${port}`,
+          },
+        });
+        const health = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${p}/api/health`)).ok;
+        await Promise.race([until(name, health, 90_000), server.exited.then((c) => { throw new Error(`${name} exited with ${c} (see ${DATA}/logs/${name}.log)`); })]);
+        void server.exited.then((c) => { if (!stopping) say(`pumpwatch demo: ${name} (port ${p}) exited with ${c}; the others take its pumps over within ${DEMO_LEASE_S} s`); });
+        pids.push(`    ${name}  http://127.0.0.1:${p}  pid ${server.proc.pid ?? '?'} (its node process is in that process group: kill -9 -${server.proc.pid ?? '?'})`);
+      }));
+      proxy = await startDemoProxy({ port, targets: ports });
+      say(`  ${INSTANCES} server instances (CLUSTER_MODE=lease, LEASE_S=${DEMO_LEASE_S}) behind http://127.0.0.1:${port}:`);
+      for (const l of pids.sort()) say(l);
+      killHint = `\n  kill one (kill -9 -<pid> above) and watch the others take its pumps: GET /api/health on each shows "cluster":{"owned":…}`;
+      await seedRecords(`http://127.0.0.1:${port}`);
+    } else if (hasServer) {
       const server = children.start('server', 'npm', ['run', '--silent', 'server'], { env: serverEnv });
       const health = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok;
       await Promise.race([until('the server', health, 60_000), server.exited.then((c) => { throw new Error(`the server exited with ${c} (see ${DATA}/logs/server.log)`); })]);
@@ -131,7 +174,7 @@ async function main(): Promise<void> {
     }));
 
     say('');
-    if (hasServer) say(`pumpwatch demo is running.  Dashboard: http://127.0.0.1:${port}\n  logins: ${login}`);
+    if (hasServer) say(`pumpwatch demo is running.  Dashboard: http://127.0.0.1:${port}\n  logins: ${login}${killHint}`);
     else say('pumpwatch demo is running (no server yet): relayed MQTT traffic follows.');
     say('Ctrl-C stops everything.\n');
   } catch (err) {

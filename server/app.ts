@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { BillingConfig, EpisodeTracker } from './billing/types.ts';
 import { Cluster, clusterSubscriptions } from './cluster/cluster.ts';
 import { registerClusterMetrics } from './cluster/clusterMetrics.ts';
+import { Heartbeat } from './cluster/heartbeat.ts';
+import { assertLease, PostgresLeaseStore, type Queryable } from './cluster/leaseStore.ts';
 import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
@@ -38,6 +40,7 @@ import type { Receiver } from './hl7/outbox.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
+import { ownsPump } from './ingest/shard.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
 import { storeAlertHistory } from './storage/alertHistory.ts';
@@ -101,6 +104,15 @@ export interface PumpwatchServer {
   pushChannel: PageChannel | null;
   /** IHE PCD messages to the HL7_MLLP_TARGETS receivers; null without any */
   hl7: Hl7Output | null;
+  /** true while this instance judges the pump (its SHARD; with CLUSTER_MODE=lease, its partition's lease held now) */
+  ownsPump(serial: string): boolean;
+  /**
+   * Fencing for a PostgreSQL transaction written on behalf of a pump (paging): with
+   * CLUSTER_MODE=lease it passes only while this instance holds the pump's lease under its current
+   * token, and locks the lease row until COMMIT; throws LeaseLostError (code LEASE_LOST) otherwise.
+   * Without leases it does nothing.
+   */
+  fenceInTransaction(tx: Queryable, serial: string): Promise<void>;
 }
 
 /** lines of entries not yet in InfluxDB kept ready to send; a longer backlog is decoded from the journal */
@@ -188,6 +200,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     publish: (topic, payload, retain) => ingest.publish(topic, payload, retain),
     rebuild: rebuildPump,
     billing: { store, createTracker: () => deps.createTracker(billingConfig) },
+    ...(c.clusterMode === 'lease' && database.pool ? { lease: { store: new PostgresLeaseStore(database.pool), points: store, checkpointNow: () => writer.checkpointNow() } } : {}),
   });
   const labelStamps = new ServerTimestamps();
   const labels = new PumpLabels({
@@ -208,7 +221,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     pointsWritten: () => writer.writtenPoints, writeFailures: () => writer.writeFailures,
     engineStats: () => core.engine.stats(), mqttUp: () => ingest.up, influxUp: () => writer.influxUp,
   });
-  registerClusterMetrics(metrics, cluster.relay, cluster.handover);
+  registerClusterMetrics(metrics, cluster.relay, cluster.handover, cluster.lease);
   // HL7 to the hospital's systems: subscribed now, so facts replayed at start-up are sent too
   const hl7Receivers = c.hl7Targets.map(parseReceiver).filter((r): r is Receiver => r !== null);
   const hl7 = hl7Receivers.length > 0
@@ -246,6 +259,14 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     push: { publicKey: c.vapidPublicKey, store: pushSubscriptions }, ...(deps.http ?? {}),
   });
 
+  const heartbeat = c.heartbeatUrl !== null
+    ? new Heartbeat({
+      url: c.heartbeatUrl, method: c.heartbeatMethod === 'POST' ? 'POST' : 'GET', periodMs: c.heartbeatS * 1000, instanceId: c.instanceId,
+      health: () => backend.health(), log: log.child({ component: 'heartbeat' }),
+      ...(cluster.lease ? { leasesReachable: () => cluster.lease?.leases.reachable === true } : {}),
+    })
+    : null;
+
   // the facts that connect them (the live hub and the cluster relay subscribe to `changes` themselves)
   const unsubscribe = [
     bus.on('journalled', () => writer.notify()),
@@ -278,6 +299,11 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
 
   return {
     app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, pushSubscriptions, pushChannel, hl7,
+    ownsPump: (serial) => (cluster.lease ? cluster.lease.owns(serial) : ownsPump(c.shard, serial)),
+    fenceInTransaction: async (tx, serial) => {
+      const lease = cluster.lease?.leases;
+      if (lease) await assertLease(tx, serial, c.instanceId, lease.fence(serial), lease.partitions);
+    },
     async start() {
       // the HL7 queues open first: any fact published from here on is queued for the receivers
       hl7?.start();
@@ -288,11 +314,16 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       const restored = await restore();
       const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
-      if (c.shard !== null || c.sharedGroup !== null) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, instance: c.instanceId }, 'pumps of this instance kept');
+      if (c.shard !== null || c.sharedGroup !== null || cluster.lease) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, clusterMode: c.clusterMode, instance: c.instanceId }, 'pumps of this instance kept');
       cluster.start();
+      if (cluster.lease) unsubscribe.push(database.onUp(() => cluster.startLeases()));
       core.tick(clock.now());
       writer.start();
-      ticker = setInterval(() => core.tick(clock.now()), 1000);
+      ticker = setInterval(() => {
+        cluster.checkLeases();
+        core.tick(clock.now());
+      }, 1000);
+      heartbeat?.start();
       ingest.start((topic, payload) => {
         if (!labels.handleMessage(topic, payload)) cluster.accept(topic, payload);
       });
@@ -300,6 +331,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     async stop() {
       if (ticker) clearInterval(ticker);
       ticker = null;
+      heartbeat?.stop();
       cluster.publishPending();
       await ingest.stop();
       await cluster.stop();

@@ -91,8 +91,14 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   if (v.SHARD !== null && v.MQTT_SHARED_GROUP !== null) throw new ConfigError('SHARD and MQTT_SHARED_GROUP are two ways to split the pumps: set only one');
   if ((v.HTTPS_CERT_FILE === null) !== (v.HTTPS_KEY_FILE === null)) throw new ConfigError('HTTPS_CERT_FILE and HTTPS_KEY_FILE go together: set both or neither');
   if ((v.VAPID_PUBLIC_KEY === null) !== (v.VAPID_PRIVATE_KEY === null)) throw new ConfigError('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together: set both or neither (`npm run vapid-keys`)');
-  const clustered = v.SHARD !== null || v.MQTT_SHARED_GROUP !== null;
-  const instanceId = v.SERVER_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${v.PORT}`;
+  if (v.CLUSTER_MODE !== null) {
+    if (v.SHARD !== null || v.MQTT_SHARED_GROUP !== null) throw new ConfigError('CLUSTER_MODE=lease divides the pumps by itself: not with SHARD or MQTT_SHARED_GROUP');
+    if (v.INSTANCE_ID === null) throw new ConfigError('CLUSTER_MODE=lease needs INSTANCE_ID: a unique, stable name for this instance');
+    if (v.DATABASE_URL === null) throw new ConfigError('CLUSTER_MODE=lease needs DATABASE_URL: the leases are kept in PostgreSQL');
+    if (v.SERVER_INSTANCE_ID !== null && v.SERVER_INSTANCE_ID !== v.INSTANCE_ID) throw new ConfigError('INSTANCE_ID and SERVER_INSTANCE_ID name the same instance: set one, or both alike');
+  }
+  const clustered = v.SHARD !== null || v.MQTT_SHARED_GROUP !== null || v.CLUSTER_MODE !== null;
+  const instanceId = v.INSTANCE_ID ?? v.SERVER_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${v.PORT}`;
   // instances sharing one broker need their own persistent sessions
   const mqttClientId = v.MQTT_CLIENT_ID ?? (clustered ? `pumpwatch-${instanceId}`.slice(0, 64) : 'pumpwatch-server');
   const fields = tableFields(v);

@@ -11,6 +11,7 @@ import type { ServerConfig } from '../config.ts';
 import type { IngestPipeline } from '../core/ingestPipeline.ts';
 import type { PumpwatchCore } from '../core/pumpwatchCore.ts';
 import type { EventBus } from '../events/eventBus.ts';
+import type { LiveChange } from '../events/facts.ts';
 import type { ApiBackend } from '../http/backend.ts';
 import { ownsPump } from '../ingest/shard.ts';
 import type { PointStore } from '../storage/influxStore.ts';
@@ -18,6 +19,8 @@ import { clusterBackend } from './clusterBackend.ts';
 import { CLUSTER_FILTER, CLUSTER_ROOT } from './clusterMessages.ts';
 import { ClusterRelay } from './clusterRelay.ts';
 import { FleetBilling } from './fleetBilling.ts';
+import { LeaseCluster, storedPumpSerials } from './leaseCluster.ts';
+import type { LeaseStore } from './leases.ts';
 import { PumpHandover } from './pumpHandover.ts';
 
 export interface ClusterOptions {
@@ -36,6 +39,8 @@ export interface ClusterOptions {
   rebuild(serial: string): Promise<unknown>;
   /** billing of the pumps other instances hold, read from storage */
   billing?: { store: PointStore; createTracker(): EpisodeTracker };
+  /** CLUSTER_MODE=lease: the lease table, a checkpoint on demand, and where stored pumps are listed */
+  lease?: { store: LeaseStore; points: PointStore; checkpointNow(): Promise<void> };
 }
 
 /** a pump silent this long under a shared subscription may have been judged elsewhere since */
@@ -54,23 +59,42 @@ export function clusterSubscriptions(c: Pick<ServerConfig, 'sharedGroup' | 'clus
 export class Cluster {
   readonly relay: ClusterRelay | null;
   readonly handover: PumpHandover | null;
+  /** CLUSTER_MODE=lease: leases, replay buffer, takeover */
+  readonly lease: LeaseCluster | null;
   private unsubscribe: (() => void) | null = null;
+  /** lease mode: acknowledgements of alerts no instance held when they came, by alert id */
+  private readonly pendingAcks = new Map<string, { by: string; atMs: number }>();
 
   constructor(private readonly o: ClusterOptions) {
     const c = o.config;
     const log = o.log.child({ component: 'cluster' });
-    const clustered = c.shard !== null || c.sharedGroup !== null;
+    const leased = c.clusterMode === 'lease' && o.lease !== undefined;
+    const clustered = c.shard !== null || c.sharedGroup !== null || leased;
     this.handover = clustered
       ? new PumpHandover({
         clock: o.clock, log,
         staleAfterMs: c.sharedGroup !== null ? staleAfterMs(c.checkpointMs) : null,
-        owns: (serial) => ownsPump(c.shard, serial),
+        owns: leased ? (serial) => this.lease?.owns(serial) === true : (serial) => ownsPump(c.shard, serial),
         rebuild: async (serial) => {
           await o.rebuild(serial);
+          if (leased) this.announce(serial);
         },
         accept: (topic, payload) => o.pipeline.accept(topic, payload),
         forget: (serial) => o.pipeline.forgetPump(serial),
         dropped: (serial) => o.pipeline.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
+        ...(leased ? { fresh: (serial: string) => this.lease?.fresh(serial) === true } : {}),
+      })
+      : null;
+    const handover = this.handover;
+    this.lease = leased && handover && o.lease
+      ? new LeaseCluster({
+        store: o.lease.store, clock: o.clock, instanceId: c.instanceId, leaseMs: c.leaseS * 1000, checkpointMs: c.checkpointMs, log, handover,
+        localPumps: () => o.core.engine.pumps().map((p) => p.pump),
+        notMine: () => {
+          o.pipeline.notMine++;
+        },
+        storedPumps: () => storedPumpSerials(o.lease!.points),
+        checkpointNow: () => o.lease!.checkpointNow(),
       })
       : null;
     this.relay = c.clusterRelay
@@ -79,6 +103,8 @@ export class Cluster {
         onAckCommand: (id, by) => {
           const a = o.core.engine.alert(id);
           if (a && !a.acknowledged) o.pipeline.acknowledge(id, by);
+          // lease mode: nobody may hold it right now (its pump is being taken over): kept for the next holder
+          else if (!a && this.lease) this.keepAck(id, by);
         },
         onRemotePump: (serial, instance) => this.handover?.releasedTo(serial, instance),
         onVisitCommand: (serial, untilMs, by) => {
@@ -86,6 +112,31 @@ export class Cluster {
         },
       })
       : null;
+  }
+
+  /**
+   * Lease mode: a pump just rebuilt here is announced with its open alerts, which the restore
+   * does not report as changes. The instance that held it before has forgotten it, and shows it
+   * again only from what this one publishes.
+   */
+  private announce(serial: string): void {
+    for (const a of this.o.core.engine.openAlerts()) {
+      const ack = a.pump === serial ? this.pendingAcks.get(a.id) : undefined;
+      if (!ack) continue;
+      this.pendingAcks.delete(a.id);
+      if (!a.acknowledged) this.o.pipeline.acknowledge(a.id, ack.by);
+    }
+    const alerts = this.o.core.engine.openAlerts().filter((a) => a.pump === serial);
+    if (alerts.length > 0 && this.o.bus.has('changes')) this.o.bus.emit('changes', alerts.map((alert): LiveChange => ({ type: 'alert', alert })));
+    this.o.core.republishPumps([serial]);
+  }
+
+  private keepAck(id: string, by: string): void {
+    const now = this.o.clock.now();
+    // as long as a takeover can take; every instance keeps them, the one that rebuilds the pump applies them
+    const keepMs = 3 * this.o.config.leaseS * 1000;
+    for (const [k, v] of this.pendingAcks) if (now - v.atMs > keepMs) this.pendingAcks.delete(k);
+    if (this.pendingAcks.size < 10_000) this.pendingAcks.set(id, { by, atMs: now });
   }
 
   /** what the ingest subscribes to */
@@ -99,6 +150,7 @@ export class Cluster {
       if (this.relay) this.relay.handle(topic, payload);
       return;
     }
+    if (this.lease?.keepIfNotMine(topic, payload)) return;
     if (this.handover) this.handover.accept(topic, payload);
     else this.o.pipeline.accept(topic, payload);
   }
@@ -117,26 +169,37 @@ export class Cluster {
       if (s.startsWith('@')) continue;
       // shared: checkpointed from this instance's journal, or known only from its journal
       const epoch = core.restoredEpoch(s);
-      const keep = c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
+      const keep = this.lease ? this.lease.owns(s) : c.sharedGroup !== null ? epoch === undefined || epoch === this.o.journalEpoch : ownsPump(c.shard, s);
       if (keep) kept.push(s);
       else {
         this.o.pipeline.forgetPump(s);
         forgotten++;
       }
     }
-    this.handover?.startedWith(kept, complete);
+    // lease mode: nothing is held at start, every pump of a partition taken later is read from storage first
+    this.handover?.startedWith(kept, complete && this.lease === null);
     return { kept: kept.length, forgotten };
   }
 
   /** the backend the HTTP layer serves: the whole fleet when the relay is on */
   wrapBackend(base: ApiBackend): ApiBackend {
     const relay = this.relay;
+    const lease = this.lease;
+    if (lease) {
+      // §4: with CLUSTER_MODE, health says which instance answered and how much it judges
+      const inner = base;
+      base = {
+        ...inner,
+        health: async () => ({ ...(await inner.health()), cluster: { instance: this.o.config.instanceId, owned: lease.leases.owned().length, partitions: lease.leases.partitions } }),
+      };
+    }
     if (!relay) return base;
     const b = this.o.billing;
     const now = (): number => this.o.clock.now();
     return clusterBackend(base, relay, {
       now,
       isLocalAlert: (id) => this.o.core.engine.alert(id) !== undefined,
+      ...(lease ? { askedAck: (id: string, by: string) => this.keepAck(id, by) } : {}),
       ...(b ? {
         billing: {
           store: b.store,
@@ -150,7 +213,18 @@ export class Cluster {
     const relay = this.relay;
     if (!relay) return;
     relay.start();
-    this.unsubscribe = this.o.bus.on('changes', (changes) => relay.publishLocal(changes));
+    const lease = this.lease;
+    this.unsubscribe = this.o.bus.on('changes', (changes) => relay.publishLocal(lease ? lease.ownChanges(changes) : changes));
+  }
+
+  /** lease mode: the rounds begin (call when PostgreSQL is reachable; again after an outage is harmless) */
+  startLeases(): void {
+    this.lease?.start();
+  }
+
+  /** lease mode: partitions whose time ran out are dropped before the core's timers judge anything */
+  checkLeases(): void {
+    this.lease?.leases.checkExpiry();
   }
 
   /** before the ingest stops: what this instance changed goes out while its connection is up */
@@ -164,6 +238,9 @@ export class Cluster {
   async stop(): Promise<void> {
     await this.handover?.stop();
     this.o.core.flushChanges();
+    // lease mode: what was judged is stored, then the leases are given up so others take over at once
+    const lease = this.o.lease;
+    if (this.lease && lease) await this.lease.stop(() => lease.checkpointNow());
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.relay?.stop();

@@ -19,6 +19,8 @@ export interface ClusterBackendOptions {
   isLocalAlert(id: string): boolean;
   /** episodes of the pumps other instances hold, from storage */
   billing?: { fleet: FleetBilling; store: PointStore };
+  /** an acknowledgement asked of another instance (lease mode keeps it in case this one takes the alert over) */
+  askedAck?(alertId: string, by: string): void;
 }
 
 function mergeById<T>(local: T[], remote: T[], key: (t: T) => string): T[] {
@@ -63,6 +65,7 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       if (remote.acknowledged) return remote;
       const confirmed = relay.waitForAlert(alertId, (a) => a.acknowledged, o.ackWaitMs ?? 3000);
       relay.requestAck(alertId, by);
+      o.askedAck?.(alertId, by);
       // the command waits in the owner's persistent session if it is down: answer with what it will be
       return (await confirmed) ?? { ...remote, acknowledged: true, ackedBy: by, ackedAt: new Date(o.now()).toISOString() };
     },

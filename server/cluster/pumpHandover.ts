@@ -26,6 +26,8 @@ export interface HandoverOptions {
   maxQueued?: number;
   /** the oldest queued message of a loading pump was dropped (counted and logged by the caller) */
   dropped?(serial: string): void;
+  /** lease mode: true when storage is known to hold nothing of this pump (nothing to read before judging it) */
+  fresh?(serial: string): boolean;
 }
 
 interface Queued { topic: string; payload: Buffer }
@@ -94,7 +96,7 @@ export class PumpHandover {
 
   private needsRebuild(serial: string, now: number): boolean {
     const last = this.held.get(serial);
-    if (last === undefined) return !this.trustHeld;
+    if (last === undefined) return !this.trustHeld && this.o.fresh?.(serial) !== true;
     return this.o.staleAfterMs !== null && now - last > this.o.staleAfterMs;
   }
 
@@ -109,8 +111,33 @@ export class PumpHandover {
     }
     const queue = this.loading.get(serial) ?? [];
     this.loading.delete(serial);
+    if (!this.o.owns(serial)) {
+      // lease mode: the partition went elsewhere while the pump loaded; its new owner judges these
+      this.o.forget(serial);
+      return;
+    }
     this.held.set(serial, this.o.clock.now());
     for (const q of queue) this.o.accept(q.topic, q.payload);
+  }
+
+  /** lease mode: a pump of a partition just taken, rebuilt now (its open alerts shown, its silence watched) */
+  take(serial: string): void {
+    if (this.loading.has(serial) || this.held.has(serial)) return;
+    this.loading.set(serial, []);
+    const p = this.load(serial);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** lease mode: a pump of a partition no longer held; forgotten at once (a loading one when it has loaded) */
+  release(serial: string): void {
+    this.held.delete(serial);
+    if (!this.loading.has(serial)) this.o.forget(serial);
+  }
+
+  /** the pumps held or loading here */
+  pumps(): string[] {
+    return [...new Set([...this.held.keys(), ...this.loading.keys()])];
   }
 
   /** another instance announced the pump (shared mode): it is theirs now, stop watching it here */

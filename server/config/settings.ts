@@ -155,8 +155,17 @@ export const SETTINGS = {
   SERVER_INSTANCE_ID: { section: 'cluster', default: null, defaultText: '`<hostname>-<PORT>`', parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: 'names this instance on `pumpwatch/_server/...`' },
   CLUSTER_RELAY: {
     section: 'cluster', default: 'auto', parse: oneOf(['auto', 'on', 'off']),
-    meaning: 'publish and relay alert/pump changes between instances (`auto`: on when `SHARD` or `MQTT_SHARED_GROUP` is set)',
+    meaning: 'publish and relay alert/pump changes between instances (`auto`: on when `SHARD`, `MQTT_SHARED_GROUP` or `CLUSTER_MODE` is set)',
   },
+  CLUSTER_MODE: {
+    section: 'cluster', default: null, parse: oneOf(['lease']), field: 'clusterMode',
+    meaning: '`lease`: instances sharing one `DATABASE_URL` divide the pumps among themselves by leases and take over a dead instance\'s pumps (not with `SHARD` or `MQTT_SHARED_GROUP`)',
+  },
+  INSTANCE_ID: { section: 'cluster', default: null, defaultText: 'none (required with `CLUSTER_MODE`)', parse: matching(IDENTIFIER, IDENTIFIER_RULE), meaning: "this instance's unique, stable name (required with `CLUSTER_MODE`; used as `SERVER_INSTANCE_ID`)" },
+  LEASE_S: { section: 'cluster', default: '30', parse: wholeNumber(3, 3600), unit: 's', field: 'leaseS', meaning: "with `CLUSTER_MODE`: a dead instance's pumps are taken over within this time; leases are renewed every third of it" },
+  HEARTBEAT_URL: { section: 'cluster', default: null, parse: url(['http:', 'https:']), field: 'heartbeatUrl', meaning: 'called every `HEARTBEAT_S` while this instance is healthy (healthchecks-style), so an outside monitor notices when no instance is alive' },
+  HEARTBEAT_S: { section: 'cluster', default: '60', parse: wholeNumber(5, 86_400), unit: 's', field: 'heartbeatS', meaning: 'period of the `HEARTBEAT_URL` call' },
+  HEARTBEAT_METHOD: { section: 'cluster', default: 'GET', parse: oneOf(['GET', 'POST']), field: 'heartbeatMethod', meaning: '`GET`, or `POST` with a small JSON status (`instance`, `status`, `owned`)' },
 
   // HL7 v2 (IHE PCD) output (docs/hl7.md)
   HL7_MLLP_TARGETS: {

@@ -23,6 +23,9 @@ export interface RestoreReport {
 export async function restoreFromStorage(core: PumpwatchCore, pipeline: IngestPipeline, store: PointStore, nowMs: number, log: Pick<Logger, 'warn'>, pump?: string): Promise<RestoreReport> {
   const states = await latestPumpStates(store, pump);
   const episodes = await storedEpisodes(store, nowMs - EPISODE_RESTORE_DAYS * 86_400_000, pump);
+  // what other pumps changed while the queries ran goes out now: endRestore() below discards the
+  // engine's pending changes (the restored state is not news), and theirs must not go with it
+  core.flushChanges();
   const report: RestoreReport = { pumps: 0, alerts: 0, episodes: 0 };
   for (const s of states) {
     const isGateway = s.key.startsWith('@');

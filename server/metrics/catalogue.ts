@@ -7,8 +7,8 @@
 
 export type MetricType = 'counter' | 'gauge';
 
-/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those with HL7 receivers */
-export type MetricPresence = 'always' | 'relay' | 'handover' | 'hl7';
+/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those with HL7 receivers, those in CLUSTER_MODE=lease */
+export type MetricPresence = 'always' | 'relay' | 'handover' | 'hl7' | 'lease';
 
 export interface MetricSpec {
   readonly name: string;
@@ -54,6 +54,12 @@ export const METRICS = {
   hl7Sent: { name: 'pumpwatch_hl7_sent_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 messages a receiver answered AA.' },
   hl7Errors: { name: 'pumpwatch_hl7_errors_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 delivery problems (AE/AR answers, malformed ACKs, timeouts, connection errors).' },
   hl7Parked: { name: 'pumpwatch_hl7_parked_total', type: 'counter', presence: 'hl7', label: 'receiver', help: 'HL7 messages parked in the dead-letter folder (AR, or AE past HL7_AE_RETRIES).' },
+  clusterLeasesOwned: { name: 'pumpwatch_cluster_leases_owned', type: 'gauge', presence: 'lease', help: 'Partitions (of 64) whose pumps this instance judges now; summed over instances it is 64 when every pump is watched.' },
+  clusterLeasesAcquired: { name: 'pumpwatch_cluster_leases_acquired_total', type: 'counter', presence: 'lease', help: 'Partition leases this instance took (at start, from a dead instance, or handed over).' },
+  clusterLeasesLost: { name: 'pumpwatch_cluster_leases_lost_total', type: 'counter', presence: 'lease', help: 'Partition leases that ran out before renewal or were taken: their pumps stopped being judged here.' },
+  clusterLeasesReleased: { name: 'pumpwatch_cluster_leases_released_total', type: 'counter', presence: 'lease', help: 'Partition leases handed over to a joining instance.' },
+  clusterReplayKept: { name: 'pumpwatch_cluster_replay_kept', type: 'gauge', presence: 'lease', help: 'Messages of pumps other instances judge, kept for a takeover.' },
+  clusterReplayDropped: { name: 'pumpwatch_cluster_replay_dropped_total', type: 'counter', presence: 'lease', help: 'Kept messages pushed out by the cap before their replay window ended.' },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -7,8 +7,9 @@ export const DOC_END = '<!-- end of metrics table -->';
 const PRESENCE: Record<MetricPresence, string> = {
   always: 'always',
   relay: 'with `CLUSTER_RELAY`',
-  handover: 'with `SHARD` or `MQTT_SHARED_GROUP`',
+  handover: 'with `SHARD`, `MQTT_SHARED_GROUP` or `CLUSTER_MODE`',
   hl7: 'with `HL7_MLLP_TARGETS`',
+  lease: 'with `CLUSTER_MODE`',
 };
 
 export function metricsTable(): string {

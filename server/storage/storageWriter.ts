@@ -131,6 +131,17 @@ export class StorageWriter {
     }
   }
 
+  /** checkpoints taken (their points enqueued; written within the same cycle) */
+  private checkpointsTaken = 0;
+
+  /** a checkpoint taken after this call and written (lease handover); throws when InfluxDB refuses it */
+  async checkpointNow(): Promise<void> {
+    const before = this.checkpointsTaken;
+    // a cycle takes no checkpoint while the previous one is still being written: at most a few
+    for (let i = 0; i < 4 && this.checkpointsTaken === before; i++) await this.flushNow();
+    if (this.checkpointsTaken === before) throw new Error('no checkpoint could be taken');
+  }
+
   /** forces a checkpoint on the next cycle and runs it (tests, shutdown) */
   async flushNow(): Promise<void> {
     this.lastCheckpointMs = -Infinity;
@@ -227,6 +238,7 @@ export class StorageWriter {
       }
       this.pending = { journalId, derivedMark: this.derivedEnqueued };
       this.lastCheckpointMs = this.o.clock.now();
+      this.checkpointsTaken++;
     }
     for (;;) {
       // two batches in flight: InfluxDB answers one while the next is on the wire

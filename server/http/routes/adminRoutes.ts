@@ -29,7 +29,7 @@ export function registerAdminRoutes(app: FastifyInstance, d: AdminRouteDeps): vo
     // anonymous callers (load balancers) get the contract fields only
     const known = await d.auth.identifyShared(request.headers.authorization, request.cookies[SESSION_COOKIE]).catch(() => undefined);
     if (known) return h;
-    return { status: h.status, mqtt: h.mqtt, influx: h.influx, ...(h.database !== undefined ? { database: h.database } : {}) };
+    return { status: h.status, mqtt: h.mqtt, influx: h.influx, ...(h.database !== undefined ? { database: h.database } : {}), ...(h.cluster !== undefined ? { cluster: h.cluster } : {}) };
   });
 
   app.get('/metrics', { config: { access: ADMIN } }, async (_request, reply) => {

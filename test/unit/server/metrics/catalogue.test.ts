@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { ClusterRelay } from '../../../../server/cluster/clusterRelay.ts';
 import { registerClusterMetrics } from '../../../../server/cluster/clusterMetrics.ts';
+import { LeaseCluster } from '../../../../server/cluster/leaseCluster.ts';
 import { PumpHandover } from '../../../../server/cluster/pumpHandover.ts';
 import type { EngineStats } from '../../../../server/engine/types.ts';
 import { EventBus } from '../../../../server/events/eventBus.ts';
@@ -33,13 +35,21 @@ function fullRegistry() {
     heldBack: () => 0, storageBacklog: () => 7, journalBytes: () => 4096, pointsWritten: () => 0, writeFailures: () => NaN,
     engineStats: () => figures.stats, mqttUp: () => true, influxUp: () => false,
   });
-  registerClusterMetrics(registry, relay, handover);
-  const log = { child: () => log, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+    const log = { child: () => log, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
   const hl7 = new Hl7Output({
     receivers: [{ host: '127.0.0.1', port: 2575 }], stateDir: '/nonexistent', bus: new EventBus(silent as never), clock: { now: () => 0 }, log,
     pumps: () => [], patientOf: () => null,
   });
   registerHl7Metrics(registry, hl7);
+  const lease = new LeaseCluster({
+    store: {
+      renew: () => Promise.resolve([]), heartbeat: () => Promise.resolve({ live: [], rows: [] }), acquire: () => Promise.resolve([]),
+      release: () => Promise.resolve(), leave: () => Promise.resolve(),
+    },
+    clock: { now: () => 0 }, instanceId: 'a', leaseMs: 6000, checkpointMs: 1000, log: pino({ level: 'silent' }), handover,
+    localPumps: () => [], notMine: () => undefined, storedPumps: () => Promise.resolve([]), checkpointNow: () => Promise.resolve(),
+  });
+  registerClusterMetrics(registry, relay, handover, lease);
   const hub = { stats: () => ({ clients: 2, messagesSent: 5, dropped: { slow: 1, dead: 0, snapshot_failed: 0, server_stop: 0 } }) };
   const refused = registerHttpMetrics(registry, { hub, sessions: { size: 4 }, audit: { stats: () => ({ recorded: 9, failed: 0 }) } });
   return { registry, drops, figures, relay, refused };
