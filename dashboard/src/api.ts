@@ -2,6 +2,8 @@
 import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 import type { Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
 import type { FieldError } from '../../protocol/clinicalValidation.ts';
+import type { AckOutcome, PageRecord } from './pagingText.ts';
+import type { OnCallNow, Shift } from './rota.ts';
 import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
 export interface Me {
@@ -111,8 +113,10 @@ export function fetchHealth(): Promise<Health> {
   return request<Health>('health');
 }
 
-export function acknowledgeAlert(id: string): Promise<Alert> {
-  return request<Alert>('acknowledge', { params: { id } });
+/** One tap sends no body; a note and an outcome, when given, go with it (§7). */
+export function acknowledgeAlert(id: string, extra?: { note?: string; outcome?: AckOutcome }): Promise<Alert> {
+  const body = extra && (extra.note !== undefined || extra.outcome !== undefined) ? extra : undefined;
+  return request<Alert>('acknowledge', body ? { params: { id }, body } : { params: { id } });
 }
 
 /** The nurse-facing label of a pump (null removes it); the server pushes the change to everyone. */
@@ -200,4 +204,34 @@ export async function saveDrugLimits(limits: DrugLimit[]): Promise<DrugLimit[]> 
 /** the pump was taken off the patient */
 export function endAssignment(id: string): Promise<Assignment> {
   return request<Assignment>('endAssignment', { params: { id } });
+}
+
+// paging (interfaces.md §7)
+
+/** who is on call at `atIso` (now when absent) */
+export function fetchOnCall(atIso?: string): Promise<OnCallNow> {
+  return request<OnCallNow>('onCall', atIso ? { query: new URLSearchParams({ at: atIso }) } : {});
+}
+
+/** replaces the whole rota (admin) */
+export function saveOnCall(shifts: Shift[]): Promise<unknown> {
+  return request<unknown>('saveOnCall', { body: { shifts } });
+}
+
+export interface Contact {
+  email?: string | null;
+}
+
+export function fetchContact(username: string): Promise<Contact> {
+  return request<Contact>('contact', { params: { username } });
+}
+
+/** an empty e-mail removes it */
+export function saveContact(username: string, email: string | null): Promise<Contact> {
+  return request<Contact>('saveContact', { params: { username }, body: { email } });
+}
+
+/** every page sent for the alert: one row per person per channel tried */
+export function fetchAlertPages(id: string): Promise<PageRecord[]> {
+  return request<PageRecord[]>('alertPages', { params: { id } });
 }

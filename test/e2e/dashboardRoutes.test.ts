@@ -290,6 +290,50 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
         expect(body.limits).toHaveLength(2);
       },
     },
+    onCall: {
+      params: {}, query: new URLSearchParams({ at: new Date().toISOString() }),
+      check: async (res) => {
+        const body = await json(res);
+        expect(isObject(body)).toBe(true);
+        const o = body as { shift: unknown; chain: unknown };
+        expect(Array.isArray(o.chain)).toBe(true);
+        if (o.shift !== null) expectFields(o.shift, { from: 'string', to: 'string', chain: 'object' }, 'shift');
+      },
+    },
+    saveOnCall: {
+      params: {}, body: { shifts: [{ from: new Date(Date.now() - H).toISOString(), to: new Date(Date.now() + 8 * H).toISOString(), chain: ['nurse', 'admin'] }] },
+      check: async (res) => {
+        expect(res.status).toBeLessThan(300);
+        await res.text();
+      },
+    },
+    contact: {
+      params: { username: 'nurse' },
+      check: async (res) => {
+        const c = await json(res);
+        expect(isObject(c)).toBe(true);
+        const email = (c as { email?: unknown }).email;
+        expect(email === undefined || email === null || typeof email === 'string').toBe(true);
+      },
+    },
+    saveContact: {
+      params: { username: 'nurse' }, body: { email: 'nurse@example.org' },
+      check: async (res) => {
+        expect(res.status).toBeLessThan(300);
+        await res.text();
+      },
+    },
+    alertPages: {
+      params: { id: ids.alertId },
+      check: async (res) => {
+        const list = await json(res);
+        expect(Array.isArray(list)).toBe(true);
+        for (const p of list as unknown[]) {
+          expectFields(p, { to: 'string', channel: 'string', sentAt: 'string', status: 'string' }, 'page');
+          expect(['sent', 'failed', 'accepted', 'declined', 'expired']).toContain((p as { status: string }).status);
+        }
+      },
+    },
     endAssignment: {
       // one open assignment per walk (this entry is built for every route walked, so taken lazily)
       get params() { return { id: ids.clinical.openAssignments.pop() ?? 'none-left' }; },
