@@ -9,9 +9,9 @@ import { clockTime, dateTime } from './format.ts';
 /** the alert's paging extension: `failed` = the whole chain was tried, nobody could be paged; `idle` = nothing to page */
 export interface AlertPaging {
   status: 'paging' | 'accepted' | 'failed' | 'idle';
-  /** how many times the chain has been gone through, from 1 */
+  /** which time through the chain, from 0 (the first round) */
   round: number;
-  /** the position in the chain now paged, 1 = first on call */
+  /** the place in the chain now paged, from 0 (the first on call) */
   step: number;
   /** the username paged now */
   current: string | null;
@@ -47,9 +47,11 @@ export interface PageRecord {
   id?: string;
   /** username */
   to: string;
+  /** `none`: nobody could be reached on any channel */
   channel: string;
-  sentAt: string;
+  sentAt: string | null;
   status: 'sent' | 'failed' | 'accepted' | 'declined' | 'expired';
+  /** from 0, as the alert's paging */
   round?: number;
   step?: number;
   error?: string | null;
@@ -92,10 +94,10 @@ export function pagingLine(a: Alert, zone?: string | null): PagingLine | null {
   if (!p) return null;
   switch (p.status) {
     case 'failed':
-      return { tone: 'failed', text: `${NOBODY_PAGED_TEXT}: the whole on-call chain was tried (round ${p.round}). Call the team directly.` };
+      return { tone: 'failed', text: `${NOBODY_PAGED_TEXT}: the whole on-call chain was tried (round ${p.round + 1}). Call the team directly.` };
     case 'paging': {
       const who = p.current ?? 'the next person on call';
-      return { tone: 'paging', text: `Paging ${who} (${ordinal(p.step)} on call, round ${p.round}) — waiting for an accept` };
+      return { tone: 'paging', text: `Paging ${who} (${ordinal(p.step + 1)} on call, round ${p.round + 1}) — waiting for an accept` };
     }
     case 'accepted':
       return { tone: 'accepted', text: 'Accepted' };
@@ -138,7 +140,7 @@ export function ackBody(note: string, outcome: string): { ok: true; body: { note
   return { ok: true, body };
 }
 
-const CHANNEL_NAMES: Readonly<Record<string, string>> = { email: 'E-mail', push: 'Push', webhook: 'Webhook' };
+const CHANNEL_NAMES: Readonly<Record<string, string>> = { email: 'E-mail', push: 'Push', webhook: 'Webhook', none: 'no way to reach' };
 const PAGE_STATUS: Readonly<Record<PageRecord['status'], string>> = {
   sent: 'Sent', failed: 'FAILED', accepted: 'Accepted', declined: 'Declined', expired: 'No answer (expired)',
 };
@@ -171,13 +173,13 @@ export function pageRow(p: PageRecord, zone?: string | null): PageRow {
     status: PAGE_STATUS[p.status] ?? p.status,
     failed: p.status === 'failed',
     error: p.error ?? '',
-    step: typeof p.round === 'number' && typeof p.step === 'number' ? `round ${p.round}, ${ordinal(p.step)} on call` : '',
+    step: typeof p.round === 'number' && typeof p.step === 'number' ? `round ${p.round + 1}, ${ordinal(p.step + 1)} on call` : '',
   };
 }
 
 /** Pages oldest first, as the chain went (the server's order when times tie). */
 export function pagesInOrder(pages: readonly PageRecord[]): PageRecord[] {
-  return pages.map((p, i) => ({ p, i, t: Date.parse(p.sentAt) }))
+  return pages.map((p, i) => ({ p, i, t: Date.parse(p.sentAt ?? '') }))
     .sort((a, b) => (Number.isFinite(a.t) && Number.isFinite(b.t) && a.t !== b.t ? a.t - b.t : a.i - b.i))
     .map((x) => x.p);
 }

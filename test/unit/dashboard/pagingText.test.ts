@@ -9,7 +9,8 @@ import { alert } from './fixtures.ts';
 
 process.env.TZ = 'UTC';
 
-const paging = (over: Partial<AlertPaging>): AlertPaging => ({ status: 'paging', round: 1, step: 1, current: 'anna', ...over });
+// round and step count from 0, as the server sends them
+const paging = (over: Partial<AlertPaging>): AlertPaging => ({ status: 'paging', round: 0, step: 0, current: 'anna', ...over });
 
 describe('paging state on an alert', () => {
   test('nothing about paging: no line (a server without paging, or an alert that never paged)', () => {
@@ -18,16 +19,16 @@ describe('paging state on an alert', () => {
   });
 
   test('paging: who is paged now, their place in the chain and the round', () => {
-    assert.deepEqual(pagingLine(alert('1', { paging: paging({ step: 2, round: 1, current: 'ben' }) } as object)), {
+    assert.deepEqual(pagingLine(alert('1', { paging: paging({ step: 1, round: 0, current: 'ben' }) } as object)), {
       tone: 'paging', text: 'Paging ben (2nd on call, round 1) — waiting for an accept',
     });
-    assert.match(pagingLine(alert('1', { paging: paging({ step: 1, round: 3, current: null }) } as object))!.text, /^Paging the next person on call \(1st on call, round 3\)/);
+    assert.match(pagingLine(alert('1', { paging: paging({ step: 0, round: 2, current: null }) } as object))!.text, /^Paging the next person on call \(1st on call, round 3\)/);
   });
 
   test('failed: "nobody could be paged", its own tone (shown in red)', () => {
-    const line = pagingLine(alert('1', { paging: paging({ status: 'failed', round: 2, current: null }) } as object))!;
+    const line = pagingLine(alert('1', { paging: paging({ status: 'failed', round: 1, current: null }) } as object))!;
     assert.equal(line.tone, 'failed');
-    assert.match(line.text, /^Nobody could be paged/);
+    assert.match(line.text, /^Nobody could be paged: the whole on-call chain was tried \(round 2\)/);
   });
 
   test('accepted: by whom and when, in the zone given, whatever the status says', () => {
@@ -44,7 +45,7 @@ describe('paging state on an alert', () => {
     const a = alert('1', { paging: paging({}) } as object);
     assert.equal(pagingChanged(null, a), true);
     assert.equal(pagingChanged(a, { ...a, message: 'other' }), false);
-    assert.equal(pagingChanged(a, alert('1', { paging: paging({ step: 2, current: 'ben' }) } as object)), true);
+    assert.equal(pagingChanged(a, alert('1', { paging: paging({ step: 1, current: 'ben' }) } as object)), true);
     assert.equal(pagingChanged(a, alert('1', { paging: paging({}), acceptedBy: 'anna' } as object)), true);
   });
 
@@ -91,7 +92,7 @@ describe('acknowledgement note and outcome', () => {
 });
 
 describe('page history', () => {
-  const page = (over: Partial<PageRecord>): PageRecord => ({ to: 'anna', channel: 'email', sentAt: '2026-11-27T09:00:05Z', status: 'sent', round: 1, step: 1, ...over });
+  const page = (over: Partial<PageRecord>): PageRecord => ({ to: 'anna', channel: 'email', sentAt: '2026-11-27T09:00:05Z', status: 'sent', round: 0, step: 0, ...over });
 
   test('a row in words, to the second in the zone, with the error of a failed page', () => {
     assert.deepEqual(pageRow(page({ status: 'failed', error: 'SMTP 421 try later' }), 'America/Chicago'), {
@@ -103,6 +104,8 @@ describe('page history', () => {
     assert.equal(r.step, '');
     assert.equal(r.error, '');
     assert.equal(dateClock('bad'), '—');
+    const none = pageRow(page({ channel: 'none', status: 'failed', sentAt: null, round: 1, step: 2, error: 'no contact' }));
+    assert.deepEqual([none.channel, none.sentAt, none.step], ['no way to reach', '—', 'round 2, 3rd on call']);
   });
 
   test('oldest first (server order on ties), and a summary', () => {
