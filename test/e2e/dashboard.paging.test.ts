@@ -102,7 +102,7 @@ beforeAll(async () => {
   await mail.start();
   await live.start(USERS.map((u) => ({ ...u })), {
     DATABASE_URL: pg.url, TZ: ZONE, SIGNAL_LOST_S: '3600',
-    SMTP_URL: `smtp://127.0.0.1:${mail.port}`, PAGE_FROM: 'pumpwatch@ward.test', PAGE_ACCEPT_S: '5',
+    SMTP_URL: `smtp://127.0.0.1:${mail.port}`, PAGE_FROM: 'pumpwatch@ward.test', PAGE_ACCEPT_S: '5', PAGE_GROUP_S: '0',
   });
   browser = await launchChromium();
   paged = live.pump(PAGED_PUMP, 'home-page-1');
