@@ -33,13 +33,13 @@ export interface PagingServiceOptions {
   firstRetryMs: number;
   retries?: number;
   /** the patient of an alert (null when unassigned or unknown) */
-  patientOf(alert: Alert): Promise<Patient>;
+  patientOf: (alert: Alert) => Promise<Patient>;
   /** open alerts now: at start, those that should be paging and have no chain yet get one */
-  openAlerts(): Alert[];
+  openAlerts: () => Alert[];
   /** resolves once PostgreSQL is up and migrated */
-  whenUp(): Promise<void>;
+  whenUp: () => Promise<void>;
   /** does this instance drive the chains of this pump? (a lease layer; default: yes) */
-  owns?(pump: string): boolean;
+  owns?: (pump: string) => boolean;
   tickMs?: number;
   /** open chains are re-read this often (another instance's changes), ms */
   reloadMs?: number;
@@ -54,12 +54,24 @@ export interface PagingAuditEvent {
   detail: Record<string, string | number | boolean>;
 }
 
+export interface PagingHealth {
+  status: 'up' | 'degraded';
+  channels: Partial<Record<string, { sent: number; failed: number; retrying: number; failing: boolean; lastError: string | null }>>;
+  openChains: number;
+  failedChains: number;
+  /** pages held back by the per-person grouping */
+  held: number;
+  reason?: string;
+}
+
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class PagingService {
   /** chains not closed, and the alert each belongs to (latest state seen) */
   readonly chains = new Map<string, StoredChain>();
   readonly sender: PageSender;
+  /** chains closed lately: live changes of their alerts still show who accepted */
+  private readonly recentlyClosed = new Map<string, esc.ChainState>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly changeListeners = new Set<(alert: Alert) => void>();
   private readonly auditListeners = new Set<(e: PagingAuditEvent) => void>();
@@ -221,7 +233,7 @@ export class PagingService {
       return false;
     }
     cur.state = t.state;
-    if (t.state.status === 'closed') this.chains.delete(alertId);
+    if (t.state.status === 'closed') this.forgetClosed(cur.state);
     this.changed(cur);
     await this.run(alertId, t.effects, cur.alert);
     return true;
@@ -267,7 +279,41 @@ export class PagingService {
 
   /** the same from what is held here only (live changes, which cannot wait for a query) */
   decorateHeld(a: Alert): Alert {
-    return withPaging(a, this.chains.get(a.id)?.state ?? null);
+    return withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? null);
+  }
+
+  /** an alert whose acknowledgement note was saved: shown to the board at once */
+  noteSaved(a: Alert): void {
+    for (const l of this.changeListeners) l(a);
+  }
+
+  private forgetClosed(s: esc.ChainState): void {
+    this.chains.delete(s.alertId);
+    this.recentlyClosed.set(s.alertId, s);
+    if (this.recentlyClosed.size > 1000) this.recentlyClosed.delete(this.recentlyClosed.keys().next().value!);
+  }
+
+  failedChains(): number {
+    let n = 0;
+    for (const c of this.chains.values()) if (c.state.status === 'failed') n++;
+    return n;
+  }
+
+  /** GET /api/health's `paging`: degraded while a channel's last attempt failed or a chain reached nobody */
+  health(): PagingHealth {
+    const channels: PagingHealth['channels'] = {};
+    let failing = false;
+    for (const ch of this.o.channels) {
+      const s = this.sender.stats.get(ch.name)!;
+      channels[ch.name] = { sent: s.sent, failed: s.failed, retrying: s.retrying, failing: s.failing, lastError: s.lastError };
+      failing ||= s.failing;
+    }
+    const failedChains = this.failedChains();
+    return {
+      status: failing || failedChains > 0 ? 'degraded' : 'up',
+      channels, openChains: this.chains.size, failedChains, held: this.sender.held,
+      ...(this.o.channels.length === 0 ? { reason: 'no channel configured (SMTP_URL, PAGE_WEBHOOK_URL)' } : {}),
+    };
   }
 
   private tick(): void {
