@@ -19,6 +19,7 @@ import { createApiBackend } from './core/apiBackend.ts';
 import { Checkpointer } from './core/checkpointer.ts';
 import { ClinicalRecords } from './core/clinicalRecords.ts';
 import { withClinicalViews } from './core/clinicalViews.ts';
+import { withPagingOff, withPagingViews } from './core/pagingViews.ts';
 import { entryPoints, IngestPipeline } from './core/ingestPipeline.ts';
 import { JournalCommitter } from './core/journalCommitter.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
@@ -34,6 +35,7 @@ import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
+import { createPaging } from './paging/pagingSetup.ts';
 import { storeAlertHistory } from './storage/alertHistory.ts';
 import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
 import { LineLog } from './storage/lineLog.ts';
@@ -195,7 +197,22 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     databaseStatus: () => database.status,
     timeZone: c.serverTimeZone,
   })), labels);
-  const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
+  const clinicalBackend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
+  // paging (§7): only with PostgreSQL; the facts are heard from now on, handled once it is up
+  const patients = database.pool ? new ClinicalStore({ pool: database.pool, clock }) : null;
+  const paging = database.pool && patients
+    ? createPaging({
+      pool: database.pool, settings: c, bus, clock, log, metrics,
+      whenUp: () => database.whenUp(),
+      openAlerts: () => core.engine.openAlerts(),
+      patientOf: async (a) => {
+        if (!a.patientId) return null;
+        const p = await patients.getPatient(a.patientId, 'paging');
+        return { mrn: p.mrn, name: p.name, phone: p.phone };
+      },
+    })
+    : null;
+  const backend = paging ? withPagingViews(clinicalBackend, paging.service, paging.api) : withPagingOff(clinicalBackend);
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone, ...(deps.http ?? {}),
@@ -241,6 +258,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       const restored = await restore();
       const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
+      paging?.start();
       if (c.shard !== null || c.sharedGroup !== null) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, instance: c.instanceId }, 'pumps of this instance kept');
       cluster.start();
       core.tick(clock.now());
@@ -259,6 +277,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       core.flushChanges();
       await http.stop();
       clinical?.stop();
+      await paging?.stop();
       await database.stop();
       await writer.stop();
       await journal.flush().catch(() => undefined);

@@ -8,6 +8,7 @@ const PRESENCE: Record<MetricPresence, string> = {
   always: 'always',
   relay: 'with `CLUSTER_RELAY`',
   handover: 'with `SHARD` or `MQTT_SHARED_GROUP`',
+  paging: 'with `DATABASE_URL`',
 };
 
 export function metricsTable(): string {

@@ -11,6 +11,7 @@ import { DEFAULT_METRICS_PREFIX, METRICS } from '../../../../server/metrics/cata
 import { withMetricsTable } from '../../../../server/metrics/metricsDoc.ts';
 import { createMetricsRegistry } from '../../../../server/metrics/registry.ts';
 import { registerServerMetrics } from '../../../../server/metrics/serverMetrics.ts';
+import { registerPagingMetrics } from '../../../../server/paging/pagingMetrics.ts';
 
 const silent = { warn: () => undefined, info: () => undefined };
 const specs = Object.values(METRICS);
@@ -31,6 +32,7 @@ function fullRegistry() {
     engineStats: () => figures.stats, mqttUp: () => true, influxUp: () => false,
   });
   registerClusterMetrics(registry, relay, handover);
+  registerPagingMetrics(registry, { sent: () => 1, failed: () => 0, retrying: () => 0, failedChains: () => 0 });
   const hub = { stats: () => ({ clients: 2, messagesSent: 5, dropped: { slow: 1, dead: 0, snapshot_failed: 0, server_stop: 0 } }) };
   const refused = registerHttpMetrics(registry, { hub, sessions: { size: 4 }, audit: { stats: () => ({ recorded: 9, failed: 0 }) } });
   return { registry, drops, figures, relay, refused };
