@@ -9,7 +9,7 @@ import { ApiError, fetchAlertPages } from './api.ts';
 import { el, setClass, setText } from './element.ts';
 import { serverReasons } from './formErrors.ts';
 import {
-  ACK_NOTE_MAX, ACK_OUTCOMES, ackBody, ackDetailText, pageRow, pagesInOrder, pagesSummary, pagingChanged, pagingLine, type AckOutcome,
+  ACK_NOTE_MAX, ACK_OUTCOME_OPTIONS, ackBody, ackDetailText, pageRow, pagesInOrder, pagesSummary, pagingChanged, pagingLine, type AckOutcome,
 } from './pagingText.ts';
 
 export type AckWithNote = (id: string, extra: { note?: string; outcome?: AckOutcome }) => Promise<void>;
@@ -119,7 +119,7 @@ export class AlertPagingView {
   private buildForm(): HTMLFormElement {
     const n = ++formSeq;
     const outcome = el('select', { id: `ack-outcome-${n}`, name: 'outcome', 'aria-describedby': `ack-outcome-${n}-reason` },
-      el('option', { value: '' }, '— none —'), ...ACK_OUTCOMES.map(([code, label]) => el('option', { value: code }, label)));
+      el('option', { value: '' }, '— none —'), ...ACK_OUTCOME_OPTIONS.map(([code, label]) => el('option', { value: code }, label)));
     const note = el('textarea', { id: `ack-note-${n}`, name: 'note', rows: '2', maxlength: String(ACK_NOTE_MAX), 'aria-describedby': `ack-note-${n}-reason` });
     const outcomeReason = el('span', { class: 'field-reason', id: `ack-outcome-${n}-reason` });
     const noteReason = el('span', { class: 'field-reason', id: `ack-note-${n}-reason` });

@@ -1,9 +1,8 @@
 /** HTTP calls to the server (same origin, session cookie, CSRF header on state changes); routes in routes.ts. */
-import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { AckOutcome, Alert, Episode, OnCallShift, PageRecord, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 import type { Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
 import type { FieldError } from '../../protocol/clinicalValidation.ts';
-import type { AckOutcome, PageRecord } from './pagingText.ts';
-import type { OnCallNow, Shift } from './rota.ts';
+import type { OnCallNow } from './rota.ts';
 import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
 export interface Me {
@@ -214,12 +213,20 @@ export function fetchOnCall(atIso?: string): Promise<OnCallNow> {
 }
 
 /** replaces the whole rota (admin) */
-export function saveOnCall(shifts: Shift[]): Promise<unknown> {
-  return request<unknown>('saveOnCall', { body: { shifts } });
+export async function saveOnCall(shifts: OnCallShift[]): Promise<OnCallShift[]> {
+  return (await request<{ shifts: OnCallShift[] }>('saveOnCall', { body: { shifts } })).shifts;
+}
+
+/** the whole stored rota (admin) */
+export async function fetchOnCallShifts(): Promise<OnCallShift[]> {
+  return (await request<{ shifts: OnCallShift[] }>('onCallShifts')).shifts;
 }
 
 export interface Contact {
-  email?: string | null;
+  username?: string;
+  email: string | null;
+  /** how many Web Push subscriptions (devices) the person has */
+  push?: number;
 }
 
 export function fetchContact(username: string): Promise<Contact> {

@@ -156,7 +156,7 @@ function startSession(me: Me): void {
       detail.root.querySelector('h2')?.focus();
     } else if (hash === '#/oncall') {
       // everyone sees who is on call; an admin edits the rota (reloaded on every visit: it changes)
-      onCall ??= new OnCallView(me.timeZone ?? null, me.role === 'admin');
+      onCall ??= new OnCallView(me.timeZone ?? null, me.username, me.role === 'admin');
       view.replaceChildren(onCall.root);
       void onCall.load();
       onCall.root.querySelector('h2')?.focus();

@@ -4,7 +4,7 @@
  * ordered chain: first, second, third on call) and saves it whole (PUT /api/oncall), with every
  * reason shown beside its field, and sets a person's e-mail for pages (PUT /api/users/:u/contact).
  */
-import { ApiError, fetchContact, fetchOnCall, saveContact, saveOnCall } from './api.ts';
+import { ApiError, fetchContact, fetchOnCall, fetchOnCallShifts, saveContact, saveOnCall } from './api.ts';
 import { el, setText } from './element.ts';
 import { dateTime } from './format.ts';
 import { ordinal } from './pagingText.ts';
@@ -41,7 +41,8 @@ export class OnCallView {
   private edited = false;
 
   /** `zone`: the agency's (server's) IANA zone; shift times are typed and shown in it */
-  constructor(private readonly zone: string | null, readonly isAdmin: boolean, private readonly clock: () => number = Date.now) {
+  /** `me`: the account shown; it may set its own e-mail for pages, an admin anyone's */
+  constructor(private readonly zone: string | null, private readonly me: string, readonly isAdmin: boolean, private readonly clock: () => number = Date.now) {
     this.now = el('div', { class: 'oncall-now', role: 'status' }, el('p', { class: 'hint' }, 'Loading…'));
     this.coming = el('div', { class: 'oncall-coming' });
     this.status = el('p', { class: 'oncall-status', role: 'status' });
@@ -52,12 +53,15 @@ export class OnCallView {
       el('h2', { id: 'oncall-title', tabindex: '-1' }, 'On call'),
       el('p', { class: 'hint oncall-zone' }, `Times are in the agency's zone: ${zoneLabel(this.zone, this.clock())}.`),
       this.now, el('h3', {}, 'Coming shifts'), this.coming, this.status,
-      this.editor, isAdmin ? this.buildContactForm() : null);
+      this.editor, this.buildContactForm());
   }
 
   async load(): Promise<void> {
     try {
-      const { now, coming, gapFrom } = await comingShifts((at) => fetchOnCall(at), this.clock());
+      // an admin reads the whole rota; everyone else walks it shift by shift
+      const nowMs = this.clock();
+      const stored = this.isAdmin ? await fetchOnCallShifts() : null;
+      const { now, coming, gapFrom } = await comingShifts(async (at) => ({ ...(await fetchOnCall(at)), ...(stored ? { shifts: stored } : {}) }), nowMs);
       this.showNow(now.shift, now.chain);
       this.coming.replaceChildren(
         coming.length
@@ -65,7 +69,9 @@ export class OnCallView {
             el('span', { class: 'shift-span' }, spanText(s, this.zone)), ' ', el('span', { class: 'shift-chain' }, chainText(s.chain)))))
           : el('p', { class: 'hint' }, 'No coming shift on the rota.'),
         ...(gapFrom && (now.shift || coming.length) ? [el('p', { class: 'oncall-gap' }, `Nobody is on call from ${dateTime(gapFrom, this.zone)}: high alerts would page no one.`)] : []));
-      if (this.editor && !this.edited) this.showDrafts(draftsFromShifts([...(now.shift ? [now.shift] : []), ...coming], this.zone));
+      // the editor holds every shift not over yet (saving replaces the rota: those over are not kept)
+      const open = stored ? stored.filter((s) => Date.parse(s.to) > nowMs) : [...(now.shift ? [now.shift] : []), ...coming];
+      if (this.editor && !this.edited) this.showDrafts(draftsFromShifts(open, this.zone));
     } catch (err) {
       setText(this.status, `Could not load the rota: ${err instanceof Error ? err.message : 'error'}`);
     }
@@ -177,7 +183,7 @@ export class OnCallView {
       await this.load();
     } catch (err) {
       setText(this.status, '');
-      if (err instanceof ApiError && err.status === 400) this.showReasons(serverRotaReasons(err));
+      if (err instanceof ApiError && err.status === 400) this.showReasons(serverRotaReasons(err, this.drafts()));
       else setText(this.rotaGeneral, `Could not save the rota: ${err instanceof Error ? err.message : 'error'}`);
     }
   }
@@ -204,12 +210,15 @@ export class OnCallView {
   }
 
   private buildContactForm(): HTMLFormElement {
-    const user = el('input', { id: 'contact-user', name: 'username', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', 'aria-describedby': 'contact-user-reason' });
+    const user = el('input', {
+      id: 'contact-user', name: 'username', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', 'aria-describedby': 'contact-user-reason',
+      value: this.isAdmin ? '' : this.me, readonly: !this.isAdmin,
+    });
     const email = el('input', { id: 'contact-email', name: 'email', type: 'email', autocomplete: 'off', 'aria-describedby': 'contact-email-reason' });
     const userReason = el('span', { class: 'field-reason', id: 'contact-user-reason' });
     const emailReason = el('span', { class: 'field-reason', id: 'contact-email-reason' });
     const status = el('p', { class: 'contact-status', role: 'status' });
-    const lookUp = el('button', { type: 'button' }, 'Look up');
+    const lookUp = el('button', { type: 'button', hidden: !this.isAdmin }, 'Look up');
     const show = (field: 'username' | 'email' | null, reason: string): void => {
       setText(userReason, field === 'username' ? reason : '');
       setText(emailReason, field === 'email' ? reason : '');
@@ -230,8 +239,9 @@ export class OnCallView {
       fetchContact(u).then((c) => { email.value = c.email ?? ''; show(null, c.email ? `${u} is paged at ${c.email}.` : `${u} has no e-mail for pages.`); },
         (err: unknown) => (err instanceof ApiError && err.status === 404 ? show('username', 'is not an account') : show(null, `Could not look up: ${err instanceof Error ? err.message : 'error'}`)));
     });
-    const form = el('form', { class: 'record-form contact-form', id: 'contact', novalidate: true, 'aria-label': 'E-mail for pages' },
-      el('fieldset', {}, el('legend', {}, 'E-mail for pages (admin)'),
+    const title = this.isAdmin ? 'E-mail for pages (admin)' : 'Your e-mail for pages';
+    const form = el('form', { class: 'record-form contact-form', id: 'contact', novalidate: true, 'aria-label': title },
+      el('fieldset', {}, el('legend', {}, title),
         el('div', { class: 'form-field' }, el('label', { for: user.id }, 'Account name'), user, userReason, lookUp),
         el('div', { class: 'form-field' }, el('label', { for: email.id }, 'E-mail', el('span', { class: 'optional' }, ' (empty removes it)')), email, emailReason),
         status, el('button', { type: 'submit' }, 'Save e-mail')));
@@ -248,6 +258,8 @@ export class OnCallView {
         show(null, `Could not save: ${err instanceof Error ? err.message : 'error'}`);
       });
     });
+    // one's own address, shown at once
+    if (!this.isAdmin) queueMicrotask(() => lookUp.click());
     return form;
   }
 }

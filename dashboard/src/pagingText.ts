@@ -3,63 +3,25 @@
  * who accepted, "nobody could be paged"), its page history rows, and the acknowledgement's note and
  * outcome. Shapes: interfaces.md §7 and the paging extension of the alert.
  */
-import type { Alert } from '../../protocol/api.ts';
+import { ACK_OUTCOMES, type AckOutcome, type Alert, type PageRecord } from '../../protocol/api.ts';
 import { clockTime, dateTime } from './format.ts';
 
-/** the alert's paging extension: `failed` = the whole chain was tried, nobody could be paged; `idle` = nothing to page */
-export interface AlertPaging {
-  status: 'paging' | 'accepted' | 'failed' | 'idle';
-  /** which time through the chain, from 0 (the first round) */
-  round: number;
-  /** the place in the chain now paged, from 0 (the first on call) */
-  step: number;
-  /** the username paged now */
-  current: string | null;
-}
+export type { AckOutcome, AlertPaging, PageRecord } from '../../protocol/api.ts';
 
-export const ACK_OUTCOMES = [
-  ['patient_called', 'Patient called'],
-  ['line_unkinked', 'Line unkinked'],
-  ['visit_scheduled', 'Visit scheduled'],
-  ['pump_restarted', 'Pump restarted'],
-  ['no_action_needed', 'No action needed'],
-  ['other', 'Other'],
-] as const;
+const OUTCOME_LABELS: Readonly<Record<AckOutcome, string>> = {
+  patient_called: 'Patient called',
+  line_unkinked: 'Line unkinked',
+  visit_scheduled: 'Visit scheduled',
+  pump_restarted: 'Pump restarted',
+  no_action_needed: 'No action needed',
+  other: 'Other',
+};
 
-export type AckOutcome = (typeof ACK_OUTCOMES)[number][0];
+/** the outcomes of an acknowledgement (§7), with their words, in the contract's order */
+export const ACK_OUTCOME_OPTIONS: readonly (readonly [AckOutcome, string])[] = ACK_OUTCOMES.map((c) => [c, OUTCOME_LABELS[c]] as const);
 
 /** longest acknowledgement note the server keeps, characters */
 export const ACK_NOTE_MAX = 500;
-
-/** What paging adds to an alert; optional here so the board also works against a server without paging. */
-export interface PagingFields {
-  paging?: AlertPaging | null;
-  acceptedBy?: string | null;
-  acceptedAt?: string | null;
-  ackNote?: string | null;
-  ackOutcome?: string | null;
-}
-
-export type PagedAlert = Alert & PagingFields;
-
-/** one page sent for an alert: one row per person per channel tried (GET /api/alerts/:id/pages) */
-export interface PageRecord {
-  id?: string;
-  /** username */
-  to: string;
-  /** `none`: nobody could be reached on any channel */
-  channel: string;
-  sentAt: string | null;
-  status: 'sent' | 'failed' | 'accepted' | 'declined' | 'expired';
-  /** from 0, as the alert's paging */
-  round?: number;
-  step?: number;
-  error?: string | null;
-}
-
-export function pagingOf(a: Alert): PagingFields {
-  return a as PagedAlert;
-}
 
 /** "1st", "2nd", "3rd", "4th", … "11th", "12th", "13th", "21st" */
 export function ordinal(n: number): string {
@@ -88,7 +50,7 @@ export const NOBODY_PAGED_TEXT = 'Nobody could be paged';
  * without paging, or an alert that never paged). An accept is shown whatever the status says.
  */
 export function pagingLine(a: Alert, zone?: string | null): PagingLine | null {
-  const f = pagingOf(a);
+  const f = a;
   if (f.acceptedBy) return { tone: 'accepted', text: `Accepted by ${f.acceptedBy}${f.acceptedAt ? ` at ${clockTime(f.acceptedAt, zone)}` : ''}` };
   const p = f.paging;
   if (!p) return null;
@@ -111,17 +73,16 @@ export function pagingLine(a: Alert, zone?: string | null): PagingLine | null {
 /** A label for a stored outcome code; an unknown code is shown as it is rather than hidden. */
 export function outcomeText(code: string | null | undefined): string {
   if (!code) return '';
-  const known = ACK_OUTCOMES.find(([c]) => c === code);
+  const known = ACK_OUTCOME_OPTIONS.find(([c]) => c === code);
   return known ? known[1] : code.replace(/_/g, ' ');
 }
 
 /** "Outcome: Patient called · Note: spoke to her daughter", '' when the acknowledgement has neither. */
 export function ackDetailText(a: Alert): string {
-  const f = pagingOf(a);
   const parts: string[] = [];
-  const outcome = outcomeText(f.ackOutcome);
+  const outcome = outcomeText(a.ackOutcome);
   if (outcome) parts.push(`Outcome: ${outcome}`);
-  const note = f.ackNote?.trim();
+  const note = a.ackNote?.trim();
   if (note) parts.push(`Note: ${note}`);
   return parts.join(' · ');
 }
@@ -133,9 +94,9 @@ export function ackBody(note: string, outcome: string): { ok: true; body: { note
   if (n.length > ACK_NOTE_MAX) return { ok: false, field: 'note', reason: `must be at most ${ACK_NOTE_MAX} characters (it has ${n.length})` };
   if (n) body.note = n;
   if (outcome) {
-    const known = ACK_OUTCOMES.find(([c]) => c === outcome);
+    const known = ACK_OUTCOMES.find((c) => c === outcome);
     if (!known) return { ok: false, field: 'outcome', reason: 'is not one of the listed outcomes' };
-    body.outcome = known[0];
+    body.outcome = known;
   }
   return { ok: true, body };
 }
@@ -194,7 +155,5 @@ export function pagesSummary(pages: readonly PageRecord[]): string {
 /** True when the alert's paging moved on (so an open page history is worth reloading). */
 export function pagingChanged(before: Alert | null, after: Alert): boolean {
   if (!before) return true;
-  const a = pagingOf(before);
-  const b = pagingOf(after);
-  return JSON.stringify([a.paging ?? null, a.acceptedBy ?? null]) !== JSON.stringify([b.paging ?? null, b.acceptedBy ?? null]);
+  return JSON.stringify([before.paging ?? null, before.acceptedBy ?? null]) !== JSON.stringify([after.paging ?? null, after.acceptedBy ?? null]);
 }

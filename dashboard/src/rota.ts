@@ -4,15 +4,12 @@
  * checked before PUT /api/oncall, and the server's reasons placed at their row and field; the coming
  * shifts read from GET /api/oncall?at= by walking from one shift's end to the next.
  */
+import type { OnCallShift } from '../../protocol/api.ts';
 import type { FieldError } from '../../protocol/clinicalValidation.ts';
 import { ordinal } from './pagingText.ts';
 
-export interface Shift {
-  from: string;
-  to: string;
-  /** usernames: first on call, then second, … */
-  chain: string[];
-}
+/** from, to (ISO) and the chain of usernames: first on call, then second, … */
+export type Shift = OnCallShift;
 
 /** GET /api/oncall?at= */
 export interface OnCallNow {
@@ -189,9 +186,21 @@ export function placeReason(field: string, reason: string): RotaReason {
   return { row, field: name === 'chain' && j !== undefined ? `chain.${j}` : name, reason };
 }
 
-/** The server's refusal placed at its rows: its `fields` list, else its message split at "; ". */
-export function serverRotaReasons(err: { message: string; fields?: readonly FieldError[] }): RotaReason[] {
+/**
+ * The server's refusal placed at its rows: its `fields` list; "no such account: a, b" beside every
+ * place of those names in the rows sent (`drafts`); else its message split at "; ".
+ */
+export function serverRotaReasons(err: { message: string; fields?: readonly FieldError[] }, drafts: readonly ShiftDraft[] = []): RotaReason[] {
   if (err.fields && err.fields.length > 0) return err.fields.map((e) => placeReason(e.field, e.reason));
+  const unknown = /^no such accounts?: (.+)$/.exec(err.message);
+  if (unknown) {
+    const names = new Set(unknown[1]!.split(',').map((n) => n.trim()));
+    const placed: RotaReason[] = [];
+    drafts.forEach((d, row) => d.chain.forEach((c, j) => {
+      if (names.has(c.trim())) placed.push({ row, field: `chain.${j}`, reason: 'is not an account' });
+    }));
+    if (placed.length > 0) return placed;
+  }
   return err.message.split('; ').map((part) => {
     const m = /^(\S*shifts\S*)\s+(.*)$/.exec(part);
     return m ? placeReason(m[1]!, m[2]!) : { row: null, field: null, reason: part };

@@ -42,11 +42,13 @@ export const DASHBOARD_ROUTES = {
   endAssignment: { method: 'POST', path: '/api/assignments/:id/end', roles: ['pharmacist', 'admin'], answer: 'json' },
   drugLimits: { method: 'GET', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
   saveDrugLimits: { method: 'PUT', path: '/api/drug-limits', roles: ['pharmacist', 'admin'], answer: 'json' },
-  // paging (interfaces.md §7): who is on call (everyone), the rota and contacts (admin), an alert's pages (board)
+  // paging (interfaces.md §7): who is on call (everyone), the rota (admin), contacts, an alert's pages (board)
   onCall: { method: 'GET', path: '/api/oncall', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
+  onCallShifts: { method: 'GET', path: '/api/oncall/shifts', roles: ['admin'], answer: 'json' },
   saveOnCall: { method: 'PUT', path: '/api/oncall', roles: ['admin'], answer: 'json' },
-  contact: { method: 'GET', path: '/api/users/:username/contact', roles: ['admin'], answer: 'json' },
-  saveContact: { method: 'PUT', path: '/api/users/:username/contact', roles: ['admin'], answer: 'json' },
+  // an admin's for anyone, everyone else's for themself
+  contact: { method: 'GET', path: '/api/users/:username/contact', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
+  saveContact: { method: 'PUT', path: '/api/users/:username/contact', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
   alertPages: { method: 'GET', path: '/api/alerts/:id/pages', roles: ['nurse', 'admin'], answer: 'json' },
 } as const satisfies Record<string, DashboardRoute>;
 

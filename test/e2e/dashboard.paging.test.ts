@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
-import type { PumpView } from '../../protocol/api.ts';
+import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { OnCallNow } from '../../dashboard/src/rota.ts';
-import type { PagedAlert } from '../../dashboard/src/pagingText.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { buildDashboard, launchChromium, loggedInPage, SCREENSHOTS } from './browser.ts';
@@ -206,7 +205,10 @@ describe('paging in the dashboard', () => {
     await nurse.getByRole('link', { name: 'On call' }).click();
     await nurse.locator('.chain-now li', { hasText: '2nd on call bea' }).waitFor();
     expect(await nurse.locator('.chain-now li').allInnerTexts()).toEqual(['1st on call anna', '2nd on call bea']);
-    expect(await nurse.locator('#rota, #contact').count()).toBe(0);
+    expect(await nurse.locator('#rota').count()).toBe(0);
+    // her own e-mail for pages, and nobody else's
+    await nurse.locator('#contact .contact-status', { hasText: 'bea is paged at bea@ward.test.' }).waitFor();
+    expect(await nurse.locator('#contact-user').getAttribute('readonly')).toBe('');
     const section = await nurse.locator('.oncall').boundingBox();
     const alerts = await nurse.locator('.alerts').boundingBox();
     expect(section!.y).toBeLessThan(alerts!.y);
@@ -258,7 +260,7 @@ describe('paging in the dashboard', () => {
     await item.getByText(/^Acknowledged by anna at \d\d:\d\d:\d\d C[SD]T$/).waitFor({ timeout: 5000 });
     expect(await item.locator('.alert-ack-detail').innerText()).toBe('Outcome: Line unkinked · Note: Line kinked under the sofa; patient fine');
     expect(await item.locator('form.ack-form').count()).toBe(0);
-    const stored = (await live.api<PagedAlert[]>(`/api/alerts?status=all&pump=${PAGED_PUMP}`)).find((a) => a.type === 'occlusion');
+    const stored = (await live.api<Alert[]>(`/api/alerts?status=all&pump=${PAGED_PUMP}`)).find((a) => a.type === 'occlusion');
     expect(stored).toMatchObject({ ackedBy: 'anna', ackOutcome: 'line_unkinked', ackNote: 'Line kinked under the sofa; patient fine', acceptedBy: 'anna' });
 
     // the pump detail: the alert with its paging, and the acknowledgement in the timeline

@@ -1,8 +1,8 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import {
-  ACK_NOTE_MAX, ACK_OUTCOMES, ackBody, ackDetailText, dateClock, ordinal, pageRow, pagesInOrder, pagesSummary, pagingChanged, pagingLine,
-  type AlertPaging, type PageRecord,
+  ACK_NOTE_MAX, ACK_OUTCOME_OPTIONS, ackBody, ackDetailText, dateClock, ordinal, pageRow, pagesInOrder, pagesSummary, pagingChanged, pagingLine,
+  type AckOutcome, type AlertPaging, type PageRecord,
 } from '../../../dashboard/src/pagingText.ts';
 import { buildTimeline } from '../../../dashboard/src/timeline.ts';
 import { alert } from './fixtures.ts';
@@ -15,38 +15,38 @@ const paging = (over: Partial<AlertPaging>): AlertPaging => ({ status: 'paging',
 describe('paging state on an alert', () => {
   test('nothing about paging: no line (a server without paging, or an alert that never paged)', () => {
     assert.equal(pagingLine(alert('1')), null);
-    assert.equal(pagingLine(alert('1', { paging: null } as object)), null);
+    assert.equal(pagingLine(alert('1', { paging: null })), null);
   });
 
   test('paging: who is paged now, their place in the chain and the round', () => {
-    assert.deepEqual(pagingLine(alert('1', { paging: paging({ step: 1, round: 0, current: 'ben' }) } as object)), {
+    assert.deepEqual(pagingLine(alert('1', { paging: paging({ step: 1, round: 0, current: 'ben' }) })), {
       tone: 'paging', text: 'Paging ben (2nd on call, round 1) — waiting for an accept',
     });
-    assert.match(pagingLine(alert('1', { paging: paging({ step: 0, round: 2, current: null }) } as object))!.text, /^Paging the next person on call \(1st on call, round 3\)/);
+    assert.match(pagingLine(alert('1', { paging: paging({ step: 0, round: 2, current: null }) }))!.text, /^Paging the next person on call \(1st on call, round 3\)/);
   });
 
   test('failed: "nobody could be paged", its own tone (shown in red)', () => {
-    const line = pagingLine(alert('1', { paging: paging({ status: 'failed', round: 1, current: null }) } as object))!;
+    const line = pagingLine(alert('1', { paging: paging({ status: 'failed', round: 1, current: null }) }))!;
     assert.equal(line.tone, 'failed');
     assert.match(line.text, /^Nobody could be paged: the whole on-call chain was tried \(round 2\)/);
   });
 
   test('accepted: by whom and when, in the zone given, whatever the status says', () => {
-    const a = alert('1', { paging: paging({ status: 'accepted' }), acceptedBy: 'anna', acceptedAt: '2026-11-27T09:14:15Z' } as object);
+    const a = alert('1', { paging: paging({ status: 'accepted' }), acceptedBy: 'anna', acceptedAt: '2026-11-27T09:14:15Z' });
     assert.deepEqual(pagingLine(a, 'America/Chicago'), { tone: 'accepted', text: 'Accepted by anna at 03:14:15 CST' });
-    assert.deepEqual(pagingLine(alert('1', { acceptedBy: 'ben', acceptedAt: null } as object)), { tone: 'accepted', text: 'Accepted by ben' });
+    assert.deepEqual(pagingLine(alert('1', { acceptedBy: 'ben', acceptedAt: null })), { tone: 'accepted', text: 'Accepted by ben' });
   });
 
   test('idle: not paged, quietly', () => {
-    assert.equal(pagingLine(alert('1', { paging: paging({ status: 'idle', current: null }) } as object))!.tone, 'idle');
+    assert.equal(pagingLine(alert('1', { paging: paging({ status: 'idle', current: null }) }))!.tone, 'idle');
   });
 
   test('paging changed: step, round, status or accept; not for other changes', () => {
-    const a = alert('1', { paging: paging({}) } as object);
+    const a = alert('1', { paging: paging({}) });
     assert.equal(pagingChanged(null, a), true);
     assert.equal(pagingChanged(a, { ...a, message: 'other' }), false);
-    assert.equal(pagingChanged(a, alert('1', { paging: paging({ step: 1, current: 'ben' }) } as object)), true);
-    assert.equal(pagingChanged(a, alert('1', { paging: paging({}), acceptedBy: 'anna' } as object)), true);
+    assert.equal(pagingChanged(a, alert('1', { paging: paging({ step: 1, current: 'ben' }) })), true);
+    assert.equal(pagingChanged(a, alert('1', { paging: paging({}), acceptedBy: 'anna' })), true);
   });
 
   test('ordinals', () => {
@@ -56,10 +56,10 @@ describe('paging state on an alert', () => {
 
 describe('acknowledgement note and outcome', () => {
   test('shown as outcome then note; nothing when neither', () => {
-    assert.equal(ackDetailText(alert('1', { ackOutcome: 'line_unkinked', ackNote: ' under the sofa ' } as object)), 'Outcome: Line unkinked · Note: under the sofa');
-    assert.equal(ackDetailText(alert('1', { ackOutcome: 'patient_called' } as object)), 'Outcome: Patient called');
-    assert.equal(ackDetailText(alert('1', { ackNote: 'ok' } as object)), 'Note: ok');
-    assert.equal(ackDetailText(alert('1', { ackOutcome: 'brand_new_code' } as object)), 'Outcome: brand new code');
+    assert.equal(ackDetailText(alert('1', { ackOutcome: 'line_unkinked', ackNote: ' under the sofa ' })), 'Outcome: Line unkinked · Note: under the sofa');
+    assert.equal(ackDetailText(alert('1', { ackOutcome: 'patient_called' })), 'Outcome: Patient called');
+    assert.equal(ackDetailText(alert('1', { ackNote: 'ok' })), 'Note: ok');
+    assert.equal(ackDetailText(alert('1', { ackOutcome: 'brand_new_code' as AckOutcome })), 'Outcome: brand new code');
     assert.equal(ackDetailText(alert('1')), '');
   });
 
@@ -75,14 +75,14 @@ describe('acknowledgement note and outcome', () => {
   });
 
   test('the six outcomes of the contract, in words', () => {
-    assert.deepEqual(ACK_OUTCOMES.map(([c]) => c), ['patient_called', 'line_unkinked', 'visit_scheduled', 'pump_restarted', 'no_action_needed', 'other']);
+    assert.deepEqual(ACK_OUTCOME_OPTIONS.map(([c]) => c), ['patient_called', 'line_unkinked', 'visit_scheduled', 'pump_restarted', 'no_action_needed', 'other']);
   });
 
   test("the pump's timeline: the accept, and the acknowledgement with its outcome and note", () => {
     const a = alert('1', {
       raisedAt: '2026-11-27T02:00:00Z', acknowledged: true, ackedBy: 'anna', ackedAt: '2026-11-27T02:20:00Z',
       acceptedBy: 'anna', acceptedAt: '2026-11-27T02:05:00Z', ackOutcome: 'visit_scheduled', ackNote: 'visit at 8',
-    } as object);
+    });
     assert.deepEqual(buildTimeline([], [a]).map((e) => `${e.kind}:${e.text}`), [
       'alert:HIGH alert: Occlusion — Line blocked',
       'accepted:Occlusion page accepted by anna',
@@ -92,13 +92,13 @@ describe('acknowledgement note and outcome', () => {
 });
 
 describe('page history', () => {
-  const page = (over: Partial<PageRecord>): PageRecord => ({ to: 'anna', channel: 'email', sentAt: '2026-11-27T09:00:05Z', status: 'sent', round: 0, step: 0, ...over });
+  const page = (over: Partial<PageRecord>): PageRecord => ({ id: 'p1', to: 'anna', channel: 'email', sentAt: '2026-11-27T09:00:05Z', status: 'sent', round: 0, step: 0, ...over });
 
   test('a row in words, to the second in the zone, with the error of a failed page', () => {
     assert.deepEqual(pageRow(page({ status: 'failed', error: 'SMTP 421 try later' }), 'America/Chicago'), {
       to: 'anna', channel: 'E-mail', sentAt: '27 Nov 03:00:05 CST', status: 'FAILED', failed: true, error: 'SMTP 421 try later', step: 'round 1, 1st on call',
     });
-    const r = pageRow(page({ channel: 'sms-bridge', status: 'expired', round: undefined }));
+    const r = pageRow(page({ channel: 'sms-bridge' as PageRecord['channel'], status: 'expired', round: undefined }));
     assert.equal(r.channel, 'sms-bridge');
     assert.equal(r.status, 'No answer (expired)');
     assert.equal(r.step, '');

@@ -103,6 +103,17 @@ describe("the server's reasons at their rows", () => {
       { row: null, field: null, reason: 'rota too long' },
     ]);
   });
+
+  test('"no such account: …" beside every place of those names in the rows sent', () => {
+    const drafts = [{ from: '', to: '', chain: ['anna', 'ghost'] }, { from: '', to: '', chain: ['ghost ', 'bob', 'anna'] }];
+    assert.deepEqual(serverRotaReasons({ message: 'no such account: ghost, bob' }, drafts), [
+      { row: 0, field: 'chain.1', reason: 'is not an account' },
+      { row: 1, field: 'chain.0', reason: 'is not an account' },
+      { row: 1, field: 'chain.1', reason: 'is not an account' },
+    ]);
+    // a name not in the rows: said above the button, as sent
+    assert.deepEqual(serverRotaReasons({ message: 'no such account: zed' }, drafts), [{ row: null, field: null, reason: 'no such account: zed' }]);
+  });
 });
 
 describe('the coming shifts, walked from GET /api/oncall?at=', () => {
