@@ -258,7 +258,11 @@ describe('paging in the dashboard', () => {
     await item.getByRole('button', { name: 'Acknowledge with note' }).click();
     expect((await ack).postDataJSON()).toEqual({ outcome: 'line_unkinked', note: 'Line kinked under the sofa; patient fine' });
     await item.getByText(/^Acknowledged by anna at \d\d:\d\d:\d\d C[SD]T$/).waitFor({ timeout: 5000 });
+    await item.locator('.alert-ack-detail', { hasText: /^Outcome: Line unkinked · Note: Line kinked under the sofa; patient fine$/ }).waitFor({ timeout: 5000 });
+    // still so once every message about the acknowledgement has arrived
+    await anna.waitForTimeout(1000);
     expect(await item.locator('.alert-ack-detail').innerText()).toBe('Outcome: Line unkinked · Note: Line kinked under the sofa; patient fine');
+    expect(await item.locator('.alert-paging').innerText()).toMatch(/^Accepted by anna at/);
     expect(await item.locator('form.ack-form').count()).toBe(0);
     const stored = (await live.api<Alert[]>(`/api/alerts?status=all&pump=${PAGED_PUMP}`)).find((a) => a.type === 'occlusion');
     expect(stored).toMatchObject({ ackedBy: 'anna', ackOutcome: 'line_unkinked', ackNote: 'Line kinked under the sofa; patient fine', acceptedBy: 'anna' });
