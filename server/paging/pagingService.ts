@@ -270,11 +270,17 @@ export class PagingService {
 
   /** the alerts with their paging fields: chains held here, the others (closed, history) from PostgreSQL */
   async decorate(alerts: readonly Alert[]): Promise<Alert[]> {
-    const missing = alerts.filter((a) => !this.chains.has(a.id)).map((a) => a.id);
+    // what is held now (a chain may close while the query runs)
+    const held = new Map<string, esc.ChainState>();
+    for (const a of alerts) {
+      const s = this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id);
+      if (s) held.set(a.id, s);
+    }
+    const missing = alerts.filter((a) => !held.has(a.id)).map((a) => a.id);
     const acked = alerts.filter((a) => a.acknowledged).map((a) => a.id);
     const [stored, notes] = await Promise.all([this.o.store.chains(missing), this.o.store.ackNotes(acked)]);
-    const byId = new Map(stored.map((c) => [c.state.alertId, c.state]));
-    return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? byId.get(a.id) ?? null, notes.get(a.id)));
+    for (const c of stored) held.set(c.state.alertId, c.state);
+    return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? held.get(a.id) ?? null, notes.get(a.id)));
   }
 
   /** the same from what is held here only (live changes, which cannot wait for a query) */
