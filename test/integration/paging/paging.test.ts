@@ -214,7 +214,8 @@ describe('paging', () => {
     await waitFor(async () => {
       const audit = await api<{ action: string }[]>(`/api/audit?from=${new Date(raisedAt - 1000).toISOString()}&limit=500`);
       const actions = new Set(audit.map((e) => e.action));
-      return ['page.sent', 'page.accepted', 'alert.ack'].every((x) => actions.has(x)) || undefined;
+      if (['page_sent', 'page_accepted', 'ack'].every((x) => actions.has(x))) return true;
+      throw new Error(`audited: ${[...actions].join(', ')}`);
     }, 10_000, 'pages and the acknowledgement audited');
   });
 
