@@ -2,7 +2,7 @@
  * Paging end to end (issue 14, §7): the real `npm run server` with PostgreSQL, Mosquitto and
  * influxd, pump sentences published as a gateway does, pages received by a real SMTP server
  * (parsed with mailparser) and a real webhook receiver checking the HMAC. One stack, one on-call
- * chain (ana → ben → cy), PAGE_ACCEPT_S=3.
+ * chain (ana → ben → cy), PAGE_ACCEPT_S=3, PAGE_GROUP_S=2.
  */
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -27,6 +27,8 @@ import { SmtpReceiver, WebhookReceiver, type Mail } from './receivers.ts';
 const TOKEN = 'paging-test-token-0123456789';
 const SECRET = 'paging-webhook-secret-0123456789';
 const ACCEPT_S = 3;
+/** one message per person per this long (60 in production) */
+const GROUP_S = 2;
 const NURSES = ['ana', 'ben', 'cy'] as const;
 const email = (u: string): string => `${u}@homecare.test`;
 
@@ -126,7 +128,7 @@ async function startServer(): Promise<void> {
       PUMPWATCH_API_TOKENS: TOKEN, INFLUX_FLUSH_MS: '100', CHECKPOINT_MS: '500', LOG_LEVEL: 'info',
       DATABASE_URL: pg.url, PUBLIC_URL: `http://127.0.0.1:${port}`,
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, PAGE_FROM: 'pager@homecare.test', PAGE_ACCEPT_S: String(ACCEPT_S),
-      PAGE_WEBHOOK_URL: hooks.url, PAGE_WEBHOOK_SECRET: SECRET, PAGE_GROUP_S: '0', PAGE_RETRY_MS: '100',
+      PAGE_WEBHOOK_URL: hooks.url, PAGE_WEBHOOK_SECRET: SECRET, PAGE_GROUP_S: String(GROUP_S), PAGE_RETRY_MS: '100',
     },
   });
   await server.waitForLine(/"msg":"listening"/, 90_000);
@@ -267,6 +269,23 @@ describe('paging', () => {
     } finally {
       await smtp.start();
     }
+  });
+
+  test('no storm: a burst of alerts for one person is one message at once, then the rest grouped in one', { timeout: 60_000 }, async () => {
+    await new Promise((r) => setTimeout(r, GROUP_S * 1000)); // ana's last window is over
+    const pumps = ['CS7-PG101', 'CS7-PG102', 'CS7-PG103'];
+    const alerts = await Promise.all(pumps.map((p) => occlude(p)));
+    const toAna = (): Mail[] => smtp.to(email('ana')).filter((m) => pumps.some((p) => m.text.includes(p)));
+    await waitFor(() => toAna().length >= 2 || undefined, (GROUP_S + 5) * 1000, 'the grouped message');
+    await new Promise((r) => setTimeout(r, 500));
+    const mails = toAna();
+    expect(mails).toHaveLength(2);
+    const grouped = mails[1]!;
+    expect(grouped.subject).toMatch(/2 alerts/);
+    expect(grouped.at - mails[0]!.at).toBeGreaterThanOrEqual(GROUP_S * 1000 - 300);
+    // each alert of the group keeps its own link
+    expect(grouped.text.match(/\/page\//g)).toHaveLength(2);
+    for (const a of alerts) await api(`/api/alerts/${a.id}/ack`, { method: 'POST', body: '{}' });
   });
 
   test('server killed between two steps → the chain resumes after the restart, nobody paged twice for a step', { timeout: 120_000 }, async () => {
