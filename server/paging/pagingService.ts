@@ -322,7 +322,8 @@ export class PagingService {
     };
   }
 
-  private tick(): void {
+  /** called by the timer; tests call it with their own clock */
+  tick(): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
     const acceptMs = this.o.acceptS * 1000;
