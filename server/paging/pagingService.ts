@@ -116,9 +116,9 @@ export class PagingService {
     if (this.started) return;
     this.started = true;
     void this.o.whenUp().then(async () => {
+      // the open chains, and a chain for each alert that should be paging and has none (raised before a crash)
       await this.reload();
       this.markReady();
-      for (const a of this.o.openAlerts()) if (esc.startsChain(a, 'changed')) void this.serial(a.id, () => this.ensure(a));
     }).catch((err: Error) => this.o.log.error({ err: err.message }, 'paging could not start'));
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 250);
     this.timer.unref();
@@ -356,6 +356,11 @@ export class PagingService {
         this.chains.delete(id);
         this.changed({ ...c, state: { ...c.state, status: 'closed' } });
       }
+    }
+    // alerts that should be paging with no chain yet: raised while PostgreSQL was away
+    for (const a of this.o.openAlerts()) {
+      if (!esc.startsChain(a, 'changed') || this.chains.has(a.id) || this.recentlyClosed.has(a.id) || this.queues.has(a.id) || !this.owns(a.pump)) continue;
+      void this.serial(a.id, () => this.ensure(a));
     }
   }
 }

@@ -21,8 +21,10 @@ class MemoryStore {
   chainsById = new Map<string, StoredChain>();
   pages: { id: string; alertId: string; round: number; step: number; to: string; status: string }[] = [];
 
+  down = false;
   constructor(private readonly onCall: string[]) {}
   shiftAt() {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     return Promise.resolve({ from: '', to: '', chain: this.onCall });
   }
   insertChain(alert: Alert, s: ChainState) {
@@ -93,12 +95,12 @@ function alert(over: Partial<Alert> = {}): Alert {
   };
 }
 
-function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean) {
+function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = []) {
   const bus = new EventBus(log);
   const service = new PagingService({
     store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
-    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 3_600_000,
-    patientOf: () => Promise.resolve(null), openAlerts: () => [], whenUp: () => Promise.resolve(),
+    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    patientOf: () => Promise.resolve(null), openAlerts: () => open, whenUp: () => Promise.resolve(),
     sleep: () => Promise.resolve(), ...(owns ? { owns } : {}),
   });
   service.start();
@@ -210,6 +212,29 @@ describe('paging service', () => {
     expect(inbox.pages()).toEqual(['ana', 'ben', 'cy', 'ana']);
     expect(new Set(store.pages.map((p) => `${p.round}.${p.step}`)).size).toBe(store.pages.length);
     await Promise.all([a.service.stop(), b.service.stop()]);
+  });
+
+  test('an alert raised while PostgreSQL was away starts paging once it is back', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana']);
+    const inbox = new Inbox();
+    const open = [alert()];
+    const { bus, service } = instance(store, inbox, clock, undefined, open);
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    // a second alert while the database is down
+    store.down = true;
+    const second = alert({ id: 'a2', pump: 'CS7-100002' });
+    open.push(second);
+    bus.emit('alertRaised', second);
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    store.down = false;
+    clock.advance(5000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got.filter((g) => g.kind === 'page').map((g) => g.pump)).toEqual(['CS7-100001', 'CS7-100002']);
+    await service.stop();
   });
 
   test('owns(pump) false: this instance leaves the chain alone', async () => {
