@@ -24,7 +24,8 @@ export function createEmailChannel(o: EmailChannelOptions): PageChannel & { clos
     name: 'email',
     canReach: (c: Contact) => c.email !== null && c.email !== '',
     async send(contact: Contact, m: PageMessage): Promise<void> {
-      const text = m.acceptUrl ? `${m.body}\n\nAccept or decline: ${m.acceptUrl}\n` : `${m.body}\n`;
+      // a grouped page lists each alert with its own link already
+      const text = m.acceptUrl && !m.body.includes(m.acceptUrl) ? `${m.body}\n\nAccept or decline: ${m.acceptUrl}\n` : `${m.body}\n`;
       try {
         await transport.sendMail({
           from: o.from, to: contact.email ?? '', subject: m.title, text,

@@ -103,18 +103,21 @@ export class PageSender {
       const contact = await this.contactOf(person);
       const message = pageMessage(items);
       const store = this.o.store;
+      // written in the order they happened (one after the other), all done before the page's outcome
+      let writes = Promise.resolve();
       const record = (channel: ChannelName, status: 'sending' | 'retrying' | 'sent' | 'failed', attempts: number, error: string | null): void => {
         const s = this.stats.get(channel)!;
         if (status === 'retrying') s.retrying++;
         if ((status === 'sent' || status === 'failed') && attempts > 1) s.retrying = Math.max(0, s.retrying - 1);
         for (const p of items) {
-          store.recordDelivery(p.pageId, channel, status, attempts, error)
+          writes = writes.then(() => store.recordDelivery(p.pageId, channel, status, attempts, error))
             .catch((err: Error) => this.o.log.warn({ err: err.message }, 'page delivery not recorded'));
         }
       };
       const outcomes = await deliver(this.o.channels, contact, message, {
         retries: this.o.retries, firstRetryMs: this.o.firstRetryMs, sleep: this.o.sleep, onAttempt: record,
       });
+      await writes;
       this.count(outcomes);
       const ok = reached(outcomes);
       const now = this.o.clock.now();

@@ -116,9 +116,9 @@ export class PagingService {
     if (this.started) return;
     this.started = true;
     void this.o.whenUp().then(async () => {
+      // the open chains, and a chain for each alert that should be paging and has none (raised before a crash)
       await this.reload();
       this.markReady();
-      for (const a of this.o.openAlerts()) if (esc.startsChain(a, 'changed')) void this.serial(a.id, () => this.ensure(a));
     }).catch((err: Error) => this.o.log.error({ err: err.message }, 'paging could not start'));
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 250);
     this.timer.unref();
@@ -270,11 +270,17 @@ export class PagingService {
 
   /** the alerts with their paging fields: chains held here, the others (closed, history) from PostgreSQL */
   async decorate(alerts: readonly Alert[]): Promise<Alert[]> {
-    const missing = alerts.filter((a) => !this.chains.has(a.id)).map((a) => a.id);
+    // what is held now (a chain may close while the query runs)
+    const held = new Map<string, esc.ChainState>();
+    for (const a of alerts) {
+      const s = this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id);
+      if (s) held.set(a.id, s);
+    }
+    const missing = alerts.filter((a) => !held.has(a.id)).map((a) => a.id);
     const acked = alerts.filter((a) => a.acknowledged).map((a) => a.id);
     const [stored, notes] = await Promise.all([this.o.store.chains(missing), this.o.store.ackNotes(acked)]);
-    const byId = new Map(stored.map((c) => [c.state.alertId, c.state]));
-    return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? byId.get(a.id) ?? null, notes.get(a.id)));
+    for (const c of stored) held.set(c.state.alertId, c.state);
+    return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? held.get(a.id) ?? null, notes.get(a.id)));
   }
 
   /** the same from what is held here only (live changes, which cannot wait for a query) */
@@ -316,7 +322,8 @@ export class PagingService {
     };
   }
 
-  private tick(): void {
+  /** called by the timer; tests call it with their own clock */
+  tick(): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
     const acceptMs = this.o.acceptS * 1000;
@@ -349,6 +356,11 @@ export class PagingService {
         this.chains.delete(id);
         this.changed({ ...c, state: { ...c.state, status: 'closed' } });
       }
+    }
+    // alerts that should be paging with no chain yet: raised while PostgreSQL was away
+    for (const a of this.o.openAlerts()) {
+      if (!esc.startsChain(a, 'changed') || this.chains.has(a.id) || this.recentlyClosed.has(a.id) || this.queues.has(a.id) || !this.owns(a.pump)) continue;
+      void this.serial(a.id, () => this.ensure(a));
     }
   }
 }
