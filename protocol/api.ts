@@ -38,6 +38,53 @@ export interface Alert {
   /** the pump's assignment when the alert was raised (§6); absent or null when unassigned */
   patientId?: string | null;
   orderId?: string | null;
+  /** paging (§7), present when paging is on: who accepted a page for it, and the chain's state */
+  acceptedBy?: string | null;
+  acceptedAt?: string | null;
+  paging?: AlertPaging | null;
+  /** what the nurse wrote when acknowledging */
+  ackNote?: string | null;
+  ackOutcome?: AckOutcome | null;
+}
+
+/** `failed`: a whole round of the chain was tried and nobody could be paged; `idle`: nothing to page (nobody on call) */
+export interface AlertPaging {
+  status: 'paging' | 'accepted' | 'failed' | 'idle';
+  round: number;
+  step: number;
+  /** the person paged now (null once accepted or idle) */
+  current: string | null;
+}
+
+export const ACK_OUTCOMES = ['patient_called', 'line_unkinked', 'visit_scheduled', 'pump_restarted', 'no_action_needed', 'other'] as const;
+export type AckOutcome = (typeof ACK_OUTCOMES)[number];
+
+/** GET /api/alerts/:id/pages: one row per page per channel tried */
+export interface PageRecord {
+  id: string;
+  to: string;
+  channel: 'email' | 'push' | 'webhook' | 'none';
+  sentAt: string | null;
+  status: 'sent' | 'failed' | 'accepted' | 'declined' | 'expired';
+  round: number;
+  step: number;
+  error?: string;
+}
+
+export interface OnCallShift {
+  from: string;
+  to: string;
+  chain: string[];
+}
+
+/** GET /api/pages/:token (the phone page; the token is the credential) */
+export interface PageTokenView {
+  alert: { id: string; type: string; severity: string; message: string; pump: string; raisedAt: string; status: string };
+  patient: { name: string; mrn: string; phone: string | null } | null;
+  /** this page's state */
+  status: 'sent' | 'failed' | 'accepted' | 'declined' | 'expired';
+  acceptedBy: string | null;
+  expired: boolean;
 }
 
 export interface PumpView {

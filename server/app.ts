@@ -21,6 +21,7 @@ import { createApiBackend } from './core/apiBackend.ts';
 import { Checkpointer } from './core/checkpointer.ts';
 import { ClinicalRecords } from './core/clinicalRecords.ts';
 import { withClinicalViews } from './core/clinicalViews.ts';
+import { withPagingOff, withPagingViews } from './core/pagingViews.ts';
 import { entryPoints, IngestPipeline } from './core/ingestPipeline.ts';
 import { JournalCommitter } from './core/journalCommitter.ts';
 import { PumpwatchCore } from './core/pumpwatchCore.ts';
@@ -43,6 +44,7 @@ import { MqttIngest } from './ingest/mqttIngest.ts';
 import { ownsPump } from './ingest/shard.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
+import { createPaging } from './paging/pagingSetup.ts';
 import { storeAlertHistory } from './storage/alertHistory.ts';
 import { createInfluxStore, type PointStore } from './storage/influxStore.ts';
 import { LineLog } from './storage/lineLog.ts';
@@ -250,9 +252,33 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
   })), labels);
   const clinicalBackend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   // health shows each HL7 receiver's backlog, last error and connection
-  const backend: ApiBackend = hl7
+  const hl7Backend: ApiBackend = hl7
     ? { ...clinicalBackend, health: async () => ({ ...(await clinicalBackend.health()), hl7: hl7.health() }) }
     : clinicalBackend;
+  // which pumps this instance judges, and the lease fence on PostgreSQL writes made for a pump
+  const ownsPumpNow = (serial: string): boolean => (cluster.lease ? cluster.lease.owns(serial) : ownsPump(c.shard, serial));
+  const fenceInTransaction = async (tx: Queryable, serial: string): Promise<void> => {
+    const lease = cluster.lease?.leases;
+    if (lease) await assertLease(tx, serial, c.instanceId, lease.fence(serial), lease.partitions);
+  };
+  // paging (§7): only with PostgreSQL; the facts are heard from now on, handled once it is up
+  const patients = database.pool ? new ClinicalStore({ pool: database.pool, clock }) : null;
+  const paging = database.pool && patients
+    ? createPaging({
+      pool: database.pool, settings: c, bus, clock, log, metrics,
+      whenUp: () => database.whenUp(),
+      openAlerts: () => core.engine.openAlerts(),
+      owns: (pump) => ownsPumpNow(pump),
+      fence: (tx, pump) => fenceInTransaction(tx, pump),
+      ...(pushChannel ? { extraChannels: [pushChannel] } : {}),
+      patientOf: async (a) => {
+        if (!a.patientId) return null;
+        const p = await patients.getPatient(a.patientId, 'paging');
+        return { mrn: p.mrn, name: p.name, phone: p.phone };
+      },
+    })
+    : null;
+  const backend = paging ? withPagingViews(hl7Backend, paging.service, paging.api) : withPagingOff(hl7Backend);
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);
   const http = await deps.registerHttp(app, backend, {
     tokens: c.apiTokens, usersFile: c.usersFile, https: false, clock: () => clock.now(), metrics, database, timeZone: c.serverTimeZone,
@@ -299,11 +325,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
 
   return {
     app, bus, core, pipeline, backend, writer, ingest, journal, cluster, rebuildPump, metrics, database, clinical, pushSubscriptions, pushChannel, hl7,
-    ownsPump: (serial) => (cluster.lease ? cluster.lease.owns(serial) : ownsPump(c.shard, serial)),
-    fenceInTransaction: async (tx, serial) => {
-      const lease = cluster.lease?.leases;
-      if (lease) await assertLease(tx, serial, c.instanceId, lease.fence(serial), lease.partitions);
-    },
+    ownsPump: ownsPumpNow,
+    fenceInTransaction,
     async start() {
       // the HL7 queues open first: any fact published from here on is queued for the receivers
       hl7?.start();
@@ -314,6 +337,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       const restored = await restore();
       const replayed = pipeline.replayJournal();
       if (replayed > 0) slog.info({ entries: replayed }, 'journal replayed');
+      paging?.start();
       if (c.shard !== null || c.sharedGroup !== null || cluster.lease) slog.info({ ...cluster.afterRestore(restored), shard: c.shard, sharedGroup: c.sharedGroup, clusterMode: c.clusterMode, instance: c.instanceId }, 'pumps of this instance kept');
       cluster.start();
       if (cluster.lease) unsubscribe.push(database.onUp(() => cluster.startLeases()));
@@ -340,6 +364,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       await hl7?.stop();
       await http.stop();
       clinical?.stop();
+      await paging?.stop();
       await database.stop();
       await writer.stop();
       await journal.flush().catch(() => undefined);

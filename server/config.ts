@@ -89,6 +89,7 @@ export function loadConfig(env: Env = process.env): Readonly<ServerConfig> {
   // rules across settings
   const database = influxDatabase(v.INFLUX_URL);
   if (v.SHARD !== null && v.MQTT_SHARED_GROUP !== null) throw new ConfigError('SHARD and MQTT_SHARED_GROUP are two ways to split the pumps: set only one');
+  if ((v.PAGE_WEBHOOK_URL === null) !== (v.PAGE_WEBHOOK_SECRET === null)) throw new ConfigError('PAGE_WEBHOOK_URL and PAGE_WEBHOOK_SECRET go together: set both or neither');
   if ((v.HTTPS_CERT_FILE === null) !== (v.HTTPS_KEY_FILE === null)) throw new ConfigError('HTTPS_CERT_FILE and HTTPS_KEY_FILE go together: set both or neither');
   if ((v.VAPID_PUBLIC_KEY === null) !== (v.VAPID_PRIVATE_KEY === null)) throw new ConfigError('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together: set both or neither (`npm run vapid-keys`)');
   if (v.CLUSTER_MODE !== null) {

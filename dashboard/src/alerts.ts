@@ -1,5 +1,6 @@
 /** The alerts panel: open alerts first, one-click acknowledge, who/when for everyone. */
 import type { Alert, PumpView } from '../../protocol/api.ts';
+import { AlertPagingView, type AckWithNote } from './alertPaging.ts';
 import { alertPatientText } from './clinicalText.ts';
 import { el, setClass, setText } from './element.ts';
 import { ackText, alertTypeText, clockTime, dateTime, pumpName, pumpZone, severityText } from './format.ts';
@@ -18,6 +19,8 @@ interface Item {
   ack: HTMLElement;
   button: HTMLButtonElement;
   error: HTMLElement;
+  /** paging state, acknowledgement note and outcome, page history */
+  paging: AlertPagingView;
   /** what the item shows now: the store replaces an alert or pump view on every change, so an
    * item whose two objects are still the store's needs no redraw (hundreds of alerts may be open) */
   alert: Alert | null;
@@ -30,7 +33,8 @@ export class AlertsPanel {
   private readonly count: HTMLElement;
   private readonly items = new Map<string, Item>();
 
-  constructor(private readonly store: LiveStore, private readonly acknowledge: (id: string) => Promise<void>) {
+  /** `acknowledgeWithNote`: the same acknowledgement, with an optional note and outcome */
+  constructor(private readonly store: LiveStore, private readonly acknowledge: (id: string) => Promise<void>, private readonly acknowledgeWithNote: AckWithNote) {
     this.count = el('p', { class: 'alerts-count' });
     this.list = el('ol', { class: 'alerts-list', 'aria-label': 'Alerts, most urgent first' });
     this.root = el('section', { class: 'alerts', 'aria-label': 'Alerts' }, el('h2', {}, 'Alerts'), this.count, this.list);
@@ -83,6 +87,7 @@ export class AlertsPanel {
     setText(item.ack, ackText(a, zone));
     item.button.hidden = a.acknowledged;
     item.button.setAttribute('aria-label', `Acknowledge ${alertTypeText(a.type)} on pump ${name}`);
+    item.paging.update(a, zone);
   }
 
   private createItem(id: string): Item {
@@ -102,8 +107,10 @@ export class AlertsPanel {
         error.textContent = `Could not acknowledge: ${err instanceof Error ? err.message : 'error'}`;
       }).finally(() => { button.disabled = false; });
     });
+    const paging = new AlertPagingView(id, this.acknowledgeWithNote);
     const root = el('li', { 'data-alert': id },
-      el('div', { class: 'alert-head' }, severity, escalated, title), patient, message, times, el('div', { class: 'alert-foot' }, ack, button), error);
-    return { el: root, severity, escalated, title, patient, message, times, ack, button, error, alert: null, pump: undefined };
+      el('div', { class: 'alert-head' }, severity, escalated, title), patient, message, times, paging.line,
+      el('div', { class: 'alert-foot' }, ack, button), paging.detail, error, paging.controls, paging.extra);
+    return { el: root, severity, escalated, title, patient, message, times, ack, button, error, paging, alert: null, pump: undefined };
   }
 }

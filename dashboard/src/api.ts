@@ -1,7 +1,8 @@
 /** HTTP calls to the server (same origin, session cookie, CSRF header on state changes); routes in routes.ts. */
-import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { AckOutcome, Alert, Episode, OnCallShift, PageRecord, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 import type { Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient } from '../../protocol/clinical.ts';
 import type { FieldError } from '../../protocol/clinicalValidation.ts';
+import type { OnCallNow } from './rota.ts';
 import { DASHBOARD_ROUTES, routeUrl, type RouteName } from './routes.ts';
 
 export interface Me {
@@ -111,8 +112,10 @@ export function fetchHealth(): Promise<Health> {
   return request<Health>('health');
 }
 
-export function acknowledgeAlert(id: string): Promise<Alert> {
-  return request<Alert>('acknowledge', { params: { id } });
+/** One tap sends no body; a note and an outcome, when given, go with it (§7). */
+export function acknowledgeAlert(id: string, extra?: { note?: string; outcome?: AckOutcome }): Promise<Alert> {
+  const body = extra && (extra.note !== undefined || extra.outcome !== undefined) ? extra : undefined;
+  return request<Alert>('acknowledge', body ? { params: { id }, body } : { params: { id } });
 }
 
 /** The nurse-facing label of a pump (null removes it); the server pushes the change to everyone. */
@@ -219,4 +222,42 @@ export async function savePushSubscription(subscription: unknown): Promise<void>
 
 export async function deletePushSubscription(endpoint: string): Promise<void> {
   await request<null>('pushUnsubscribe', { body: { endpoint } });
+}
+
+// paging (interfaces.md §7)
+
+/** who is on call at `atIso` (now when absent) */
+export function fetchOnCall(atIso?: string): Promise<OnCallNow> {
+  return request<OnCallNow>('onCall', atIso ? { query: new URLSearchParams({ at: atIso }) } : {});
+}
+
+/** replaces the whole rota (admin) */
+export async function saveOnCall(shifts: OnCallShift[]): Promise<OnCallShift[]> {
+  return (await request<{ shifts: OnCallShift[] }>('saveOnCall', { body: { shifts } })).shifts;
+}
+
+/** the whole stored rota (admin) */
+export async function fetchOnCallShifts(): Promise<OnCallShift[]> {
+  return (await request<{ shifts: OnCallShift[] }>('onCallShifts')).shifts;
+}
+
+export interface Contact {
+  username?: string;
+  email: string | null;
+  /** how many Web Push subscriptions (devices) the person has */
+  push?: number;
+}
+
+export function fetchContact(username: string): Promise<Contact> {
+  return request<Contact>('contact', { params: { username } });
+}
+
+/** an empty e-mail removes it */
+export function saveContact(username: string, email: string | null): Promise<Contact> {
+  return request<Contact>('saveContact', { params: { username }, body: { email } });
+}
+
+/** every page sent for the alert: one row per person per channel tried */
+export function fetchAlertPages(id: string): Promise<PageRecord[]> {
+  return request<PageRecord[]>('alertPages', { params: { id } });
 }

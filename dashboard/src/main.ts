@@ -11,6 +11,8 @@ import { el, setText } from './element.ts';
 import { ackText, alertTypeText, pumpName, staleBannerText } from './format.ts';
 import { LiveConnection, type LiveStatus } from './live.ts';
 import { loginView } from './login.ts';
+import { OnCallView } from './onCall.ts';
+import type { AckOutcome } from './pagingText.ts';
 import { PumpDetail } from './pumpDetail.ts';
 import { PushControl } from './pushSubscribe.ts';
 import { RecordsView } from './records.ts';
@@ -63,6 +65,7 @@ function startSession(me: Me): void {
   let detail: PumpDetail | null = null;
   let billing: BillingView | null = null;
   let records: RecordsView | null = null;
+  let onCall: OnCallView | null = null;
   // the clinical records database: a banner when it is down (alarms go on), clinical parts hidden when off
   const dbBanner = el('div', { class: 'db-banner', role: 'alert', hidden: true }, el('strong', {}, DATABASE_DOWN_TEXT));
   const showDatabase = (state: DatabaseState): void => {
@@ -73,13 +76,13 @@ function startSession(me: Me): void {
   };
   const database = new DatabaseWatch(showDatabase);
 
-  const ack = async (id: string): Promise<void> => {
-    const alert = await acknowledgeAlert(id);
+  const ack = async (id: string, extra?: { note?: string; outcome?: AckOutcome }): Promise<void> => {
+    const alert = await acknowledgeAlert(id, extra);
     store.acknowledged(alert);
     announcer.say(`Acknowledged: ${alertTypeText(alert.type)}`, false);
     loop.requestNow();
   };
-  const panel = new AlertsPanel(store, ack);
+  const panel = new AlertsPanel(store, ack, ack);
   const loop = new RenderLoop(() => {
     const changes = store.takeChanges();
     if (board.render(changes, Date.now())) loop.requestNow();
@@ -128,7 +131,8 @@ function startSession(me: Me): void {
   const nav = el('nav', { 'aria-label': 'Views' },
     canSeePumps && el('a', { href: '#/board' }, 'Pumps'),
     canBill && el('a', { href: '#/billing' }, 'Billing'),
-    canManageRecords && el('a', { href: '#/records', class: 'clinical-only' }, 'Patients & orders'));
+    canManageRecords && el('a', { href: '#/records', class: 'clinical-only' }, 'Patients & orders'),
+    el('a', { href: '#/oncall' }, 'On call'));
   const header = el('header', { class: 'top' },
     el('h1', {}, 'pumpwatch'), nav,
     el('span', { class: 'who' }, `${me.username} (${me.role})`),
@@ -140,16 +144,25 @@ function startSession(me: Me): void {
     detail?.stop();
     detail = null;
     const hash = location.hash;
+    // on a phone the on-call page comes before the alerts (else it is below every open alert)
+    document.body.classList.toggle('view-oncall', hash === '#/oncall');
     const pumpMatch = /^#\/pump\/(.+)$/.exec(hash);
     if (pumpMatch && canSeePumps) {
       detail = new PumpDetail(decodeURIComponent(pumpMatch[1]!), (p) => onMessage({ type: 'pump', pump: p }));
       detail.serverZone = store.serverZone;
       const shown = detail.pump;
       detail.mismatchAlert = () => [...store.alerts.values()].find((a) => a.pump === shown && a.type === 'program_mismatch' && a.status === 'active');
+      detail.liveAlerts = () => [...store.alerts.values()].filter((a) => a.pump === shown);
       view.replaceChildren(detail.root);
       detail.showPump(store.pumps.get(detail.pump));
       void detail.load();
       detail.root.querySelector('h2')?.focus();
+    } else if (hash === '#/oncall') {
+      // everyone sees who is on call; an admin edits the rota (reloaded on every visit: it changes)
+      onCall ??= new OnCallView(me.timeZone ?? null, me.username, me.role === 'admin');
+      view.replaceChildren(onCall.root);
+      void onCall.load();
+      onCall.root.querySelector('h2')?.focus();
     } else if ((hash === '#/records' || (!canSeePumps && !canBill)) && canManageRecords) {
       if (!records) {
         records = new RecordsView(() => { void database.checkNow(); });

@@ -8,6 +8,7 @@ import { el, setText } from './element.ts';
 import {
   ageText, clockTime, dateTime, ml, pctText, pressureText, projectedEndText, pumpName, pumpStateText, pumpZone, rateText, zoneNote,
 } from './format.ts';
+import { PumpAlertsSection } from './pumpAlerts.ts';
 import { buildTimeline, currentInfusion, toSeries, type ChartSeries } from './timeline.ts';
 import { VisitControl } from './visitControl.ts';
 
@@ -51,6 +52,10 @@ export class PumpDetail {
   private zone: string | null = null;
   /** the pump's open program_mismatch alert, if any (its detail names the fields that differ) */
   mismatchAlert: () => Alert | undefined = () => undefined;
+  /** this pump's alerts in the live state (newer than what was loaded) */
+  liveAlerts: () => Alert[] = () => [];
+  /** this pump's alerts with their paging and page history */
+  private readonly alertsSection = new PumpAlertsSection();
   /** What the clinical section was last built from. */
   private clinicalShown = '';
 
@@ -81,7 +86,7 @@ export class PumpDetail {
     this.root = el('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
       el('p', {}, el('a', { href: '#/board', class: 'back' }, '← Back to all pumps')),
       el('h2', { id: 'detail-title', tabindex: '-1' }, `Pump ${pump}`),
-      this.clinical, this.visit.root, this.facts, labelForm, this.status,
+      this.clinical, this.visit.root, this.facts, this.alertsSection.root, labelForm, this.status,
       el('h3', {}, 'Over the infusion'),
       el('p', { class: 'hint' }, 'Red dashed lines mark alerts raised; grey lines mark state changes.'),
       this.charts,
@@ -118,6 +123,7 @@ export class PumpDetail {
     ];
     this.facts.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     this.showClinical(p);
+    this.alertsSection.render(this.liveAlerts(), zone);
     this.scheduleReload();
   }
 
@@ -164,6 +170,8 @@ export class PumpDetail {
     try {
       const [points, alerts] = await Promise.all([fetchTelemetry(this.pump, from, to), fetchPumpAlerts(this.pump, from, to)]);
       if (this.stopped) return;
+      this.alertsSection.setStored(alerts);
+      this.alertsSection.render(this.liveAlerts(), this.zone ?? this.serverZone);
       const infusion = currentInfusion(points);
       this.drawCharts(toSeries(infusion), alerts, infusion.map((p, i) => (i > 0 && infusion[i - 1]!.state !== p.state ? Date.parse(p.time) / 1000 : NaN)).filter(Number.isFinite));
       const startMs = infusion[0] ? Date.parse(infusion[0].time) : 0;

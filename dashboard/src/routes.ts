@@ -46,6 +46,14 @@ export const DASHBOARD_ROUTES = {
   pushKey: { method: 'GET', path: '/api/push/key', roles: ['nurse', 'admin'], answer: 'json' },
   pushSubscribe: { method: 'POST', path: '/api/push/subscriptions', roles: ['nurse', 'admin'], answer: 'json' },
   pushUnsubscribe: { method: 'DELETE', path: '/api/push/subscriptions', roles: ['nurse', 'admin'], answer: 'empty' },
+  // paging (interfaces.md §7): who is on call (everyone), the rota (admin), contacts, an alert's pages (board)
+  onCall: { method: 'GET', path: '/api/oncall', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
+  onCallShifts: { method: 'GET', path: '/api/oncall/shifts', roles: ['admin'], answer: 'json' },
+  saveOnCall: { method: 'PUT', path: '/api/oncall', roles: ['admin'], answer: 'json' },
+  // an admin's for anyone, everyone else's for themself
+  contact: { method: 'GET', path: '/api/users/:username/contact', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
+  saveContact: { method: 'PUT', path: '/api/users/:username/contact', roles: ['nurse', 'billing', 'pharmacist', 'admin'], answer: 'json' },
+  alertPages: { method: 'GET', path: '/api/alerts/:id/pages', roles: ['nurse', 'admin'], answer: 'json' },
 } as const satisfies Record<string, DashboardRoute>;
 
 export type RouteName = keyof typeof DASHBOARD_ROUTES;

@@ -47,8 +47,9 @@ export class LiveStore {
       case 'alert': {
         const prev = this.alerts.get(msg.alert.id);
         if (prev && isOlder(msg.alert, prev)) break;
-        this.alerts.set(msg.alert.id, msg.alert);
-        if (shouldAnnounce(prev, msg.alert)) announce.push(msg.alert);
+        const next = keepPagingFacts(prev, msg.alert);
+        this.alerts.set(next.id, next);
+        if (shouldAnnounce(prev, next)) announce.push(next);
         this.changes.alerts = true;
         this.changes.pumps.add(msg.alert.pump);
         if (prev && prev.pump !== msg.alert.pump) this.changes.pumps.add(prev.pump);
@@ -90,6 +91,27 @@ export class LiveStore {
     if (shown.size === this.alerts.size) return;
     for (const id of this.alerts.keys()) if (!shown.has(id)) this.alerts.delete(id);
   }
+}
+
+/**
+ * Who accepted, and the note and outcome of an acknowledgement, are never lost to a message sent
+ * before they were known (the core's echo of an acknowledgement can overtake the saved note): an
+ * accept holds until the alert comes back unacknowledged (a new chain), a note and outcome for the
+ * same acknowledgement (same `ackedAt`).
+ */
+export function keepPagingFacts(prev: Alert | undefined, next: Alert): Alert {
+  if (!prev) return next;
+  const sameAck = prev.acknowledged && next.acknowledged && prev.ackedAt === next.ackedAt;
+  const lostAccept = !(prev.acknowledged && !next.acknowledged) && !next.acceptedBy && !!prev.acceptedBy;
+  const lostNote = sameAck && !next.ackNote && !!prev.ackNote;
+  const lostOutcome = sameAck && !next.ackOutcome && !!prev.ackOutcome;
+  if (!lostAccept && !lostNote && !lostOutcome) return next;
+  return {
+    ...next,
+    ...(lostAccept ? { acceptedBy: prev.acceptedBy, acceptedAt: prev.acceptedAt ?? null } : {}),
+    ...(lostNote ? { ackNote: prev.ackNote } : {}),
+    ...(lostOutcome ? { ackOutcome: prev.ackOutcome } : {}),
+  };
 }
 
 /** An acknowledged alert never goes back to unacknowledged because of a late message. */

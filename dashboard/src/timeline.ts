@@ -1,6 +1,7 @@
 /** Pure: the infusion's points and its timeline of state changes, alarms and alerts. */
 import type { Alert, TelemetryPoint } from '../../protocol/api.ts';
 import { alertTypeText, severityText } from './format.ts';
+import { ackDetailText } from './pagingText.ts';
 
 /** The points of the latest program: from the last time the infused volume went back down. */
 export function currentInfusion(points: readonly TelemetryPoint[]): TelemetryPoint[] {
@@ -12,7 +13,7 @@ export function currentInfusion(points: readonly TelemetryPoint[]): TelemetryPoi
 export interface TimelineEntry {
   /** epoch ms */
   timeMs: number;
-  kind: 'state' | 'alarm' | 'alert' | 'cleared' | 'ack';
+  kind: 'state' | 'alarm' | 'alert' | 'cleared' | 'ack' | 'accepted';
   text: string;
   severity?: Alert['severity'];
 }
@@ -33,7 +34,11 @@ export function buildTimeline(points: readonly TelemetryPoint[], alerts: readonl
   for (const a of alerts) {
     out.push({ timeMs: Date.parse(a.raisedAt), kind: 'alert', severity: a.severity, text: `${severityText(a.severity)} alert: ${alertTypeText(a.type)} — ${a.message}` });
     if (a.clearedAt) out.push({ timeMs: Date.parse(a.clearedAt), kind: 'cleared', text: `${alertTypeText(a.type)} cleared` });
-    if (a.acknowledged && a.ackedAt) out.push({ timeMs: Date.parse(a.ackedAt), kind: 'ack', text: `${alertTypeText(a.type)} acknowledged by ${a.ackedBy ?? 'unknown'}` });
+    if (a.acceptedBy && a.acceptedAt) out.push({ timeMs: Date.parse(a.acceptedAt), kind: 'accepted', text: `${alertTypeText(a.type)} page accepted by ${a.acceptedBy}` });
+    if (a.acknowledged && a.ackedAt) {
+      const detail = ackDetailText(a);
+      out.push({ timeMs: Date.parse(a.ackedAt), kind: 'ack', text: `${alertTypeText(a.type)} acknowledged by ${a.ackedBy ?? 'unknown'}${detail ? ` — ${detail}` : ''}` });
+    }
   }
   return out.filter((e) => Number.isFinite(e.timeMs)).sort((a, b) => a.timeMs - b.timeMs);
 }

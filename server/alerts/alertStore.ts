@@ -48,7 +48,7 @@ export class AlertStore {
   private readonly slots = new Map<string, Slots>();
   private readonly changed = new Map<string, AlertRecord>();
   private readonly deferredByPump = new Map<string, Set<AlertRecord>>();
-  /** active, unacknowledged, high, not yet escalated */
+  /** active, unacknowledged, high or medium, not yet escalated */
   private readonly watch = new Set<AlertRecord>();
 
   constructor(private readonly cfg: ResolvedDetectionConfig, private readonly assignmentOf: AssignmentOf = () => null) {}
@@ -164,7 +164,10 @@ export class AlertStore {
     return n;
   }
 
-  /** Unacknowledged high alerts older than escalateAfterS are re-published once with escalated: true. */
+  /**
+   * Unacknowledged high and medium alerts older than escalateAfterS are re-published once with
+   * escalated: true (a medium alert starts paging then; a high one pages from the start).
+   */
   escalate(serverMs: number): void {
     const limitMs = this.cfg.escalateAfterS * 1000;
     for (const rec of this.watch) {
@@ -268,7 +271,7 @@ export class AlertStore {
 
   private track(rec: AlertRecord): void {
     const a = rec.alert;
-    if (a.severity === 'high' && a.status === 'active' && !a.acknowledged && !rec.escalationDone) this.watch.add(rec);
+    if ((a.severity === 'high' || a.severity === 'medium') && a.status === 'active' && !a.acknowledged && !rec.escalationDone) this.watch.add(rec);
   }
 
   private touch(rec: AlertRecord, historic: boolean): void {

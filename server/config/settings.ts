@@ -17,7 +17,7 @@ export const SECTIONS = {
   detection: 'Detection thresholds',
   billing: 'Billing',
   clinical: 'Clinical records (PostgreSQL)',
-  paging: 'Paging nurses on call',
+  paging: 'Paging (on-call escalation)',
   cluster: 'Scale-out',
   hl7: 'HL7 v2 (IHE PCD) output',
   process: 'Process',
@@ -131,7 +131,15 @@ export const SETTINGS = {
     meaning: 'a program whose rate, or volume beyond what its order still has to give, differs from the order by more than this raises `program_mismatch`; delivery more than this above what the order allows by now raises `delivery_above_order`',
   },
 
-  // Paging nurses on call: Web Push (docs/push.md)
+  // Paging (docs/paging.md); on only with DATABASE_URL
+  SMTP_URL: { section: 'paging', default: null, parse: url(['smtp:', 'smtps:']), field: 'smtpUrl', meaning: 'pages by e-mail: `smtp://host:port` or `smtps://user:pass@host:port`' },
+  PAGE_FROM: { section: 'paging', default: null, defaultText: '`pumpwatch@<host of PUBLIC_URL>`', parse: matching(/^[^\s@<>"]{1,64}@[^\s@<>"]{1,189}$/, 'an e-mail address (name@host)'), field: 'pageFrom', meaning: 'sender address of e-mail pages' },
+  PAGE_ACCEPT_S: { section: 'paging', default: '300', parse: wholeNumber(1, 86_400), unit: 's', field: 'pageAcceptS', meaning: 'how long each person of the on-call chain has to accept a page before the next is paged' },
+  PAGE_WEBHOOK_URL: { section: 'paging', default: null, parse: url(['http:', 'https:']), field: 'pageWebhookUrl', meaning: 'every page is also POSTed here as signed JSON (a bridge to SMS, Vocera, PagerDuty)' },
+  PAGE_WEBHOOK_SECRET: { section: 'paging', default: null, parse: matching(/^\S{16,200}$/, '16-200 characters, no spaces'), field: 'pageWebhookSecret', meaning: 'shared secret of the webhook\'s `X-Pumpwatch-Signature` (HMAC-SHA256 of the body); required with `PAGE_WEBHOOK_URL`' },
+  PAGE_GROUP_S: { section: 'paging', default: '60', parse: wholeNumber(0, 3_600), unit: 's', field: 'pageGroupS', meaning: 'one message per person per this long: pages due meanwhile (a burst, flapping) are grouped into the next' },
+  PAGE_RETRY_MS: { section: 'paging', default: '2000', parse: wholeNumber(10, 600_000), unit: 'ms', field: 'pageRetryMs', meaning: 'first retry of a failed delivery; doubles for each of the 3 retries' },
+  // Web Push (docs/push.md)
   VAPID_PUBLIC_KEY: {
     section: 'paging', default: null, parse: base64urlBytes(65, 'an uncompressed P-256 public key', 0x04), field: 'vapidPublicKey',
     meaning: 'Web Push: the VAPID public key browsers subscribe with (`npm run vapid-keys`); with `VAPID_PRIVATE_KEY`, or neither (no Web Push)',

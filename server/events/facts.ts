@@ -26,7 +26,7 @@ export interface Facts {
   alertRaised: Alert;
   alertCleared: Alert;
   alertAcknowledged: Alert;
-  /** nobody acknowledged a high-severity alert in time; re-pushed with escalated: true */
+  /** nobody acknowledged a high- or medium-severity alert in time; re-pushed with escalated: true */
   alertEscalated: Alert;
   /** a pump's view changed; at most once per pump per batch. Emitted only while someone listens. */
   pumpChanged: PumpView;

@@ -15,6 +15,8 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.
   ack: 'alert.ack', billing_export: 'billing.export', evidence_export: 'evidence.export',
   user_added: 'user.add', user_removed: 'user.remove', user_changed: 'user.change', pump_label: 'pump.label', pump_visit: 'pump.visit',
   push_subscribe: 'push.subscribe', push_unsubscribe: 'push.unsubscribe',
+  page_sent: 'page.sent', page_failed: 'page.failed', page_accepted: 'page.accepted', page_declined: 'page.declined',
+  oncall_changed: 'oncall.change', contact_changed: 'user.contact',
 });
 const ACTION_OF_NAME = new Map<string, AuditAction>(Object.entries(AUDIT_ACTION_NAMES).map(([k, v]) => [v, k as AuditAction]));
 

@@ -3,7 +3,7 @@
  * implements it; the HTTP layer only authenticates, validates, authorises and formats.
  * All times given to the backend are epoch ms; everything returned uses the protocol/api.ts shapes.
  */
-import type { Alert, Episode, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
+import type { AckOutcome, Alert, Episode, OnCallShift, PageRecord, PageTokenView, PumpView, Role, TelemetryPoint } from '../../protocol/api.ts';
 import type { LiveChange, LiveSnapshot } from '../events/facts.ts';
 import type {
   Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges,
@@ -42,7 +42,8 @@ export type AuditAction =
   | 'ack' | 'billing_export' | 'evidence_export'
   | 'user_added' | 'user_removed' | 'user_changed'
   | 'pump_label' | 'pump_visit'
-  | 'push_subscribe' | 'push_unsubscribe';
+  | 'push_subscribe' | 'push_unsubscribe'
+  | 'page_sent' | 'page_failed' | 'page_accepted' | 'page_declined' | 'oncall_changed' | 'contact_changed';
 
 /** One audit record: who did what, when, from where. Never carries patient or clinical data. */
 export interface AuditEvent {
@@ -108,6 +109,39 @@ export interface ApiBackend {
   setPumpVisit?(pump: string, minutes: number | null, by: string): Promise<PumpView | undefined>;
   /** clinical records (§6); absent when DATABASE_URL is unset (the routes answer 503 clinical_records_off) */
   clinical?: ClinicalApi;
+  /** paging (§7); absent when DATABASE_URL is unset (the routes answer 503 paging_off) */
+  paging?: PagingApi;
+}
+
+/** an event of the paging service for the audit trail (system actions, or the token's person) */
+export interface PagingAuditEvent {
+  action: 'page_sent' | 'page_failed' | 'page_accepted' | 'page_declined';
+  actor: string;
+  target: string;
+  outcome: 'ok' | 'failed';
+  detail: Record<string, string | number | boolean>;
+}
+
+/**
+ * On-call rota, contacts, pages and the phone page (§7, server/paging/pagingApi.ts). Failures
+ * with a stable code: PagingError UNKNOWN_USER, BAD_SHIFT.
+ */
+export interface PagingApi {
+  shifts(): Promise<OnCallShift[]>;
+  replaceShifts(shifts: readonly OnCallShift[]): Promise<void>;
+  onCall(atMs: number): Promise<{ shift: OnCallShift | null; chain: string[] }>;
+  /** null for an unknown account; `push`: how many devices are subscribed */
+  contact(username: string): Promise<{ username: string; email: string | null; push: number } | null>;
+  /** false for an unknown account */
+  setContact(username: string, email: string | null): Promise<boolean>;
+  pages(alertId: string): Promise<PageRecord[]>;
+  /** null for an unknown token */
+  tokenView(token: string): Promise<PageTokenView | null>;
+  answer(token: string, what: 'accept' | 'decline'): Promise<{ result: 'ok' | 'not_found' | 'used' | 'expired' | 'already_accepted'; view: PageTokenView | null }>;
+  /** keeps the acknowledgement's note and outcome; the alert as shown after it */
+  recordAck(alert: Alert, by: string, note: string | null, outcome: AckOutcome | null): Promise<Alert>;
+  decorate(alerts: readonly Alert[]): Promise<Alert[]>;
+  onAudit(listener: (e: PagingAuditEvent) => void): () => void;
 }
 
 /**

@@ -5,7 +5,9 @@ export type ApiErrorCode =
   | 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'csrf_rejected' | 'origin_rejected'
   | 'too_many_attempts' | 'unsupported_media_type' | 'payload_too_large' | 'not_supported' | 'unavailable' | 'internal'
   // clinical records (§6)
-  | 'conflict' | 'database_unavailable' | 'clinical_records_off';
+  | 'conflict' | 'database_unavailable' | 'clinical_records_off'
+  // paging (§7)
+  | 'paging_off' | 'gone';
 
 export interface ApiErrorBody {
   error: ApiErrorCode;

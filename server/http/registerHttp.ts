@@ -17,6 +17,7 @@ import { registerAdminRoutes } from './routes/adminRoutes.ts';
 import { registerAlertRoutes } from './routes/alertRoutes.ts';
 import { registerBillingRoutes } from './routes/billingRoutes.ts';
 import { registerClinicalRoutes } from './routes/clinicalRoutes.ts';
+import { registerPagingRoutes } from './routes/pagingRoutes.ts';
 import { BOARD } from './routes/params.ts';
 import { registerPumpRoutes } from './routes/pumpRoutes.ts';
 import { registerPushRoutes } from './routes/pushRoutes.ts';
@@ -74,6 +75,7 @@ export async function registerHttp(app: FastifyInstance, backend: ApiBackend, op
   registerAlertRoutes(app, backend, audit, clock);
   registerBillingRoutes(app, backend, audit, clock);
   registerClinicalRoutes(app, backend);
+  registerPagingRoutes(app, backend, audit, clock);
   registerAdminRoutes(app, {
     backend, auth, clock,
     metrics: o.metrics,

@@ -7,8 +7,8 @@
 
 export type MetricType = 'counter' | 'gauge';
 
-/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those with HL7 receivers, those in CLUSTER_MODE=lease */
-export type MetricPresence = 'always' | 'relay' | 'handover' | 'hl7' | 'lease';
+/** which servers expose a metric: every one, those with the cluster relay, those that hand pumps over, those with HL7 receivers, those in CLUSTER_MODE=lease, those that page */
+export type MetricPresence = 'always' | 'relay' | 'handover' | 'hl7' | 'lease' | 'paging';
 
 export interface MetricSpec {
   readonly name: string;
@@ -36,6 +36,10 @@ export const METRICS = {
   engineHistoricSentences: { name: 'pumpwatch_engine_historic_sentences_total', type: 'counter', presence: 'always', help: 'Sentences recognised as replayed history.' },
   mqttUp: { name: 'pumpwatch_mqtt_up', type: 'gauge', presence: 'always', help: '1 while connected to the broker, else 0.' },
   influxUp: { name: 'pumpwatch_influx_up', type: 'gauge', presence: 'always', help: '1 while InfluxDB takes writes, else 0.' },
+  pagesSent: { name: 'pumpwatch_pages_sent_total', type: 'counter', presence: 'paging', label: 'channel', help: 'Page messages a receiver took (SMTP 250, push 201, webhook 2xx), by channel.' },
+  pagesFailed: { name: 'pumpwatch_pages_failed_total', type: 'counter', presence: 'paging', label: 'channel', help: 'Page messages given up on a channel after its retries, by channel.' },
+  pageDeliveriesRetrying: { name: 'pumpwatch_page_deliveries_retrying', type: 'gauge', presence: 'paging', help: 'Page deliveries waiting for a retry now.' },
+  pagingChainsFailed: { name: 'pumpwatch_paging_chains_failed', type: 'gauge', presence: 'paging', help: 'Alerts whose whole on-call chain could not be paged.' },
   wsClients: { name: 'pumpwatch_ws_clients', type: 'gauge', presence: 'always', help: 'WebSocket clients connected now.' },
   wsMessagesSent: { name: 'pumpwatch_ws_messages_sent_total', type: 'counter', presence: 'always', help: 'Messages queued to WebSocket clients.' },
   wsDropped: { name: 'pumpwatch_ws_dropped_total', type: 'counter', presence: 'always', label: 'reason', help: 'WebSocket clients dropped, by reason.' },

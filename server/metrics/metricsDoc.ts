@@ -10,6 +10,7 @@ const PRESENCE: Record<MetricPresence, string> = {
   handover: 'with `SHARD`, `MQTT_SHARED_GROUP` or `CLUSTER_MODE`',
   hl7: 'with `HL7_MLLP_TARGETS`',
   lease: 'with `CLUSTER_MODE`',
+  paging: 'with `DATABASE_URL`',
 };
 
 export function metricsTable(): string {

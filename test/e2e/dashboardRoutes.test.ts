@@ -311,6 +311,57 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
       },
     },
     pushUnsubscribe: { params: {}, body: { endpoint: walkEndpoint(user.name) }, check: async (res) => expect(await res.text()).toBe('') },
+    onCall: {
+      params: {}, query: new URLSearchParams({ at: new Date().toISOString() }),
+      check: async (res) => {
+        const body = await json(res);
+        expect(isObject(body)).toBe(true);
+        const o = body as { shift: unknown; chain: unknown };
+        expect(Array.isArray(o.chain)).toBe(true);
+        if (o.shift !== null) expectFields(o.shift, { from: 'string', to: 'string', chain: 'object' }, 'shift');
+      },
+    },
+    onCallShifts: {
+      params: {},
+      check: async (res) => {
+        const body = await json(res);
+        expect(Array.isArray((body as { shifts?: unknown }).shifts)).toBe(true);
+        for (const s of (body as { shifts: unknown[] }).shifts) expectFields(s, { from: 'string', to: 'string', chain: 'object' }, 'shift');
+      },
+    },
+    saveOnCall: {
+      params: {}, body: { shifts: [{ from: new Date(Date.now() - H).toISOString(), to: new Date(Date.now() + 8 * H).toISOString(), chain: ['nurse', 'admin'] }] },
+      check: async (res) => {
+        const body = (await json(res)) as { shifts: unknown[] };
+        expect(body.shifts).toHaveLength(1);
+        expect(body.shifts[0]).toMatchObject({ chain: ['nurse', 'admin'] });
+      },
+    },
+    contact: {
+      // an admin reads anyone's; the others their own
+      params: { username: user.role === 'admin' ? 'nurse' : user.name },
+      check: async (res) => {
+        const c = await json(res);
+        expect(isObject(c)).toBe(true);
+        const email = (c as { email?: unknown }).email;
+        expect(email === undefined || email === null || typeof email === 'string').toBe(true);
+      },
+    },
+    saveContact: {
+      params: { username: user.name }, body: { email: `${user.name}@example.org` },
+      check: async (res) => expect(await json(res)).toMatchObject({ email: `${user.name}@example.org` }),
+    },
+    alertPages: {
+      params: { id: ids.alertId },
+      check: async (res) => {
+        const list = await json(res);
+        expect(Array.isArray(list)).toBe(true);
+        for (const p of list as unknown[]) {
+          expectFields(p, { to: 'string', channel: 'string', sentAt: 'string', status: 'string' }, 'page');
+          expect(['sent', 'failed', 'accepted', 'declined', 'expired']).toContain((p as { status: string }).status);
+        }
+      },
+    },
     endAssignment: {
       // one open assignment per walk (this entry is built for every route walked, so taken lazily)
       get params() { return { id: ids.clinical.openAssignments.pop() ?? 'none-left' }; },

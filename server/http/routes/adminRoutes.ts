@@ -11,6 +11,7 @@ const AUDIT_ACTIONS: readonly AuditAction[] = [
   'login', 'login_failed', 'login_locked', 'logout', 'ack', 'billing_export', 'evidence_export',
   'user_added', 'user_removed', 'user_changed', 'pump_label', 'pump_visit',
   'push_subscribe', 'push_unsubscribe',
+  'page_sent', 'page_failed', 'page_accepted', 'page_declined', 'oncall_changed', 'contact_changed',
 ];
 
 export interface AdminRouteDeps {

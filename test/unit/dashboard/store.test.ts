@@ -58,6 +58,24 @@ describe('LiveStore', () => {
     assert.equal(s.alerts.get('1')?.ackedBy, 'anna');
   });
 
+  test("who accepted, and an acknowledgement's note and outcome, are not lost to a message sent before they were saved", () => {
+    const s = new LiveStore();
+    const acked = { acknowledged: true, ackedBy: 'anna', ackedAt: '2026-11-27T10:05:00Z' };
+    s.apply({ type: 'alert', alert: alert('a1', { acceptedBy: 'anna', acceptedAt: '2026-11-27T10:01:00Z' }) });
+    // the core's echo of the acknowledgement, then the answer with the note, then a late echo without it
+    s.apply({ type: 'alert', alert: alert('a1', { ...acked, acceptedBy: null, acceptedAt: null }) });
+    assert.equal(s.alerts.get('a1')!.acceptedBy, 'anna');
+    s.apply({ type: 'alert', alert: alert('a1', { ...acked, acceptedBy: 'anna', acceptedAt: '2026-11-27T10:01:00Z', ackNote: 'line kinked', ackOutcome: 'line_unkinked' }) });
+    s.apply({ type: 'alert', alert: alert('a1', { ...acked, message: 'later' }) });
+    assert.deepEqual((({ message, acceptedBy, acceptedAt, ackNote, ackOutcome }) => ({ message, acceptedBy, acceptedAt, ackNote, ackOutcome }))(s.alerts.get('a1')!), {
+      message: 'later', acceptedBy: 'anna', acceptedAt: '2026-11-27T10:01:00Z', ackNote: 'line kinked', ackOutcome: 'line_unkinked',
+    });
+    // a new acknowledgement (the alert came back and was acknowledged again) has its own note, or none
+    s.apply({ type: 'alert', alert: alert('a1', { acknowledged: false }) });
+    s.apply({ type: 'alert', alert: alert('a1', { ...acked, ackedAt: '2026-11-27T11:00:00Z' }) });
+    assert.equal(s.alerts.get('a1')!.ackNote, undefined);
+  });
+
   test('resolved alerts are kept only as many as the panel shows, and survive a resync', () => {
     const s = new LiveStore();
     s.apply({ type: 'snapshot', pumps: [], alerts: [] });

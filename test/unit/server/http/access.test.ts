@@ -8,7 +8,10 @@ function concrete(url: string): string {
   return url.replace(':pump', 'PMP-001').replace(':id', 'a1').replace('*', 'index.html');
 }
 
-const PUBLIC = new Set(['POST /api/session', 'GET /api/health', 'HEAD /api/health', 'GET /', 'HEAD /', 'GET /*', 'HEAD /*']);
+const PUBLIC = new Set(['POST /api/session', 'GET /api/health', 'HEAD /api/health', 'GET /', 'HEAD /', 'GET /*', 'HEAD /*',
+  // the phone page of a page: its token is the credential (routes/pagingRoutes.ts; an unknown token is a 404)
+  'GET /api/pages/:token', 'HEAD /api/pages/:token', 'POST /api/pages/:token/accept', 'POST /api/pages/:token/decline',
+  'GET /page/:token', 'HEAD /page/:token', 'GET /page-assets/page.js', 'HEAD /page-assets/page.js']);
 
 describe('access control', () => {
   let f: Fixture;

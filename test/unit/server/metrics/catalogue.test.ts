@@ -16,6 +16,7 @@ import { DEFAULT_METRICS_PREFIX, METRICS } from '../../../../server/metrics/cata
 import { withMetricsTable } from '../../../../server/metrics/metricsDoc.ts';
 import { createMetricsRegistry } from '../../../../server/metrics/registry.ts';
 import { registerServerMetrics } from '../../../../server/metrics/serverMetrics.ts';
+import { registerPagingMetrics } from '../../../../server/paging/pagingMetrics.ts';
 
 const silent = { warn: () => undefined, info: () => undefined };
 const specs = Object.values(METRICS);
@@ -35,7 +36,7 @@ function fullRegistry() {
     heldBack: () => 0, storageBacklog: () => 7, journalBytes: () => 4096, pointsWritten: () => 0, writeFailures: () => NaN,
     engineStats: () => figures.stats, mqttUp: () => true, influxUp: () => false,
   });
-    const log = { child: () => log, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+  const log = { child: () => log, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
   const hl7 = new Hl7Output({
     receivers: [{ host: '127.0.0.1', port: 2575 }], stateDir: '/nonexistent', bus: new EventBus(silent as never), clock: { now: () => 0 }, log,
     pumps: () => [], patientOf: () => null,
@@ -50,6 +51,7 @@ function fullRegistry() {
     localPumps: () => [], notMine: () => undefined, storedPumps: () => Promise.resolve([]), checkpointNow: () => Promise.resolve(),
   });
   registerClusterMetrics(registry, relay, handover, lease);
+  registerPagingMetrics(registry, { sent: () => 1, failed: () => 0, retrying: () => 0, failedChains: () => 0 });
   const hub = { stats: () => ({ clients: 2, messagesSent: 5, dropped: { slow: 1, dead: 0, snapshot_failed: 0, server_stop: 0 } }) };
   const refused = registerHttpMetrics(registry, { hub, sessions: { size: 4 }, audit: { stats: () => ({ recorded: 9, failed: 0 }) } });
   return { registry, drops, figures, relay, refused };

@@ -1,0 +1,249 @@
+/**
+ * The paging service on a fake clock with an in-memory store that keeps PostgreSQL's rules
+ * (conditional chain updates, one page per step): pages at once, the next after PAGE_ACCEPT_S,
+ * medium only when escalated, low never, a chain that reaches nobody is failed, two instances
+ * sharing the store page each step once, and `owns` keeps a chain to its instance.
+ */
+import { describe, expect, test } from 'vitest';
+import pino from 'pino';
+import type { Alert } from '../../../../protocol/api.ts';
+import { manualClock } from '../../../../server/clock.ts';
+import { EventBus } from '../../../../server/events/eventBus.ts';
+import { ChannelError, type Contact, type PageChannel, type PageMessage } from '../../../../server/paging/channel.ts';
+import type { ChainState } from '../../../../server/paging/escalation.ts';
+import { PagingService } from '../../../../server/paging/pagingService.ts';
+import type { PagingStore, StoredChain } from '../../../../server/paging/pagingStore.ts';
+
+const T0 = Date.parse('2026-12-05T03:00:00Z');
+const log = pino({ level: process.env.DEBUG_PAGING ? 'debug' : 'silent' });
+
+class MemoryStore {
+  chainsById = new Map<string, StoredChain>();
+  pages: { id: string; alertId: string; round: number; step: number; to: string; status: string }[] = [];
+
+  down = false;
+  constructor(private readonly onCall: string[]) {}
+  shiftAt() {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
+    return Promise.resolve({ from: '', to: '', chain: this.onCall });
+  }
+  insertChain(alert: Alert, s: ChainState) {
+    if (this.chainsById.has(s.alertId)) return Promise.resolve(false);
+    this.chainsById.set(s.alertId, { alert, state: s });
+    return Promise.resolve(true);
+  }
+  updateChain(prev: ChainState, next: ChainState) {
+    const c = this.chainsById.get(prev.alertId);
+    if (!c || c.state.status !== prev.status || c.state.round !== prev.round || c.state.step !== prev.step) return Promise.resolve(false);
+    c.state = next;
+    return Promise.resolve(true);
+  }
+  chain(id: string) {
+    const c = this.chainsById.get(id);
+    return Promise.resolve(c ? { alert: c.alert, state: { ...c.state } } : null);
+  }
+  openChains() {
+    return Promise.resolve([...this.chainsById.values()].filter((c) => c.state.status !== 'closed').map((c) => ({ alert: c.alert, state: { ...c.state } })));
+  }
+  chains(ids: readonly string[]) {
+    return Promise.resolve(ids.flatMap((id) => (this.chainsById.has(id) ? [this.chainsById.get(id)!] : [])));
+  }
+  claimPage(_pump: string, alertId: string, round: number, step: number, to: string) {
+    if (this.pages.some((p) => p.alertId === alertId && p.round === round && p.step === step)) return Promise.resolve(null);
+    const id = String(this.pages.length + 1);
+    this.pages.push({ id, alertId, round, step, to, status: 'sending' });
+    return Promise.resolve(id);
+  }
+  markPage(id: string, status: string) {
+    const p = this.pages.find((x) => x.id === id);
+    if (p?.status === 'sending') p.status = status;
+    return Promise.resolve();
+  }
+  recordDelivery() {
+    return Promise.resolve();
+  }
+  contact(username: string): Promise<Contact> {
+    return Promise.resolve({ username, email: `${username}@x.test`, push: [] });
+  }
+  expirePages() {
+    return Promise.resolve();
+  }
+  ackNotes() {
+    return Promise.resolve(new Map());
+  }
+}
+
+class Inbox implements PageChannel {
+  readonly name = 'email' as const;
+  readonly got: { to: string; kind: string; pump: string }[] = [];
+  failing = false;
+  canReach = (): boolean => true;
+  send(c: Contact, m: PageMessage): Promise<void> {
+    if (this.failing) return Promise.reject(new ChannelError('DOWN', 'down', true));
+    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump });
+    return Promise.resolve();
+  }
+  pages(): string[] {
+    return this.got.filter((g) => g.kind === 'page').map((g) => g.to);
+  }
+}
+
+function alert(over: Partial<Alert> = {}): Alert {
+  return {
+    id: 'a1', pump: 'CS7-100001', gateway: 'gw', type: 'occlusion', severity: 'high', status: 'active', acknowledged: false,
+    ackedBy: null, ackedAt: null, raisedAt: new Date(T0).toISOString(), clearedAt: null, message: 'Blocked line', detail: {}, ...over,
+  };
+}
+
+function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = []) {
+  const bus = new EventBus(log);
+  const service = new PagingService({
+    store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
+    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    patientOf: () => Promise.resolve(null), openAlerts: () => open, whenUp: () => Promise.resolve(),
+    sleep: () => Promise.resolve(), ...(owns ? { owns } : {}),
+  });
+  service.start();
+  return { bus, service };
+}
+
+/** lets the service's promise chains run (no time passes: the clock is the fake one) */
+async function settle(...services: PagingService[]): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setImmediate(r));
+    for (const s of services) await s.sender.drain();
+  }
+}
+
+describe('paging service', () => {
+  test('high: the first at once, the next after PAGE_ACCEPT_S, around again; acknowledgement stops it', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const inbox = new Inbox();
+    const { bus, service } = instance(store, inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    clock.advance(299_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    clock.advance(1000);
+    service.tick();
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana', 'ben']);
+    clock.advance(300_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana', 'ben', 'ana']);
+    expect(service.decorateHeld(alert()).paging).toEqual({ status: 'paging', round: 1, step: 0, current: 'ana' });
+    bus.emit('alertAcknowledged', alert({ acknowledged: true }));
+    await settle(service);
+    clock.advance(3_600_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.pages()).toHaveLength(3);
+    await service.stop();
+  });
+
+  test('medium pages only once escalated; low never', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana']);
+    const inbox = new Inbox();
+    const { bus, service } = instance(store, inbox, clock);
+    bus.emit('alertRaised', alert({ id: 'm1', severity: 'medium', type: 'low_reservoir' }));
+    bus.emit('alertRaised', alert({ id: 'l1', severity: 'low', type: 'clock_error' }));
+    await settle(service);
+    expect(inbox.pages()).toEqual([]);
+    bus.emit('alertEscalated', alert({ id: 'l1', severity: 'low', type: 'clock_error', escalated: true }));
+    bus.emit('alertEscalated', alert({ id: 'm1', severity: 'medium', type: 'low_reservoir', escalated: true }));
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    await service.stop();
+  });
+
+  test('cleared before anyone accepted: those paged get "resolved"', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana', 'ben']), inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    bus.emit('alertCleared', alert({ status: 'cleared' }));
+    await settle(service);
+    expect(inbox.got.map((g) => `${g.to}:${g.kind}`)).toEqual(['ana:page', 'ana:resolved']);
+    await service.stop();
+  });
+
+  test('nobody reachable: the whole round fails at once, the chain is failed and health degraded', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    inbox.failing = true;
+    const store = new MemoryStore(['ana', 'ben']);
+    const { bus, service } = instance(store, inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    expect(store.pages.map((p) => `${p.to}:${p.status}`)).toEqual(['ana:failed', 'ben:failed']);
+    expect(service.decorateHeld(alert()).paging?.status).toBe('failed');
+    expect(service.health()).toMatchObject({ status: 'degraded', failedChains: 1, channels: { email: { failing: true } } });
+    inbox.failing = false;
+    clock.advance(300_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    expect(service.decorateHeld(alert()).paging?.status).toBe('paging');
+    await service.stop();
+  });
+
+  test('two instances on one store: each step is paged once', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben', 'cy']);
+    const inbox = new Inbox();
+    const a = instance(store, inbox, clock);
+    const b = instance(store, inbox, clock);
+    a.bus.emit('alertRaised', alert());
+    b.bus.emit('alertRaised', alert());
+    await settle(a.service, b.service);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(300_000);
+      a.service.tick();
+      b.service.tick();
+      await settle(a.service, b.service);
+    }
+    expect(inbox.pages()).toEqual(['ana', 'ben', 'cy', 'ana']);
+    expect(new Set(store.pages.map((p) => `${p.round}.${p.step}`)).size).toBe(store.pages.length);
+    await Promise.all([a.service.stop(), b.service.stop()]);
+  });
+
+  test('an alert raised while PostgreSQL was away starts paging once it is back', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana']);
+    const inbox = new Inbox();
+    const open = [alert()];
+    const { bus, service } = instance(store, inbox, clock, undefined, open);
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    // a second alert while the database is down
+    store.down = true;
+    const second = alert({ id: 'a2', pump: 'CS7-100002' });
+    open.push(second);
+    bus.emit('alertRaised', second);
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    store.down = false;
+    clock.advance(5000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got.filter((g) => g.kind === 'page').map((g) => g.pump)).toEqual(['CS7-100001', 'CS7-100002']);
+    await service.stop();
+  });
+
+  test('owns(pump) false: this instance leaves the chain alone', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana']), inbox, clock, () => false);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    expect(inbox.pages()).toEqual([]);
+    await service.stop();
+  });
+});
