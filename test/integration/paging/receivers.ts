@@ -18,6 +18,8 @@ export interface Mail {
 
 export class SmtpReceiver {
   readonly mails: Mail[] = [];
+  /** called with each message as it is taken (benches time it) */
+  onMail: ((m: Mail) => void) | null = null;
   private server: SMTPServer | null = null;
 
   constructor(readonly port: number) {}
@@ -32,10 +34,12 @@ export class SmtpReceiver {
             return typeof v === 'string' ? v : '';
           };
           const to = Array.isArray(m.to) ? m.to.map((a) => a.text).join(',') : m.to?.text ?? '';
-          this.mails.push({
+          const mail: Mail = {
             to, subject: m.subject ?? '', text: m.text ?? '', at: Date.now(),
             pageId: header('x-pumpwatch-page'), kind: header('x-pumpwatch-kind'),
-          });
+          };
+          this.mails.push(mail);
+          this.onMail?.(mail);
           callback();
         }, (err: Error) => callback(err));
       },
