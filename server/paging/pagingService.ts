@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Alert } from '../../protocol/api.ts';
+import type { AckOutcome, Alert } from '../../protocol/api.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { PageChannel } from './channel.ts';
@@ -278,7 +278,12 @@ export class PagingService {
     }
     const missing = alerts.filter((a) => !held.has(a.id)).map((a) => a.id);
     const acked = alerts.filter((a) => a.acknowledged).map((a) => a.id);
-    const [stored, notes] = await Promise.all([this.o.store.chains(missing), this.o.store.ackNotes(acked)]);
+    // the alerts are never held back by PostgreSQL: while it is away they go out with what is held here
+    const [stored, notes] = await Promise.all([this.o.store.chains(missing), this.o.store.ackNotes(acked)])
+      .catch((err: Error) => {
+        this.o.log.warn({ err: err.message }, 'alerts shown without their stored paging (database unavailable)');
+        return [[], new Map<string, { note: string | null; outcome: AckOutcome | null }>()] as const;
+      });
     for (const c of stored) held.set(c.state.alertId, c.state);
     return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? held.get(a.id) ?? null, notes.get(a.id)));
   }

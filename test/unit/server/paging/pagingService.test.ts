@@ -46,6 +46,7 @@ class MemoryStore {
     return Promise.resolve([...this.chainsById.values()].filter((c) => c.state.status !== 'closed').map((c) => ({ alert: c.alert, state: { ...c.state } })));
   }
   chains(ids: readonly string[]) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     return Promise.resolve(ids.flatMap((id) => (this.chainsById.has(id) ? [this.chainsById.get(id)!] : [])));
   }
   claimPage(alertId: string, round: number, step: number, to: string) {
@@ -229,6 +230,9 @@ describe('paging service', () => {
     bus.emit('alertRaised', second);
     await settle(service);
     expect(inbox.pages()).toEqual(['ana']);
+    // the alerts still go out while it is away, with what is held
+    const shown = await service.decorate([alert(), second]);
+    expect(shown.map((a) => a.paging?.status ?? null)).toEqual(['paging', null]);
     store.down = false;
     clock.advance(5000);
     service.tick();
