@@ -98,6 +98,12 @@ export class PageSender {
 
   private async send(person: string, all: ClaimedPage[]): Promise<void> {
     const items = all.filter((p) => this.o.stillDue(p));
+    for (const p of all) {
+      if (!items.includes(p)) {
+        this.o.store.markPage(p.pageId, 'expired', this.o.clock.now())
+          .catch((err: Error) => this.o.log.warn({ err: err.message }, 'page not marked expired'));
+      }
+    }
     if (items.length === 0) return;
     try {
       const contact = await this.contactOf(person);

@@ -148,7 +148,8 @@ export class PagingStore {
     return rows[0] ? String(rows[0].id) : null;
   }
 
-  async markPage(pageId: string, status: 'sent' | 'failed', nowMs: number): Promise<void> {
+  /** `expired`: held for grouping, then not sent because its chain had moved on */
+  async markPage(pageId: string, status: 'sent' | 'failed' | 'expired', nowMs: number): Promise<void> {
     await this.pool.query(
       `UPDATE pages SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN $3::timestamptz ELSE sent_at END
        WHERE id = $1 AND status = 'sending'`, [pageId, status, new Date(nowMs)]);

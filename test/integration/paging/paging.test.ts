@@ -21,6 +21,7 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import { BoardSocket } from '../../helpers/boardSocket.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { SmtpReceiver, WebhookReceiver, type Mail } from './receivers.ts';
 
@@ -179,6 +180,7 @@ describe('paging', () => {
   });
 
   test('occlusion → the first person by e-mail within 5 s; no accept → the second after PAGE_ACCEPT_S; accepting through the link stops the chain', { timeout: 60_000 }, async () => {
+    const board = await BoardSocket.open(`ws://127.0.0.1:${port}/ws`, { authorization: `Bearer ${TOKEN}` });
     const raisedAt = Date.now();
     const alert = await occlude('CS7-PG001');
     const first = await waitFor(() => pagesFor('CS7-PG001', 'ana')[0], 5000, 'page to ana');
@@ -202,6 +204,10 @@ describe('paging', () => {
     await waitFor(() => smtp.to(email('ana'), 'accepted').some((m) => m.text.includes('CS7-PG001')), 5000, 'ana told ben accepted');
     const a = await alertById(alert.id, 'CS7-PG001');
     expect(a).toMatchObject({ acceptedBy: 'ben', paging: { status: 'accepted' } });
+    // the board saw the chain move and the accept, pushed like any alert change
+    await board.waitForAlert('CS7-PG001', (x) => x.paging?.status === 'paging' && x.paging.current === 'ben', { timeoutMs: 1000 });
+    await board.waitForAlert('CS7-PG001', (x) => x.paging?.status === 'accepted' && x.acceptedBy === 'ben', { timeoutMs: 2000 });
+    await board.close();
     expect(a.acceptedAt).not.toBeNull();
     await new Promise((r) => setTimeout(r, (ACCEPT_S + 1) * 1000)); // a whole accept period: cy must stay quiet
     expect(pagesFor('CS7-PG001', 'cy')).toHaveLength(0);
