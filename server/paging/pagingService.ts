@@ -263,7 +263,8 @@ export class PagingService {
   }
 
   private changed(c: StoredChain | undefined): void {
-    if (!c) return;
+    // nobody on call: nothing a nurse would see changes (the alert's own changes carry `idle`)
+    if (!c || c.state.chain.length === 0) return;
     const alert = withPaging(c.alert, c.state);
     for (const l of this.changeListeners) l(alert);
   }
