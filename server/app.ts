@@ -33,6 +33,7 @@ import type { HttpLayer } from './http/registerHttp.ts';
 import { DurableJournal } from './ingest/durableJournal.ts';
 import type { IngestJournal } from './ingest/journalEntry.ts';
 import { MqttIngest } from './ingest/mqttIngest.ts';
+import { ownsPump } from './ingest/shard.ts';
 import { createMetricsRegistry, type Registry } from './metrics/registry.ts';
 import { registerServerMetrics } from './metrics/serverMetrics.ts';
 import { createPaging } from './paging/pagingSetup.ts';
@@ -205,6 +206,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       pool: database.pool, settings: c, bus, clock, log, metrics,
       whenUp: () => database.whenUp(),
       openAlerts: () => core.engine.openAlerts(),
+      // scale-out: an instance drives the chains of the pumps it holds (a lease layer may narrow this)
+      owns: (pump) => ownsPump(c.shard, pump) && (c.sharedGroup === null || core.engine.pump(pump) !== undefined),
       patientOf: async (a) => {
         if (!a.patientId) return null;
         const p = await patients.getPatient(a.patientId, 'paging');

@@ -82,6 +82,9 @@ export class PagingService {
   private lastReloadMs = 0;
   private stopped = false;
   private started = false;
+  private stepFailing = false;
+  /** steps that failed (database away) since start; each is retried */
+  stepFailures = 0;
 
   constructor(private readonly o: PagingServiceOptions) {
     this.ready = new Promise((r) => { this.markReady = r; });
@@ -151,8 +154,13 @@ export class PagingService {
   serial<T>(alertId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(alertId) ?? this.ready;
     const next = prev.catch(() => undefined).then(() => this.ready).then(fn);
-    const settled = next.catch((err: Error) => {
-      this.o.log.error({ err: err.message, code: 'PAGING_STEP_FAILED' }, 'paging step failed; retried at the next tick');
+    const settled = next.then(() => {
+      this.stepFailing = false;
+    }, (err: Error) => {
+      this.stepFailures++;
+      // logged once until a step succeeds again (a database outage fails every step)
+      if (!this.stepFailing) this.o.log.error({ err: err.message, code: 'PAGING_STEP_FAILED' }, 'paging step failed; retried at the next tick');
+      this.stepFailing = true;
     });
     this.queues.set(alertId, settled);
     void settled.then(() => {
@@ -334,7 +342,14 @@ export class PagingService {
     const now = this.o.clock.now();
     const acceptMs = this.o.acceptS * 1000;
     for (const [id, c] of this.chains) {
-      if (!this.owns(c.alert.pump) || !esc.isDue(c.state, now, acceptMs) || this.queues.has(id)) continue;
+      if (!this.owns(c.alert.pump) || this.queues.has(id)) continue;
+      // an acknowledgement or a clear whose step failed (database away) is applied again until it holds
+      if (c.alert.acknowledged || c.alert.status === 'cleared') {
+        const alert = c.alert;
+        void this.serial(id, () => this.end(alert, alert.acknowledged ? esc.acknowledged : esc.cleared));
+        continue;
+      }
+      if (!esc.isDue(c.state, now, acceptMs)) continue;
       void this.serial(id, () => this.transit(id, (s) => (esc.isDue(s, this.o.clock.now(), acceptMs) ? esc.advance(s, this.o.clock.now()) : { state: s, effects: [] })));
     }
     this.sender.tick();
@@ -347,13 +362,18 @@ export class PagingService {
   /** re-reads the open chains (another instance's changes); chains busy here are left as they are */
   private async reload(): Promise<void> {
     const open = await this.o.store.openChains();
+    const live = new Map(this.o.openAlerts().map((a) => [a.id, a]));
     const seen = new Set<string>();
     for (const c of open) {
       seen.add(c.state.alertId);
       if (this.queues.has(c.state.alertId)) continue;
       const known = this.chains.get(c.state.alertId);
       const moved = !known || known.state.status !== c.state.status || known.state.round !== c.state.round || known.state.step !== c.state.step;
-      const held = { state: c.state, alert: known?.alert ?? c.alert };
+      // the alert as the core holds it now; one of our pumps whose alert is no longer open was
+      // acknowledged and cleared while the chain could not be told (the next tick ends it)
+      const alert = live.get(c.state.alertId) ?? known?.alert
+        ?? (this.owns(c.alert.pump) ? { ...c.alert, acknowledged: true } : c.alert);
+      const held = { state: c.state, alert };
       this.chains.set(c.state.alertId, held);
       if (moved) this.changed(held);
     }

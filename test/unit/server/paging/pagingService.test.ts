@@ -33,12 +33,14 @@ class MemoryStore {
     return Promise.resolve(true);
   }
   updateChain(prev: ChainState, next: ChainState) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     const c = this.chainsById.get(prev.alertId);
     if (!c || c.state.status !== prev.status || c.state.round !== prev.round || c.state.step !== prev.step) return Promise.resolve(false);
     c.state = next;
     return Promise.resolve(true);
   }
   chain(id: string) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     const c = this.chainsById.get(id);
     return Promise.resolve(c ? { alert: c.alert, state: { ...c.state } } : null);
   }
@@ -238,6 +240,31 @@ describe('paging service', () => {
     service.tick();
     await settle(service);
     expect(inbox.got.filter((g) => g.kind === 'page').map((g) => g.pump)).toEqual(['CS7-100001', 'CS7-100002']);
+    await service.stop();
+  });
+
+  test('an acknowledgement that could not be written (database away) still stops the chain once it is back', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const inbox = new Inbox();
+    const { bus, service } = instance(store, inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    store.down = true;
+    const acked = alert({ acknowledged: true });
+    bus.emit('alertChanged', acked);
+    bus.emit('alertAcknowledged', acked);
+    await settle(service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('paging');
+    store.down = false;
+    clock.advance(300_000);
+    service.tick();
+    await settle(service);
+    service.tick();
+    await settle(service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('closed');
+    expect(inbox.pages()).toEqual(['ana']);
+    expect(service.stepFailures).toBeGreaterThan(0);
     await service.stop();
   });
 
