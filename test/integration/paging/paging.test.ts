@@ -21,6 +21,7 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import { launchChromium } from '../../e2e/browser.ts';
 import { BoardSocket } from '../../helpers/boardSocket.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { SmtpReceiver, WebhookReceiver, type Mail } from './receivers.ts';
@@ -292,6 +293,35 @@ describe('paging', () => {
     // each alert of the group keeps its own link
     expect(grouped.text.match(/\/page\//g)).toHaveLength(2);
     for (const a of alerts) await api(`/api/alerts/${a.id}/ack`, { method: 'POST', body: '{}' });
+  });
+
+  test('the phone page in Chromium: the alert, Accept, no script refused by the CSP', { timeout: 60_000 }, async () => {
+    await new Promise((r) => setTimeout(r, GROUP_S * 1000)); // ana's last window is over
+    const alert = await occlude('CS7-PG005');
+    const mail = await waitFor(() => pagesFor('CS7-PG005', 'ana')[0], 5000, 'page to ana');
+    const browser = await launchChromium();
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+      const page = await ctx.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(linkOf(mail));
+      await page.getByText('Waiting for your answer.').waitFor({ timeout: 5000 });
+      expect(await page.locator('#pump').textContent()).toBe('CS7-PG005');
+      expect(await page.locator('#patient').textContent()).toBe('no patient assigned');
+      await page.getByRole('button', { name: /Accept/ }).click();
+      await page.getByText('You accepted this alert.').waitFor({ timeout: 5000 });
+      expect(await page.getByRole('button', { name: /Accept/ }).isVisible()).toBe(false);
+      expect(problems, problems.join('; ')).toEqual([]);
+      expect(await alertById(alert.id, 'CS7-PG005')).toMatchObject({ acceptedBy: 'ana', paging: { status: 'accepted' } });
+      // opened again later: answered, no buttons
+      await page.reload();
+      await page.getByText('You accepted this alert.').waitFor({ timeout: 5000 });
+    } finally {
+      await browser.close();
+    }
+    await api(`/api/alerts/${alert.id}/ack`, { method: 'POST', body: '{}' });
   });
 
   test('server killed between two steps → the chain resumes after the restart, nobody paged twice for a step', { timeout: 120_000 }, async () => {
