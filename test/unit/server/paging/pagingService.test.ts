@@ -78,12 +78,12 @@ class MemoryStore {
 
 class Inbox implements PageChannel {
   readonly name = 'email' as const;
-  readonly got: { to: string; kind: string; pump: string }[] = [];
+  readonly got: { to: string; kind: string; pump: string; title: string }[] = [];
   failing = false;
   canReach = (): boolean => true;
   send(c: Contact, m: PageMessage): Promise<void> {
     if (this.failing) return Promise.reject(new ChannelError('DOWN', 'down', true));
-    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump });
+    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title });
     return Promise.resolve();
   }
   pages(): string[] {
@@ -98,11 +98,11 @@ function alert(over: Partial<Alert> = {}): Alert {
   };
 }
 
-function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = []) {
+function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = [], groupS = 0) {
   const bus = new EventBus(log);
   const service = new PagingService({
     store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
-    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    acceptS: 300, groupS, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
     patientOf: () => Promise.resolve(null), openAlerts: () => open, whenUp: () => Promise.resolve(),
     sleep: () => Promise.resolve(), ...(owns ? { owns } : {}),
   });
@@ -265,6 +265,42 @@ describe('paging service', () => {
     expect(store.chainsById.get('a1')?.state.status).toBe('closed');
     expect(inbox.pages()).toEqual(['ana']);
     expect(service.stepFailures).toBeGreaterThan(0);
+    await service.stop();
+  });
+
+  test('an acknowledged alert that comes back is a new alert: a new chain from the first person', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana', 'ben']), inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    bus.emit('alertAcknowledged', alert({ acknowledged: true }));
+    bus.emit('alertCleared', alert({ acknowledged: true, status: 'cleared' }));
+    await settle(service);
+    clock.advance(60_000);
+    bus.emit('alertRaised', alert({ id: 'a1-again' }));
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana', 'ana']);
+    expect(service.decorateHeld(alert({ id: 'a1-again' })).paging).toMatchObject({ status: 'paging', round: 0, step: 0 });
+    await service.stop();
+  });
+
+  test('no storm: a burst for one person is one message at once and one grouped message a window later', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana']), inbox, clock, undefined, [], 60);
+    for (const n of [1, 2, 3]) bus.emit('alertRaised', alert({ id: `burst-${n}`, pump: `CS7-10000${n}` }));
+    await settle(service);
+    expect(inbox.got.map((g) => g.pump)).toEqual(['CS7-100001']);
+    clock.advance(59_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got).toHaveLength(1);
+    clock.advance(1000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got).toHaveLength(2);
+    expect(inbox.got[1]!.title).toMatch(/2 alerts/);
     await service.stop();
   });
 
