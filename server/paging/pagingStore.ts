@@ -118,10 +118,6 @@ export class PagingStore {
     return rowCount === 1;
   }
 
-  async saveAlert(alert: Alert): Promise<void> {
-    await this.pool.query('UPDATE paging_chains SET alert = $2 WHERE alert_id = $1', [alert.id, JSON.stringify(alert)]);
-  }
-
   async chain(alertId: string): Promise<StoredChain | null> {
     const { rows } = await this.pool.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM paging_chains c WHERE c.alert_id = $1`, [alertId]);
     return rows[0] ? chainOf(rows[0]) : null;
