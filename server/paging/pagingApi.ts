@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import * as esc from './escalation.ts';
 import type { Patient } from './messages.ts';
-import { hashToken, type PagingAuditEvent, type PagingHealth, type PagingService } from './pagingService.ts';
+import type { PagingHealth } from './pagingHealth.ts';
+import { hashToken, type PagingAuditEvent, type PagingService } from './pagingService.ts';
 import type { PagingStore, TokenPage } from './pagingStore.ts';
 
 export class PagingError extends Error {
