@@ -113,7 +113,8 @@ export class PageSender {
       let writes = Promise.resolve();
       const record = (channel: ChannelName, status: 'sending' | 'retrying' | 'sent' | 'failed', attempts: number, error: string | null): void => {
         const s = this.stats.get(channel)!;
-        if (status === 'retrying') s.retrying++;
+        // one delivery waiting for a retry from its first failure until its last attempt
+        if (status === 'retrying' && attempts === 1) s.retrying++;
         if ((status === 'sent' || status === 'failed') && attempts > 1) s.retrying = Math.max(0, s.retrying - 1);
         for (const p of items) {
           writes = writes.then(() => store.recordDelivery(p.pageId, channel, status, attempts, error))

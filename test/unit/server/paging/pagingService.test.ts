@@ -80,9 +80,15 @@ class Inbox implements PageChannel {
   readonly name = 'email' as const;
   readonly got: { to: string; kind: string; pump: string; title: string }[] = [];
   failing = false;
+  /** the next sends that fail with a temporary error (retried) */
+  flaky = 0;
   canReach = (): boolean => true;
   send(c: Contact, m: PageMessage): Promise<void> {
     if (this.failing) return Promise.reject(new ChannelError('DOWN', 'down', true));
+    if (this.flaky > 0) {
+      this.flaky--;
+      return Promise.reject(new ChannelError('BUSY', 'try later'));
+    }
     this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title });
     return Promise.resolve();
   }
@@ -98,11 +104,11 @@ function alert(over: Partial<Alert> = {}): Alert {
   };
 }
 
-function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = [], groupS = 0) {
+function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = [], groupS = 0, retries = 0) {
   const bus = new EventBus(log);
   const service = new PagingService({
     store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
-    acceptS: 300, groupS, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    acceptS: 300, groupS, firstRetryMs: 1, retries, tickMs: 3_600_000, reloadMs: 5000,
     patientOf: () => Promise.resolve(null), openAlerts: () => open, whenUp: () => Promise.resolve(),
     sleep: () => Promise.resolve(), ...(owns ? { owns } : {}),
   });
@@ -301,6 +307,19 @@ describe('paging service', () => {
     await settle(service);
     expect(inbox.got).toHaveLength(2);
     expect(inbox.got[1]!.title).toMatch(/2 alerts/);
+    await service.stop();
+  });
+
+  test('a temporary failure is retried; the retry gauge goes back to 0 and one message is counted', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    inbox.flaky = 2;
+    const { bus, service } = instance(new MemoryStore(['ana']), inbox, clock, undefined, [], 0, 3);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    expect(service.sender.retrying()).toBe(0);
+    expect(service.sender.stats.get('email')).toMatchObject({ sent: 1, failed: 0, failing: false });
     await service.stop();
   });
 
