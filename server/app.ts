@@ -268,7 +268,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       pool: database.pool, settings: c, bus, clock, log, metrics,
       whenUp: () => database.whenUp(),
       openAlerts: () => core.engine.openAlerts(),
-      owns: (pump) => ownsPumpNow(pump),
+      // scale-out: an instance drives the chains of the pumps it judges (its SHARD, its leases, or the shared group's pumps it has)
+      owns: (pump) => ownsPumpNow(pump) && (c.sharedGroup === null || core.engine.pump(pump) !== undefined),
       fence: (tx, pump) => fenceInTransaction(tx, pump),
       ...(pushChannel ? { extraChannels: [pushChannel] } : {}),
       patientOf: async (a) => {

@@ -36,15 +36,6 @@ export class PageGroups<T> {
     return out;
   }
 
-  /** drops held items that no longer need sending (the chain moved on or closed) */
-  drop(keep: (item: T) => boolean): void {
-    for (const [person, items] of this.pending) {
-      const rest = items.filter(keep);
-      if (rest.length > 0) this.pending.set(person, rest);
-      else this.pending.delete(person);
-    }
-  }
-
   /** items waiting (metrics) */
   get held(): number {
     let n = 0;

@@ -98,6 +98,12 @@ export class PageSender {
 
   private async send(person: string, all: ClaimedPage[]): Promise<void> {
     const items = all.filter((p) => this.o.stillDue(p));
+    for (const p of all) {
+      if (!items.includes(p)) {
+        this.o.store.markPage(p.pageId, 'expired', this.o.clock.now())
+          .catch((err: Error) => this.o.log.warn({ err: err.message }, 'page not marked expired'));
+      }
+    }
     if (items.length === 0) return;
     try {
       const contact = await this.contactOf(person);
@@ -107,7 +113,8 @@ export class PageSender {
       let writes = Promise.resolve();
       const record = (channel: ChannelName, status: 'sending' | 'retrying' | 'sent' | 'failed', attempts: number, error: string | null): void => {
         const s = this.stats.get(channel)!;
-        if (status === 'retrying') s.retrying++;
+        // one delivery waiting for a retry from its first failure until its last attempt
+        if (status === 'retrying' && attempts === 1) s.retrying++;
         if ((status === 'sent' || status === 'failed') && attempts > 1) s.retrying = Math.max(0, s.retrying - 1);
         for (const p of items) {
           writes = writes.then(() => store.recordDelivery(p.pageId, channel, status, attempts, error))

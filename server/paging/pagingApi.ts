@@ -4,10 +4,12 @@
  * an acknowledgement. Accept and decline go through the chain like any other change.
  */
 import type { AckOutcome, Alert, OnCallShift, PageRecord, PageTokenView } from '../../protocol/api.ts';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import * as esc from './escalation.ts';
 import type { Patient } from './messages.ts';
-import { hashToken, type PagingAuditEvent, type PagingHealth, type PagingService } from './pagingService.ts';
+import type { PagingHealth } from './pagingHealth.ts';
+import { hashToken, type PagingAuditEvent, type PagingService } from './pagingService.ts';
 import type { PagingStore, TokenPage } from './pagingStore.ts';
 
 export class PagingError extends Error {
@@ -23,6 +25,7 @@ export interface PagingApiDeps {
   service: PagingService;
   store: PagingStore;
   clock: Clock;
+  log: Logger;
   patientOf: (alert: Alert) => Promise<Patient>;
 }
 
@@ -100,7 +103,11 @@ export function createPagingApi(d: PagingApiDeps) {
     },
     answer,
     async recordAck(alert: Alert, by: string, note: string | null, outcome: AckOutcome | null): Promise<Alert> {
-      if (note !== null || outcome !== null) await store.saveAckNote(alert.id, by, note, outcome, clock.now());
+      // the acknowledgement itself is done (journalled by the core): a database outage loses the note, not the answer
+      if (note !== null || outcome !== null) {
+        await store.saveAckNote(alert.id, by, note, outcome, clock.now())
+          .catch((err: Error) => d.log.error({ err: err.message, code: 'ACK_NOTE_NOT_KEPT' }, 'acknowledgement note not kept: database unavailable'));
+      }
       const [shown] = await service.decorate([alert]);
       if (note !== null || outcome !== null) service.noteSaved(shown!);
       return shown!;

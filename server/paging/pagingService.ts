@@ -16,8 +16,10 @@ import type { PageChannel } from './channel.ts';
 import { sleepMs } from './deliver.ts';
 import * as esc from './escalation.ts';
 import { acceptedMessage, resolvedMessage, type Patient } from './messages.ts';
+import { KeyedQueue } from './keyedQueue.ts';
 import { PageSender, type ClaimedPage } from './pageSender.ts';
-import { withPaging } from './pagingViews.ts';
+import { pagingHealth, type PagingHealth } from './pagingHealth.ts';
+import { decorateAlerts, withPaging } from './pagingViews.ts';
 import type { PagingStore, StoredChain } from './pagingStore.ts';
 
 export interface PagingServiceOptions {
@@ -54,16 +56,6 @@ export interface PagingAuditEvent {
   detail: Record<string, string | number | boolean>;
 }
 
-export interface PagingHealth {
-  status: 'up' | 'degraded';
-  channels: Partial<Record<string, { sent: number; failed: number; retrying: number; failing: boolean; lastError: string | null }>>;
-  openChains: number;
-  failedChains: number;
-  /** pages held back by the per-person grouping */
-  held: number;
-  reason?: string;
-}
-
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class PagingService {
@@ -72,7 +64,7 @@ export class PagingService {
   readonly sender: PageSender;
   /** chains closed lately: live changes of their alerts still show who accepted */
   private readonly recentlyClosed = new Map<string, esc.ChainState>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue: KeyedQueue;
   private readonly changeListeners = new Set<(alert: Alert) => void>();
   private readonly auditListeners = new Set<(e: PagingAuditEvent) => void>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -85,6 +77,10 @@ export class PagingService {
 
   constructor(private readonly o: PagingServiceOptions) {
     this.ready = new Promise((r) => { this.markReady = r; });
+    this.queue = new KeyedQueue(() => this.ready, (err, first) => {
+      // logged once until a step succeeds again (a database outage fails every step)
+      if (first) o.log.error({ err: err.message, code: 'PAGING_STEP_FAILED' }, 'paging step failed; retried at the next tick');
+    });
     this.sender = new PageSender({
       store: o.store, channels: o.channels, clock: o.clock, log: o.log, groupMs: o.groupS * 1000,
       retries: o.retries ?? 3, firstRetryMs: o.firstRetryMs, sleep: o.sleep ?? sleepMs,
@@ -128,7 +124,7 @@ export class PagingService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const off of this.unsubscribe) off();
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queue.drain();
     await this.sender.drain();
   }
 
@@ -149,16 +145,12 @@ export class PagingService {
 
   /** runs `fn` after every earlier operation on the same alert (and after start-up loaded the chains) */
   serial<T>(alertId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(alertId) ?? this.ready;
-    const next = prev.catch(() => undefined).then(() => this.ready).then(fn);
-    const settled = next.catch((err: Error) => {
-      this.o.log.error({ err: err.message, code: 'PAGING_STEP_FAILED' }, 'paging step failed; retried at the next tick');
-    });
-    this.queues.set(alertId, settled);
-    void settled.then(() => {
-      if (this.queues.get(alertId) === settled) this.queues.delete(alertId);
-    });
-    return next;
+    return this.queue.run(alertId, fn);
+  }
+
+  /** steps that failed (database away) since start; each is retried */
+  get stepFailures(): number {
+    return this.queue.failures;
   }
 
   private owns(pump: string): boolean {
@@ -263,29 +255,24 @@ export class PagingService {
   }
 
   private changed(c: StoredChain | undefined): void {
-    if (!c) return;
+    // nobody on call: nothing a nurse would see changes (the alert's own changes carry `idle`)
+    if (!c || c.state.chain.length === 0) return;
     const alert = withPaging(c.alert, c.state);
     for (const l of this.changeListeners) l(alert);
   }
 
   /** the alerts with their paging fields: chains held here, the others (closed, history) from PostgreSQL */
   async decorate(alerts: readonly Alert[]): Promise<Alert[]> {
-    // what is held now (a chain may close while the query runs)
-    const held = new Map<string, esc.ChainState>();
-    for (const a of alerts) {
-      const s = this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id);
-      if (s) held.set(a.id, s);
-    }
-    const missing = alerts.filter((a) => !held.has(a.id)).map((a) => a.id);
-    const acked = alerts.filter((a) => a.acknowledged).map((a) => a.id);
-    const [stored, notes] = await Promise.all([this.o.store.chains(missing), this.o.store.ackNotes(acked)]);
-    for (const c of stored) held.set(c.state.alertId, c.state);
-    return alerts.map((a) => withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? held.get(a.id) ?? null, notes.get(a.id)));
+    return decorateAlerts(alerts, (id) => this.heldState(id), this.o.store, this.o.log);
+  }
+
+  private heldState(alertId: string): esc.ChainState | undefined {
+    return this.chains.get(alertId)?.state ?? this.recentlyClosed.get(alertId);
   }
 
   /** the same from what is held here only (live changes, which cannot wait for a query) */
   decorateHeld(a: Alert): Alert {
-    return withPaging(a, this.chains.get(a.id)?.state ?? this.recentlyClosed.get(a.id) ?? null);
+    return withPaging(a, this.heldState(a.id) ?? null);
   }
 
   /** an alert whose acknowledgement note was saved: shown to the board at once */
@@ -305,22 +292,11 @@ export class PagingService {
     return n;
   }
 
-  /** GET /api/health's `paging`: degraded while a channel's last attempt failed or a chain reached nobody */
+  /** GET /api/health's `paging` */
   health(): PagingHealth {
-    const channels: PagingHealth['channels'] = {};
-    let failing = false;
-    for (const ch of this.o.channels) {
-      const s = this.sender.stats.get(ch.name)!;
-      channels[ch.name] = { sent: s.sent, failed: s.failed, retrying: s.retrying, failing: s.failing, lastError: s.lastError };
-      failing ||= s.failing;
-    }
-    const failedChains = this.failedChains();
-    return {
-      status: failing || failedChains > 0 ? 'degraded' : 'up',
-      channels, openChains: this.chains.size, failedChains, held: this.sender.held,
-      ...(this.o.channels.length === 0 ? { reason: 'no channel configured (SMTP_URL, PAGE_WEBHOOK_URL)' } : {}),
-    };
+    return pagingHealth(this.o.channels, this.sender, this.failedChains(), this.chains.size);
   }
+
 
   /** called by the timer; tests call it with their own clock */
   tick(): void {
@@ -328,7 +304,14 @@ export class PagingService {
     const now = this.o.clock.now();
     const acceptMs = this.o.acceptS * 1000;
     for (const [id, c] of this.chains) {
-      if (!this.owns(c.alert.pump) || !esc.isDue(c.state, now, acceptMs) || this.queues.has(id)) continue;
+      if (!this.owns(c.alert.pump) || this.queue.has(id)) continue;
+      // an acknowledgement or a clear whose step failed (database away) is applied again until it holds
+      if (c.alert.acknowledged || c.alert.status === 'cleared') {
+        const alert = c.alert;
+        void this.serial(id, () => this.end(alert, alert.acknowledged ? esc.acknowledged : esc.cleared));
+        continue;
+      }
+      if (!esc.isDue(c.state, now, acceptMs)) continue;
       void this.serial(id, () => this.transit(id, (s) => (esc.isDue(s, this.o.clock.now(), acceptMs) ? esc.advance(s, this.o.clock.now()) : { state: s, effects: [] })));
     }
     this.sender.tick();
@@ -341,25 +324,30 @@ export class PagingService {
   /** re-reads the open chains (another instance's changes); chains busy here are left as they are */
   private async reload(): Promise<void> {
     const open = await this.o.store.openChains();
+    const live = new Map(this.o.openAlerts().map((a) => [a.id, a]));
     const seen = new Set<string>();
     for (const c of open) {
       seen.add(c.state.alertId);
-      if (this.queues.has(c.state.alertId)) continue;
+      if (this.queue.has(c.state.alertId)) continue;
       const known = this.chains.get(c.state.alertId);
       const moved = !known || known.state.status !== c.state.status || known.state.round !== c.state.round || known.state.step !== c.state.step;
-      const held = { state: c.state, alert: known?.alert ?? c.alert };
+      // the alert as the core holds it now; one of our pumps whose alert is no longer open was
+      // acknowledged and cleared while the chain could not be told (the next tick ends it)
+      const alert = live.get(c.state.alertId) ?? known?.alert
+        ?? (this.owns(c.alert.pump) ? { ...c.alert, acknowledged: true } : c.alert);
+      const held = { state: c.state, alert };
       this.chains.set(c.state.alertId, held);
       if (moved) this.changed(held);
     }
     for (const [id, c] of [...this.chains]) {
-      if (!seen.has(id) && !this.queues.has(id)) {
+      if (!seen.has(id) && !this.queue.has(id)) {
         this.chains.delete(id);
         this.changed({ ...c, state: { ...c.state, status: 'closed' } });
       }
     }
     // alerts that should be paging with no chain yet: raised while PostgreSQL was away
     for (const a of this.o.openAlerts()) {
-      if (!esc.startsChain(a, 'changed') || this.chains.has(a.id) || this.recentlyClosed.has(a.id) || this.queues.has(a.id) || !this.owns(a.pump)) continue;
+      if (!esc.startsChain(a, 'changed') || this.chains.has(a.id) || this.recentlyClosed.has(a.id) || this.queue.has(a.id) || !this.owns(a.pump)) continue;
       void this.serial(a.id, () => this.ensure(a));
     }
   }

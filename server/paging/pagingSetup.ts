@@ -67,7 +67,7 @@ export function createPaging(o: PagingSetupOptions): Paging {
     acceptS: s.pageAcceptS, groupS: s.pageGroupS, firstRetryMs: s.pageRetryMs,
     patientOf: o.patientOf, openAlerts: o.openAlerts, whenUp: o.whenUp, ...(o.owns ? { owns: o.owns } : {}),
   });
-  const api = createPagingApi({ service, store, clock: o.clock, patientOf: o.patientOf });
+  const api = createPagingApi({ service, store, clock: o.clock, log, patientOf: o.patientOf });
   registerPagingMetrics(o.metrics, {
     sent: (c) => service.sender.stats.get(c)?.sent ?? 0,
     failed: (c) => service.sender.stats.get(c)?.failed ?? 0,

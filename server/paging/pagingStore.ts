@@ -125,10 +125,6 @@ export class PagingStore {
     return rowCount === 1;
   }
 
-  async saveAlert(alert: Alert): Promise<void> {
-    await this.pool.query('UPDATE paging_chains SET alert = $2 WHERE alert_id = $1', [alert.id, JSON.stringify(alert)]);
-  }
-
   async chain(alertId: string): Promise<StoredChain | null> {
     const { rows } = await this.pool.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM paging_chains c WHERE c.alert_id = $1`, [alertId]);
     return rows[0] ? chainOf(rows[0]) : null;
@@ -172,7 +168,8 @@ export class PagingStore {
     }
   }
 
-  async markPage(pageId: string, status: 'sent' | 'failed', nowMs: number): Promise<void> {
+  /** `expired`: held for grouping, then not sent because its chain had moved on */
+  async markPage(pageId: string, status: 'sent' | 'failed' | 'expired', nowMs: number): Promise<void> {
     await this.pool.query(
       `UPDATE pages SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN $3::timestamptz ELSE sent_at END
        WHERE id = $1 AND status = 'sending'`, [pageId, status, new Date(nowMs)]);

@@ -9,6 +9,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>Pumpwatch page</title>
 <style>
   body { font: 18px/1.4 system-ui, sans-serif; margin: 0; padding: 16px; background: #f4f5f7; color: #111; }

@@ -67,7 +67,10 @@ describe('migrate', () => {
     const { rows } = await pool.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
     expect(rows[0]?.rolsuper).toBe(false);
     expect(await migrate(pool)).toEqual({ applied: ALL, version: ALL.length });
-    expect(await tables(pool)).toEqual(['assignments', 'audit_log', 'drug_limits', 'orders', 'patients', 'push_subscriptions', 'schema_migrations', 'sessions', 'users']);
+    expect(await tables(pool)).toEqual([
+      'alert_ack_notes', 'assignments', 'audit_log', 'cluster_instances', 'cluster_leases', 'drug_limits', 'oncall_shifts', 'orders', 'page_deliveries', 'pages',
+      'paging_chains', 'patients', 'push_subscriptions', 'schema_migrations', 'sessions', 'users',
+    ]);
     expect(await recorded(pool)).toEqual(ALL);
   });
 
@@ -91,6 +94,22 @@ describe('migrate', () => {
     await pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES ('Fluorouracil', 5)");
     await expect(pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES (' FLUOROURACIL', 6)")).rejects.toMatchObject({ code: '23505', constraint: 'drug_limits_drug_unique' });
     await expect(pool.query("INSERT INTO drug_limits (drug, max_rate_ml_h) VALUES ('x', 0)")).rejects.toMatchObject({ code: '23514' });
+  });
+
+  test('a database at 003 gets 004 (paging) and keeps its rows; a step of a chain is paged once', async () => {
+    const pool = await freshPool();
+    expect(await migrate(pool, { targetVersion: 3 })).toEqual({ applied: ALL.slice(0, 3), version: 3 });
+    expect(await tables(pool)).not.toContain('pages');
+    await pool.query("INSERT INTO patients (mrn, name) VALUES ('MRN-3', 'Cy')");
+    expect(await migrate(pool)).toEqual({ applied: ALL.slice(3), version: ALL.length });
+    expect((await pool.query('SELECT mrn FROM patients')).rows).toEqual([{ mrn: 'MRN-3' }]);
+    await pool.query("INSERT INTO paging_chains (alert_id, pump, alert, chain, status, step_at) VALUES ('a1', 'CS7-1', '{}', '{ana,ben}', 'paging', now())");
+    const claim = (token: string) => pool.query(
+      `INSERT INTO pages (alert_id, round, step, username, token_sha256, status, created_at) VALUES ('a1', 0, 0, 'ana', $1, 'sending', now())
+       ON CONFLICT (alert_id, round, step) DO NOTHING`, [token.repeat(64)]);
+    expect((await claim('a')).rowCount).toBe(1);
+    expect((await claim('b')).rowCount).toBe(0);
+    await expect(pool.query("INSERT INTO oncall_shifts (starts_at, ends_at, chain) VALUES (now(), now() - interval '1 hour', '{ana}')")).rejects.toMatchObject({ code: '23514' });
   });
 
   test('running it again is a no-op', async () => {

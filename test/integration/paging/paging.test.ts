@@ -21,6 +21,8 @@ import { startMosquitto, type Broker } from '../../helpers/mosquitto.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir, type TempDir } from '../../helpers/tempDir.ts';
+import { launchChromium } from '../../e2e/browser.ts';
+import { BoardSocket } from '../../helpers/boardSocket.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { SmtpReceiver, WebhookReceiver, type Mail } from './receivers.ts';
 
@@ -179,6 +181,7 @@ describe('paging', () => {
   });
 
   test('occlusion → the first person by e-mail within 5 s; no accept → the second after PAGE_ACCEPT_S; accepting through the link stops the chain', { timeout: 60_000 }, async () => {
+    const board = await BoardSocket.open(`ws://127.0.0.1:${port}/ws`, { authorization: `Bearer ${TOKEN}` });
     const raisedAt = Date.now();
     const alert = await occlude('CS7-PG001');
     const first = await waitFor(() => pagesFor('CS7-PG001', 'ana')[0], 5000, 'page to ana');
@@ -202,6 +205,10 @@ describe('paging', () => {
     await waitFor(() => smtp.to(email('ana'), 'accepted').some((m) => m.text.includes('CS7-PG001')), 5000, 'ana told ben accepted');
     const a = await alertById(alert.id, 'CS7-PG001');
     expect(a).toMatchObject({ acceptedBy: 'ben', paging: { status: 'accepted' } });
+    // the board saw the chain move and the accept, pushed like any alert change
+    await board.waitForAlert('CS7-PG001', (x) => x.paging?.status === 'paging' && x.paging.current === 'ben', { timeoutMs: 1000 });
+    await board.waitForAlert('CS7-PG001', (x) => x.paging?.status === 'accepted' && x.acceptedBy === 'ben', { timeoutMs: 2000 });
+    await board.close();
     expect(a.acceptedAt).not.toBeNull();
     await new Promise((r) => setTimeout(r, (ACCEPT_S + 1) * 1000)); // a whole accept period: cy must stay quiet
     expect(pagesFor('CS7-PG001', 'cy')).toHaveLength(0);
@@ -286,6 +293,35 @@ describe('paging', () => {
     // each alert of the group keeps its own link
     expect(grouped.text.match(/\/page\//g)).toHaveLength(2);
     for (const a of alerts) await api(`/api/alerts/${a.id}/ack`, { method: 'POST', body: '{}' });
+  });
+
+  test('the phone page in Chromium: the alert, Accept, no script refused by the CSP', { timeout: 60_000 }, async () => {
+    await new Promise((r) => setTimeout(r, GROUP_S * 1000)); // ana's last window is over
+    const alert = await occlude('CS7-PG005');
+    const mail = await waitFor(() => pagesFor('CS7-PG005', 'ana')[0], 5000, 'page to ana');
+    const browser = await launchChromium();
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+      const page = await ctx.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(linkOf(mail));
+      await page.getByText('Waiting for your answer.').waitFor({ timeout: 5000 });
+      expect(await page.locator('#pump').textContent()).toBe('CS7-PG005');
+      expect(await page.locator('#patient').textContent()).toBe('no patient assigned');
+      await page.getByRole('button', { name: /Accept/ }).click();
+      await page.getByText('You accepted this alert.').waitFor({ timeout: 5000 });
+      expect(await page.getByRole('button', { name: /Accept/ }).isVisible()).toBe(false);
+      expect(problems, problems.join('; ')).toEqual([]);
+      expect(await alertById(alert.id, 'CS7-PG005')).toMatchObject({ acceptedBy: 'ana', paging: { status: 'accepted' } });
+      // opened again later: answered, no buttons
+      await page.reload();
+      await page.getByText('You accepted this alert.').waitFor({ timeout: 5000 });
+    } finally {
+      await browser.close();
+    }
+    await api(`/api/alerts/${alert.id}/ack`, { method: 'POST', body: '{}' });
   });
 
   test('server killed between two steps → the chain resumes after the restart, nobody paged twice for a step', { timeout: 120_000 }, async () => {

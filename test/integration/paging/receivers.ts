@@ -18,6 +18,8 @@ export interface Mail {
 
 export class SmtpReceiver {
   readonly mails: Mail[] = [];
+  /** called with each message as it is taken (benches time it) */
+  onMail: ((m: Mail) => void) | null = null;
   private server: SMTPServer | null = null;
 
   constructor(readonly port: number) {}
@@ -32,10 +34,12 @@ export class SmtpReceiver {
             return typeof v === 'string' ? v : '';
           };
           const to = Array.isArray(m.to) ? m.to.map((a) => a.text).join(',') : m.to?.text ?? '';
-          this.mails.push({
+          const mail: Mail = {
             to, subject: m.subject ?? '', text: m.text ?? '', at: Date.now(),
             pageId: header('x-pumpwatch-page'), kind: header('x-pumpwatch-kind'),
-          });
+          };
+          this.mails.push(mail);
+          this.onMail?.(mail);
           callback();
         }, (err: Error) => callback(err));
       },
@@ -65,8 +69,6 @@ export interface Hook {
 
 export class WebhookReceiver {
   readonly hooks: Hook[] = [];
-  /** answer 500 while true */
-  failing = false;
   private server: Server | null = null;
   port = 0;
 
@@ -81,10 +83,6 @@ export class WebhookReceiver {
         const expected = Buffer.from(`sha256=${createHmac('sha256', this.secret).update(raw).digest('hex')}`);
         const given = Buffer.from(String(req.headers['x-pumpwatch-signature'] ?? ''));
         const signatureOk = given.length === expected.length && timingSafeEqual(given, expected);
-        if (this.failing) {
-          res.writeHead(500).end();
-          return;
-        }
         this.hooks.push({ body: JSON.parse(raw.toString('utf8')) as Hook['body'], signatureOk });
         res.writeHead(signatureOk ? 204 : 401).end();
       });

@@ -28,14 +28,6 @@ describe('page groups', () => {
     assert.ok(messages <= 5, `${messages} messages in 5 minutes`);
   });
 
-  test('held pages that no longer need sending are dropped', () => {
-    const g = new PageGroups<string>(60_000);
-    g.offer('ana', 'a1', 0);
-    g.offer('ana', 'a2', 1);
-    g.drop((x) => x !== 'a2');
-    assert.deepEqual(g.due(60_000), []);
-  });
-
   test('a window of 0 never holds', () => {
     const g = new PageGroups<string>(0);
     assert.deepEqual(g.offer('ana', 'a1', 0), ['a1']);

@@ -33,12 +33,14 @@ class MemoryStore {
     return Promise.resolve(true);
   }
   updateChain(prev: ChainState, next: ChainState) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     const c = this.chainsById.get(prev.alertId);
     if (!c || c.state.status !== prev.status || c.state.round !== prev.round || c.state.step !== prev.step) return Promise.resolve(false);
     c.state = next;
     return Promise.resolve(true);
   }
   chain(id: string) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     const c = this.chainsById.get(id);
     return Promise.resolve(c ? { alert: c.alert, state: { ...c.state } } : null);
   }
@@ -46,6 +48,7 @@ class MemoryStore {
     return Promise.resolve([...this.chainsById.values()].filter((c) => c.state.status !== 'closed').map((c) => ({ alert: c.alert, state: { ...c.state } })));
   }
   chains(ids: readonly string[]) {
+    if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     return Promise.resolve(ids.flatMap((id) => (this.chainsById.has(id) ? [this.chainsById.get(id)!] : [])));
   }
   claimPage(_pump: string, alertId: string, round: number, step: number, to: string) {
@@ -75,12 +78,18 @@ class MemoryStore {
 
 class Inbox implements PageChannel {
   readonly name = 'email' as const;
-  readonly got: { to: string; kind: string; pump: string }[] = [];
+  readonly got: { to: string; kind: string; pump: string; title: string }[] = [];
   failing = false;
+  /** the next sends that fail with a temporary error (retried) */
+  flaky = 0;
   canReach = (): boolean => true;
   send(c: Contact, m: PageMessage): Promise<void> {
     if (this.failing) return Promise.reject(new ChannelError('DOWN', 'down', true));
-    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump });
+    if (this.flaky > 0) {
+      this.flaky--;
+      return Promise.reject(new ChannelError('BUSY', 'try later'));
+    }
+    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title });
     return Promise.resolve();
   }
   pages(): string[] {
@@ -95,11 +104,11 @@ function alert(over: Partial<Alert> = {}): Alert {
   };
 }
 
-function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = []) {
+function instance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, owns?: (pump: string) => boolean, open: Alert[] = [], groupS = 0, retries = 0) {
   const bus = new EventBus(log);
   const service = new PagingService({
     store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
-    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    acceptS: 300, groupS, firstRetryMs: 1, retries, tickMs: 3_600_000, reloadMs: 5000,
     patientOf: () => Promise.resolve(null), openAlerts: () => open, whenUp: () => Promise.resolve(),
     sleep: () => Promise.resolve(), ...(owns ? { owns } : {}),
   });
@@ -229,11 +238,88 @@ describe('paging service', () => {
     bus.emit('alertRaised', second);
     await settle(service);
     expect(inbox.pages()).toEqual(['ana']);
+    // the alerts still go out while it is away, with what is held
+    const shown = await service.decorate([alert(), second]);
+    expect(shown.map((a) => a.paging?.status ?? null)).toEqual(['paging', null]);
     store.down = false;
     clock.advance(5000);
     service.tick();
     await settle(service);
     expect(inbox.got.filter((g) => g.kind === 'page').map((g) => g.pump)).toEqual(['CS7-100001', 'CS7-100002']);
+    await service.stop();
+  });
+
+  test('an acknowledgement that could not be written (database away) still stops the chain once it is back', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const inbox = new Inbox();
+    const { bus, service } = instance(store, inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    store.down = true;
+    const acked = alert({ acknowledged: true });
+    bus.emit('alertChanged', acked);
+    bus.emit('alertAcknowledged', acked);
+    await settle(service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('paging');
+    store.down = false;
+    clock.advance(300_000);
+    service.tick();
+    await settle(service);
+    service.tick();
+    await settle(service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('closed');
+    expect(inbox.pages()).toEqual(['ana']);
+    expect(service.stepFailures).toBeGreaterThan(0);
+    await service.stop();
+  });
+
+  test('an acknowledged alert that comes back is a new alert: a new chain from the first person', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana', 'ben']), inbox, clock);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    bus.emit('alertAcknowledged', alert({ acknowledged: true }));
+    bus.emit('alertCleared', alert({ acknowledged: true, status: 'cleared' }));
+    await settle(service);
+    clock.advance(60_000);
+    bus.emit('alertRaised', alert({ id: 'a1-again' }));
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana', 'ana']);
+    expect(service.decorateHeld(alert({ id: 'a1-again' })).paging).toMatchObject({ status: 'paging', round: 0, step: 0 });
+    await service.stop();
+  });
+
+  test('no storm: a burst for one person is one message at once and one grouped message a window later', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    const { bus, service } = instance(new MemoryStore(['ana']), inbox, clock, undefined, [], 60);
+    for (const n of [1, 2, 3]) bus.emit('alertRaised', alert({ id: `burst-${n}`, pump: `CS7-10000${n}` }));
+    await settle(service);
+    expect(inbox.got.map((g) => g.pump)).toEqual(['CS7-100001']);
+    clock.advance(59_000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got).toHaveLength(1);
+    clock.advance(1000);
+    service.tick();
+    await settle(service);
+    expect(inbox.got).toHaveLength(2);
+    expect(inbox.got[1]!.title).toMatch(/2 alerts/);
+    await service.stop();
+  });
+
+  test('a temporary failure is retried; the retry gauge goes back to 0 and one message is counted', async () => {
+    const clock = manualClock(T0);
+    const inbox = new Inbox();
+    inbox.flaky = 2;
+    const { bus, service } = instance(new MemoryStore(['ana']), inbox, clock, undefined, [], 0, 3);
+    bus.emit('alertRaised', alert());
+    await settle(service);
+    expect(inbox.pages()).toEqual(['ana']);
+    expect(service.sender.retrying()).toBe(0);
+    expect(service.sender.stats.get('email')).toMatchObject({ sent: 1, failed: 0, failing: false });
     await service.stop();
   });
 
