@@ -47,6 +47,26 @@ export interface EpisodeState {
   sentences: number;
   minTimeMs: number;
   maxTimeMs: number;
+  /** raw pump-clock bounds of the evidence (differ from min/maxTimeMs when the clock was re-anchored) */
+  minRawMs?: number;
+  maxRawMs?: number;
+  /** the pump clock re-anchored on the server's clock while this episode was open (docs/billing.md, "Pump clock") */
+  clockAnchors?: ClockAnchor[];
+}
+
+/** One re-anchoring: from this sentence on, pump time − offsetS is the time used for durations. */
+export interface ClockAnchor {
+  seq: number;
+  /** pump time as sent, ISO */
+  pumpTime: string;
+  /** arrival time (gateway clock), ISO */
+  received: string;
+  /** seconds the pump clock was found ahead (0: back in step) */
+  offsetS: number;
+  /** what set it: 'received' (server clock) or 'CLOCK' (the pump's clock set) */
+  by: 'received' | 'CLOCK';
+  /** at a CLOCK event: seconds the pump itself moved its clock (new − old) */
+  clockSetS?: number;
 }
 
 export function newEpisode(id: string, pump: string, programId: string, drug: string, seq: number, timeMs: number, startObserved: boolean): EpisodeState {
@@ -58,11 +78,13 @@ export function newEpisode(id: string, pump: string, programId: string, drug: st
 }
 
 /** A sentence that belongs to the episode's evidence. */
-export function addEvidence(ep: EpisodeState, seq: number, timeMs: number): void {
+export function addEvidence(ep: EpisodeState, seq: number, timeMs: number, rawMs = timeMs): void {
   ep.lastSeq = seq;
   ep.sentences++;
   if (timeMs < ep.minTimeMs) ep.minTimeMs = timeMs;
   if (timeMs > ep.maxTimeMs) ep.maxTimeMs = timeMs;
+  ep.minRawMs = Math.min(ep.minRawMs ?? rawMs, rawMs);
+  ep.maxRawMs = Math.max(ep.maxRawMs ?? rawMs, rawMs);
 }
 
 /** Proven delivery over [fromMs, toMs). Ends the current interruption, if any. */
@@ -128,5 +150,6 @@ export function copyEpisode(ep: EpisodeState): EpisodeState {
     interruptions: ep.interruptions.map((s) => copyStretch(s) as Stretch),
     pending: copyStretch(ep.pending),
     trailing: copyStretch(ep.trailing),
+    ...(ep.clockAnchors ? { clockAnchors: ep.clockAnchors.map((a) => ({ ...a })) } : {}),
   };
 }

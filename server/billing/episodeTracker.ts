@@ -7,7 +7,7 @@ import type { PumpMessage } from '../../protocol/payloads.ts';
 import { seqDistance } from '../../protocol/sentence.ts';
 import { startContinuesCourse } from '../pumps/courseContinuity.ts';
 import {
-  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, type EpisodeState,
+  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, type ClockAnchor, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
 import { ongoingStretch } from './ongoingStretch.ts';
@@ -15,7 +15,8 @@ import {
   countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, modeAfter, newCursor, reasonOf, resolveGap, runSoFar, trackStall, type PumpCursor,
 } from './pumpCursor.ts';
 import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
-import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
+import { courseId, courseView, type CourseEpisode } from './courses.ts';
+import type { BillingAssignment, BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
 
 const HALF_SEQ = 32768;
 
@@ -66,6 +67,9 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   const open = (c: PumpCursor, msg: PumpMessage, timeMs: number, programId: string, startObserved: boolean): void => {
     const drug = c.program?.programId === programId ? c.program.drug : '';
     const ep = newEpisode(episodeId(msg.pump, msg.time, msg.seq), msg.pump, programId, drug, msg.seq, timeMs, startObserved);
+    const rawMs = parsePumpTime(msg.time);
+    ep.minRawMs = rawMs;
+    ep.maxRawMs = rawMs;
     const known = byId.get(ep.id);
     if (known) {
       // the same START again (a replay after restore): already known
@@ -83,7 +87,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
    */
   const reopen = (c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number): void => {
     reopenEpisode(ep, timeMs, reasonOf('idle'));
-    addEvidence(ep, msg.seq, timeMs);
+    addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
     c.openId = ep.id;
     c.closing = false;
     c.stopped = null;
@@ -97,7 +101,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   };
 
   /** Counts the time from the last sentence to this one on the open episode. */
-  function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean): void {
+  function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean, offsetBeforeMs: number): void {
     const from = c.timeMs;
     if (from === null) return;
     if (reset || c.mode === 'off') {
@@ -106,7 +110,8 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     if (msg.type === 'event' && msg.code === 'CLOCK') {
       // detail: the pump time before the set; time up to it is real, the jump itself is no time
-      const oldMs = parsePumpTime(msg.detail);
+      // (the time before the set is on the clock as it was: re-anchored by the offset then in force)
+      const oldMs = parsePumpTime(msg.detail) - offsetBeforeMs;
       if (!Number.isNaN(oldMs)) countSpan(ep, c, from, oldMs, step, null);
       addStop(ep, 'clock_change', Number.isNaN(oldMs) ? from : oldMs, timeMs, 0);
       return;
@@ -127,7 +132,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         const same = ep ?? (c.stopped ? byId.get(c.stopped.episodeId) : undefined);
         if (same && same.endMs !== null) return reopen(c, same, msg, timeMs);
         if (same) {
-          addEvidence(same, msg.seq, timeMs);
+          addEvidence(same, msg.seq, timeMs, parsePumpTime(msg.time));
           touch(same);
           return;
         }
@@ -142,7 +147,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       return;
     }
     if (ep) {
-      addEvidence(ep, msg.seq, timeMs);
+      addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
       // what was left decides whether a STOP completed the infusion (COMPLETE_RESIDUAL_ML): the last status before it
       if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
         closeBy(c, ep, timeMs, msg.code);
@@ -158,20 +163,48 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
   }
 
+  /**
+   * Re-anchors a pump clock found ahead of the server's (the `received` stamp) by more than the
+   * tolerance: from then on pump time − offset is used, so the pump's own steps (its hours) are kept;
+   * a sentence back in step (the pump's CLOCK set, or a clock otherwise corrected) ends it.
+   */
+  function anchorClock(c: PumpCursor, msg: PumpMessage, rawMs: number): ClockAnchor | null {
+    if (aheadLimitMs === null) return null;
+    const receivedMs = Date.parse(msg.received);
+    if (Number.isNaN(receivedMs)) return null;
+    const prev = c.clockOffsetMs ?? 0;
+    const aheadMs = rawMs - receivedMs;
+    let next = prev;
+    if (aheadMs - prev > aheadLimitMs) next = Math.round(aheadMs / 1000) * 1000;
+    else if (prev !== 0 && aheadMs <= aheadLimitMs) next = 0;
+    if (next === prev) return null;
+    c.clockOffsetMs = next;
+    const isClock = msg.type === 'event' && msg.code === 'CLOCK';
+    const setS = isClock ? (rawMs - parsePumpTime(msg.detail)) / 1000 : NaN;
+    const anchor: ClockAnchor = {
+      seq: msg.seq, pumpTime: msg.time, received: msg.received, offsetS: next / 1000, by: isClock ? 'CLOCK' : 'received',
+      ...(Number.isFinite(setS) ? { clockSetS: setS } : {}),
+    };
+    c.anchor = next === 0 ? null : anchor;
+    return anchor;
+  }
+
   function ingest(msg: PumpMessage): void {
-    const timeMs = parsePumpTime(msg.time);
-    if (Number.isNaN(timeMs)) return drop('bad_time');
+    const rawMs = parsePumpTime(msg.time);
+    if (Number.isNaN(rawMs)) return drop('bad_time');
     const c = cursorOf(msg.pump);
-    if (c.seq === msg.seq && c.timeMs === timeMs) return drop('duplicate');
+    const prevOffsetMs = c.clockOffsetMs ?? 0;
+    if (c.seq === msg.seq && c.timeMs === rawMs - prevOffsetMs) return drop('duplicate');
+    const anchor = anchorClock(c, msg, rawMs);
+    const timeMs = rawMs - (c.clockOffsetMs ?? 0);
     let ep = c.openId !== null ? byId.get(c.openId) : undefined;
     const evidenceOnly = (reason: string): void => {
       if (ep) {
-        addEvidence(ep, msg.seq, timeMs);
+        addEvidence(ep, msg.seq, timeMs, rawMs);
         touch(ep);
       }
       drop(reason);
     };
-    if (aheadLimitMs !== null && timeMs - Date.parse(msg.received) > aheadLimitMs) return evidenceOnly('clock_ahead');
     const step = c.seq === null ? 1 : seqDistance(c.seq, msg.seq);
     const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
     const behind = step === 0 || step > HALF_SEQ;
@@ -186,7 +219,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         // the status right after END/STOP: evidence, and the counter that may prove a gap before it
         if (c.gap) resolveGap(ep, c.gap, msg.infusedMl);
         c.gap = null;
-        addEvidence(ep, msg.seq, timeMs);
+        addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
         finish(c, ep);
         touch(ep);
         ep = undefined;
@@ -209,7 +242,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         c.gap = null;
       }
     }
-    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset);
+    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset, prevOffsetMs);
     c.mode = modeAfter(msg, reset ? 'off' : c.mode);
     if (!skipInterval || ep) lifecycle(c, ep, msg, timeMs);
     else if (msg.type === 'program') lifecycle(c, undefined, msg, timeMs);
@@ -225,12 +258,23 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       c.rateMlH = msg.rateMlH;
       c.vtbiMl = msg.vtbiMl;
     }
+    recordAnchor(c, anchor);
     c.lastWasStatus = msg.type === 'status';
     c.seq = msg.seq;
     c.timeMs = timeMs;
     const receivedMs = Date.parse(msg.received);
     c.receivedMs = Number.isNaN(receivedMs) ? null : receivedMs;
     changedPumps.add(msg.pump);
+  }
+
+  /** the re-anchoring is part of the evidence of the episode open when it happened (or opened under it) */
+  function recordAnchor(c: PumpCursor, anchor: ClockAnchor | null): void {
+    const open = c.openId !== null ? byId.get(c.openId) : undefined;
+    if (!open) return;
+    const inForce = anchor ?? ((c.clockOffsetMs ?? 0) !== 0 && open.clockAnchors === undefined ? c.anchor : null);
+    if (!inForce) return;
+    (open.clockAnchors ??= []).push({ ...inForce });
+    touch(open);
   }
 
   function view(ep: EpisodeState, nowMs: number | undefined): BillingEpisode {
@@ -252,16 +296,78 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     return result;
   }
 
-  function episodes(query: EpisodeQuery): BillingEpisode[] {
+  // ---- courses: programs grouped under the orders their pumps were assigned to
+
+  let assignmentsByPump = new Map<string, BillingAssignment[]>();
+  let assignmentsByOrder = new Map<string, BillingAssignment[]>();
+
+  function setAssignments(list: readonly BillingAssignment[]): void {
+    const byP = new Map<string, BillingAssignment[]>();
+    const byO = new Map<string, BillingAssignment[]>();
+    for (const a of [...list].sort((x, y) => x.fromMs - y.fromMs)) {
+      const p = byP.get(a.pump) ?? [];
+      p.push(a);
+      byP.set(a.pump, p);
+      const o = byO.get(a.order.id) ?? [];
+      o.push(a);
+      byO.set(a.order.id, o);
+    }
+    assignmentsByPump = byP;
+    assignmentsByOrder = byO;
+  }
+
+  /** the assignment the program was delivered under: the one its START falls in, else the first it overlaps */
+  function assignmentOf(ep: EpisodeState): BillingAssignment | null {
+    const list = assignmentsByPump.get(ep.pump);
+    if (!list) return null;
+    const endMs = ep.endMs ?? Infinity;
+    let overlap: BillingAssignment | null = null;
+    for (const a of list) {
+      const to = a.toMs ?? Infinity;
+      if (a.fromMs <= ep.startMs && ep.startMs < to) return a;
+      if (!overlap && a.fromMs < endMs && to > ep.startMs) overlap = a;
+    }
+    return overlap;
+  }
+
+  function orderRuns(orderId: string): EpisodeState[] {
+    const out: EpisodeState[] = [];
+    const pumps = new Set((assignmentsByOrder.get(orderId) ?? []).map((a) => a.pump));
+    for (const pump of pumps) for (const ep of byPump.get(pump) ?? []) if (assignmentOf(ep)?.order.id === orderId) out.push(ep);
+    return out.sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : 1));
+  }
+
+  function course(ep: EpisodeState, nowMs: number | undefined): CourseEpisode {
+    const a = assignmentOf(ep);
+    const runs = a ? orderRuns(a.order.id) : [ep];
+    const stillPrescribed = a !== null && (a.order.stoppedMs === null || (nowMs !== undefined && a.order.stoppedMs > nowMs));
+    const orderOpen = stillPrescribed && (assignmentsByOrder.get(a.order.id) ?? []).some((x) => x.toMs === null);
+    return courseView(runs.map((r) => ({ state: r, view: view(r, nowMs) })), { assignment: a, orderOpen, ...(nowMs !== undefined ? { nowMs } : {}) }, config);
+  }
+
+  /** a course id (`order-<id>`) or a program's episode id → a program of that course */
+  function runOf(id: string): EpisodeState | undefined {
+    const ep = byId.get(id);
+    if (ep) return ep;
+    for (const orderId of assignmentsByOrder.keys()) if (courseId(orderId) === id) return orderRuns(orderId)[0];
+    return undefined;
+  }
+
+  function episodes(query: EpisodeQuery): CourseEpisode[] {
     const from = query.fromMs ?? -Infinity;
     const to = query.toMs ?? Infinity;
     const lists = query.pump !== undefined ? [byPump.get(query.pump) ?? []] : byPump.values();
-    const out: BillingEpisode[] = [];
+    const out: CourseEpisode[] = [];
+    const seen = new Set<string>();
     for (const list of lists) {
       for (const ep of list) {
         if (ep.startMs > to) continue;
         if ((ep.endMs ?? Infinity) < from) continue;
-        out.push(view(ep, query.nowMs));
+        const a = assignmentOf(ep);
+        const key = a ? courseId(a.order.id) : ep.id;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(course(ep, query.nowMs));
       }
     }
     return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -319,20 +425,28 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     changedPumps.delete(serial);
   }
 
-  function evidenceRange(id: string): EvidenceRange | undefined {
-    const ep = byId.get(id);
+  function rangeOf(ep: EpisodeState): EvidenceRange {
+    // stored sentences are keyed by the pump's own (raw) time, whatever re-anchoring did
+    return { pump: ep.pump, from: isoTime(ep.minRawMs ?? ep.minTimeMs), to: isoTime(ep.maxRawMs ?? ep.maxTimeMs), firstSeq: ep.firstSeq, lastSeq: ep.lastSeq };
+  }
+
+  function evidenceRanges(id: string): EvidenceRange[] | undefined {
+    const ep = runOf(id);
     if (!ep) return undefined;
-    return { pump: ep.pump, from: isoTime(ep.minTimeMs), to: isoTime(ep.maxTimeMs), firstSeq: ep.firstSeq, lastSeq: ep.lastSeq };
+    const a = assignmentOf(ep);
+    return (a ? orderRuns(a.order.id) : [ep]).map(rangeOf);
   }
 
   return {
     ingest,
     episodes,
     episode: (id, nowMs) => {
-      const ep = byId.get(id);
-      return ep ? view(ep, nowMs) : undefined;
+      const ep = runOf(id);
+      return ep ? course(ep, nowMs) : undefined;
     },
-    evidenceRange,
+    evidenceRange: (id) => evidenceRanges(id)?.[0],
+    evidenceRanges,
+    setAssignments,
     takeChanged,
     restore,
     forgetPump,

@@ -6,7 +6,7 @@
  */
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { isDelivering, type RunSoFar } from '../pumps/courseContinuity.ts';
-import { addDelivery, addStop, type EpisodeState, type InterruptionReason } from './episodeState.ts';
+import { addDelivery, addStop, type ClockAnchor, type EpisodeState, type InterruptionReason } from './episodeState.ts';
 
 /** What the pump was doing after the last sentence. */
 export type Mode = 'run' | 'pause' | 'alarm' | 'rate_zero' | 'off' | 'idle';
@@ -68,6 +68,10 @@ export interface PumpCursor {
   /** END/STOP seen; a status sentence at the same second may still follow as evidence */
   closing: boolean;
   gap: PendingGap | null;
+  /** ms the pump clock is found ahead of the server's (re-anchoring; 0 or absent: in step) */
+  clockOffsetMs?: number;
+  /** the re-anchoring in force, as evidence */
+  anchor?: ClockAnchor | null;
 }
 
 /** No sentence for longer than this many status intervals is a telemetry gap. */

@@ -14,7 +14,7 @@ export function episodeRecord(ep: EpisodeState): EpisodeRecord {
 }
 
 export function cursorRecord(c: PumpCursor): EpisodeRecord {
-  const copy: PumpCursor = { ...c, program: c.program ? { ...c.program } : null, gap: c.gap ? { ...c.gap } : null, stopped: c.stopped ? { ...c.stopped } : null };
+  const copy: PumpCursor = { ...c, program: c.program ? { ...c.program } : null, gap: c.gap ? { ...c.gap } : null, stopped: c.stopped ? { ...c.stopped } : null, anchor: c.anchor ? { ...c.anchor } : null };
   return { id: PUMP_PREFIX + c.pump, pump: c.pump, version: 1, kind: 'pump', cursor: copy };
 }
 

@@ -9,6 +9,8 @@
 import type pg from 'pg';
 import { systemClock, type Clock } from '../clock.ts';
 import { ActiveAssignments } from './activeAssignments.ts';
+import { loadBillingAssignments } from './billingAssignments.ts';
+import type { BillingAssignment } from '../billing/types.ts';
 import { ClinicalError, toClinicalError } from './clinicalErrors.ts';
 import { audit, inTransaction } from './transaction.ts';
 import {
@@ -42,6 +44,15 @@ export class ClinicalStore {
   async loadActive(): Promise<void> {
     try {
       await this.active.load(this.pool);
+    } catch (err) {
+      throw toClinicalError(err);
+    }
+  }
+
+  /** every assignment with its order's and patient's billing terms (server reads: not audited per load) */
+  async billingAssignments(): Promise<BillingAssignment[]> {
+    try {
+      return await loadBillingAssignments(this.pool);
     } catch (err) {
       throw toClinicalError(err);
     }

@@ -108,6 +108,12 @@ export class ClinicalRecords implements ClinicalApi {
     }
     this.applyLimits(limits, now);
     this.o.core.republishPumps(changed);
+    await this.reloadBilling();
+  }
+
+  /** billing groups programs into courses under orders: every assignment, ended ones too */
+  private async reloadBilling(): Promise<void> {
+    this.o.core.setBillingAssignments(await this.o.store.billingAssignments());
   }
 
   /** pushes the pump's open assignment (or its end) when it differs from the last push; true when its view changed */
@@ -161,6 +167,7 @@ export class ClinicalRecords implements ClinicalApi {
     const now = this.o.clock.now();
     const changed = [...pumps].filter((p) => this.pushPump(p, now));
     this.o.core.republishPumps(changed);
+    this.reloadBilling().catch((err: unknown) => this.failed(err));
   }
 
   private pumpsOf(match: (e: ActiveAssignment) => boolean): string[] {

@@ -6,7 +6,7 @@
  * checkpointer's (checkpointer.ts).
  */
 import type { Alert } from '../../protocol/api.ts';
-import type { EpisodeRecord, EpisodeTracker } from '../billing/types.ts';
+import type { BillingAssignment, EpisodeRecord, EpisodeTracker } from '../billing/types.ts';
 import type { DrugLimit, DetectionEngine, OrderTerms, PumpSnapshot } from '../engine/types.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveChange } from '../events/facts.ts';
@@ -81,6 +81,11 @@ export class PumpwatchCore {
     this.o.engine.setAssignment(pump, terms, nowMs);
     this.dirty.add(pump);
     this.scheduleFlush();
+  }
+
+  /** every assignment (open and ended) with its order and patient: billing's courses (pure, pushed in) */
+  setBillingAssignments(assignments: readonly BillingAssignment[]): void {
+    this.o.billing.setAssignments?.(assignments);
   }
 
   /** the assignments became known (loaded from the database) or unknown */
