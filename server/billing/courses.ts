@@ -10,7 +10,7 @@ import type { BillingEpisode, BillingInterruption } from './episodeView.ts';
 import { isoTime } from './episodeView.ts';
 import { courseServiceDays, type DeliverySegment } from './serviceDays.ts';
 import type { BillingAssignment, BillingConfig, ServiceDayRule } from './types.ts';
-import type { ClockAnchor } from './episodeState.ts';
+import type { ClockAnchor, GapCheck } from './episodeState.ts';
 
 export type ReviewReason = 'no_order' | 'short_course' | 'interrupted' | 'unverified_gap' | 'clock' | 'open';
 
@@ -47,6 +47,21 @@ export interface CourseEpisode extends BillingEpisode {
   programs: CourseProgram[];
   /** extension: re-anchorings of a pump clock found wrong (evidence) */
   clockAnchors: ClockAnchor[];
+  /** extension: every telemetry gap and how it was judged (evidence) */
+  gaps: GapEvidence[];
+}
+
+export interface GapEvidence {
+  pump: string;
+  from: string;
+  to: string;
+  seconds: number;
+  rateMlH: number | null;
+  viBeforeMl: number | null;
+  viAfterMl: number | null;
+  expectedMl: number | null;
+  toleranceMl: number | null;
+  verdict: GapCheck['verdict'];
 }
 
 export interface CourseRun {
@@ -190,5 +205,11 @@ export function courseView(runs: readonly CourseRun[], ctx: CourseContext, confi
       id: r.view.id, pump: r.view.pump, programId: r.view.programId, start: r.view.start, end: r.view.end, deliveryHours: r.view.deliveryHours,
     })),
     clockAnchors: anchors,
+    gaps: runs.flatMap((r) => (r.state.gaps ?? []).map((g) => ({
+      pump: r.state.pump, from: isoTime(g.fromMs), to: isoTime(g.toMs), seconds: g.seconds, rateMlH: g.rateMlH,
+      viBeforeMl: g.viBeforeMl, viAfterMl: g.viAfterMl,
+      expectedMl: g.expectedMl === null ? null : Math.round(g.expectedMl * 1000) / 1000,
+      toleranceMl: g.toleranceMl === null ? null : Math.round(g.toleranceMl * 1000) / 1000, verdict: g.verdict,
+    }))),
   };
 }

@@ -7,8 +7,13 @@
 import type { Episode } from '../../protocol/api.ts';
 
 export const EPISODE_CSV_COLUMNS = [
-  'id', 'pump', 'programId', 'drug', 'start', 'end', 'deliveryHours', 'unverifiedHours', 'stalledMinutes', 'interruptions',
-  'longestInterruptionMin', 'continuous24h', 'code', 'serviceDays', 'serviceDayCount', 'interruptionDetail',
+  // the billing clerk's columns first
+  'mrn', 'patientName', 'orderId', 'payer', 'code', 'units', 'datesOfService', 'start', 'end', 'deliveryHours',
+  'longestInterruptionMin', 'needsReview', 'reviewReasons', 'provisional', 'startObserved', 'endedBy',
+  'reviewedBy', 'reviewedAt', 'reviewNote', 'mode', 'dayRule', 'timeZone',
+  // then what an auditor rechecks
+  'id', 'pump', 'programId', 'drug', 'unverifiedHours', 'stalledMinutes', 'interruptions',
+  'continuous24h', 'serviceDays', 'serviceDayCount', 'interruptionDetail',
   'firstSeq', 'lastSeq', 'sentences',
 ] as const;
 
@@ -30,11 +35,21 @@ function interruptionDetail(e: Episode): string {
   return e.interruptions.map((i) => `${i.reason} ${i.minutes} min ${i.from}/${i.to}`).join('; ');
 }
 
-function row(e: Episode): string {
+/** the course fields (interfaces.md §4, added fields) and the review, when present */
+type CsvEpisode = Episode & Partial<{
+  mrn: string | null; patientName: string | null; orderId: string | null; payer: string | null; units: number;
+  needsReview: boolean; reviewReasons: string[]; provisional: boolean; startObserved: boolean; endedBy: string | null;
+  reviewedBy: string | null; reviewedAt: string | null; reviewNote: string | null; mode: string | null; dayRule: string; timeZone: string;
+  stalledMinutes: number; pumps: string[];
+}>;
+
+function row(e: CsvEpisode): string {
   const cells: (string | number | boolean | null | undefined)[] = [
-    e.id, e.pump, e.programId, e.drug, e.start, e.end, floor3(e.deliveryHours), floor3(e.unverifiedHours ?? 0),
-    (e as { stalledMinutes?: number }).stalledMinutes ?? 0,
-    e.interruptions.length, e.longestInterruptionMin, e.continuous24h, e.code, e.serviceDays.join(' '),
+    e.mrn, e.patientName, e.orderId, e.payer, e.code, e.units ?? e.serviceDays.length, e.serviceDays.join(' '), e.start, e.end,
+    floor3(e.deliveryHours), e.longestInterruptionMin, e.needsReview, (e.reviewReasons ?? []).join(' '), e.provisional,
+    e.startObserved, e.endedBy, e.reviewedBy, e.reviewedAt, e.reviewNote, e.mode, e.dayRule, e.timeZone,
+    e.id, (e.pumps ?? [e.pump]).join(' '), e.programId, e.drug, floor3(e.unverifiedHours ?? 0), e.stalledMinutes ?? 0,
+    e.interruptions.length, e.continuous24h, e.serviceDays.join(' '),
     e.serviceDays.length, interruptionDetail(e), e.evidence.firstSeq, e.evidence.lastSeq, e.evidence.sentences,
   ];
   return cells.map(csvCell).join(',');

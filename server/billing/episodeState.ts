@@ -52,6 +52,25 @@ export interface EpisodeState {
   maxRawMs?: number;
   /** the pump clock re-anchored on the server's clock while this episode was open (docs/billing.md, "Pump clock") */
   clockAnchors?: ClockAnchor[];
+  /** every telemetry gap met, and how it was judged (evidence: an auditor redoes the arithmetic) */
+  gaps?: GapCheck[];
+}
+
+/** A telemetry gap (sentences missing or too far apart) and the volume check that judged it. */
+export interface GapCheck {
+  fromMs: number;
+  toMs: number;
+  seconds: number;
+  /** the last status rate before it, mL/h */
+  rateMlH: number | null;
+  /** counter before and after, mL (null: unknown) */
+  viBeforeMl: number | null;
+  viAfterMl: number | null;
+  /** rate × gap, and the largest difference still counted as proof */
+  expectedMl: number | null;
+  toleranceMl: number | null;
+  /** proven: delivery; clock_jump: no time; unproven: an interruption in unverifiedHours; stopped: the pump was not running */
+  verdict: 'proven' | 'clock_jump' | 'unproven' | 'stopped';
 }
 
 /** One re-anchoring: from this sentence on, pump time − offsetS is the time used for durations. */
@@ -151,5 +170,6 @@ export function copyEpisode(ep: EpisodeState): EpisodeState {
     pending: copyStretch(ep.pending),
     trailing: copyStretch(ep.trailing),
     ...(ep.clockAnchors ? { clockAnchors: ep.clockAnchors.map((a) => ({ ...a })) } : {}),
+    ...(ep.gaps ? { gaps: ep.gaps.map((g) => ({ ...g })) } : {}),
   };
 }

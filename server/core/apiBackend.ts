@@ -60,23 +60,22 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
     })),
     episode: (id) => Promise.resolve<Episode | undefined>(core.billing.episode(id, d.clock.now())),
     async evidence(id) {
-      const range = core.billing.evidenceRange(id);
-      if (!range) return undefined;
-      const fromMs = Date.parse(range.from);
-      const toMs = Date.parse(range.to);
-      const rows = await sentences(d.store, range.pump, fromMs, toMs);
-      // the pump clock has 1-s resolution: in the first and last second keep only the episode's own seqs
-      const inEpisode = (r: { timeUs: number; seq: number }): boolean => {
-        const ms = Math.floor(r.timeUs / 1_000_000) * 1000;
-        if (ms === fromMs && r.seq < range.firstSeq) return false;
-        if (ms === toMs && r.seq > range.lastSeq) return false;
-        return true;
-      };
+      // a course's programs may lie on several pumps: each range in turn, in course order
+      const ranges = core.billing.evidenceRanges?.(id) ?? [core.billing.evidenceRange(id)].filter((r) => r !== undefined);
+      if (ranges.length === 0) return undefined;
+      const parts = await Promise.all(ranges.map(async (range) => ({ range, rows: await sentences(d.store, range.pump, Date.parse(range.from), Date.parse(range.to)) })));
       function* lines(): Iterable<string> {
-        for (const r of rows) {
-          if (!inEpisode(r)) continue;
-          const time = new Date(Math.floor(r.timeUs / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
-          yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw });
+        for (const { range, rows } of parts) {
+          const fromMs = Date.parse(range.from);
+          const toMs = Date.parse(range.to);
+          for (const r of rows) {
+            // the pump clock has 1-s resolution: in the first and last second keep only the episode's own seqs
+            const ms = Math.floor(r.timeUs / 1_000_000) * 1000;
+            if (ms === fromMs && r.seq < range.firstSeq) continue;
+            if (ms === toMs && r.seq > range.lastSeq) continue;
+            const time = new Date(ms).toISOString().replace('.000Z', 'Z');
+            yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw, pump: range.pump });
+          }
         }
       }
       return {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ActiveAssignment, Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges } from '../../protocol/clinical.ts';
 import type { ActiveAssignments } from '../clinical/activeAssignments.ts';
 import type { ClinicalStore } from '../clinical/clinicalStore.ts';
+import type { EpisodeReview } from '../clinical/billingReviews.ts';
 import { ClinicalError } from '../clinical/clinicalErrors.ts';
 import type { DrugLimitStore } from '../clinical/drugLimits.ts';
 import type { Clock } from '../clock.ts';
@@ -226,6 +227,14 @@ export class ClinicalRecords implements ClinicalApi {
 
   listAssignments(filter: { pump?: string; active?: boolean }, actor: string): Promise<Assignment[]> {
     return this.call(() => this.o.store.listAssignments(filter, actor));
+  }
+
+  reviewEpisode(input: { episodeId: string; note: string; reasons: readonly string[]; patientId: string | null }, actor: string): Promise<EpisodeReview> {
+    return this.call(() => this.o.store.reviewEpisode(input, actor));
+  }
+
+  episodeReviews(episodeIds: readonly string[]): Promise<Map<string, EpisodeReview>> {
+    return this.call(() => this.o.store.episodeReviews(episodeIds));
   }
 
   drugLimits(): Promise<DrugLimit[]> {
