@@ -84,7 +84,7 @@ describe('episodes CSV for the billing clerk, read back by a spreadsheet parser 
     const course = {
       ...base, id: 'order-7', end: '2026-11-25T07:00:00Z', deliveryHours: 46, code: 'S9330' as const,
       serviceDays: ['2026-11-23', '2026-11-24', '2026-11-25'], mrn: '=MRN-1,"2"', patientName: 'Lovelace, Ada "Countess"',
-      orderId: '7', payer: '+Acme\r\nHealth', mode: 'continuous', units: 3, provisional: false, needsReview: true,
+      orderId: '7', payer: '+Acme\r\nHealth', mode: 'continuous' as const, units: 3, provisional: false, needsReview: true,
       reviewReasons: ['interrupted', 'clock'], startObserved: true, endedBy: 'END', reviewedBy: 'clerk', reviewedAt: '2026-11-26T10:00:00.000Z',
       reviewNote: '@SUM(A1) checked with the nurse', dayRule: 'nhia', timeZone: 'America/New_York', pumps: ['PW-1', 'PW-2'],
       longestInterruptionMin: 31,
