@@ -160,6 +160,31 @@ export function finishEpisode(ep: EpisodeState): void {
   }
 }
 
+/**
+ * Moves every time at or after `fromMs` by `deltaMs`: the pump said (EVT CLOCK) by how much its
+ * clock was really off, so what was re-anchored on the arrival time is laid where it happened.
+ */
+export function shiftEpisode(ep: EpisodeState, fromMs: number, deltaMs: number): void {
+  const at = (t: number): number => (t >= fromMs ? t + deltaMs : t);
+  const stretch = (x: Stretch | null): void => {
+    if (!x) return;
+    x.fromMs = at(x.fromMs);
+    x.toMs = at(x.toMs);
+  };
+  ep.startMs = at(ep.startMs);
+  if (ep.endMs !== null) ep.endMs = at(ep.endMs);
+  ep.minTimeMs = at(ep.minTimeMs);
+  ep.maxTimeMs = at(ep.maxTimeMs);
+  ep.segments = ep.segments.map(([a, b]) => [at(a), at(b)]);
+  ep.interruptions.forEach(stretch);
+  stretch(ep.pending);
+  stretch(ep.trailing);
+  for (const g of ep.gaps ?? []) {
+    g.fromMs = at(g.fromMs);
+    g.toMs = at(g.toMs);
+  }
+}
+
 /** Deep copy, for records handed out and taken back. */
 export function copyEpisode(ep: EpisodeState): EpisodeState {
   const copyStretch = (s: Stretch | null): Stretch | null => (s ? { ...s, reasons: [...s.reasons] } : null);

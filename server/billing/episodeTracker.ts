@@ -7,7 +7,7 @@ import type { PumpMessage } from '../../protocol/payloads.ts';
 import { seqDistance } from '../../protocol/sentence.ts';
 import { startContinuesCourse } from '../pumps/courseContinuity.ts';
 import {
-  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, type ClockAnchor, type EpisodeState,
+  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, shiftEpisode, type ClockAnchor, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
 import { ongoingStretch } from './ongoingStretch.ts';
@@ -171,11 +171,17 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   function anchorClock(c: PumpCursor, msg: PumpMessage, rawMs: number): ClockAnchor | null {
     if (aheadLimitMs === null) return null;
     const receivedMs = Date.parse(msg.received);
+    const lastRawMs = c.lastRawMs ?? null;
+    c.lastRawMs = rawMs;
     if (Number.isNaN(receivedMs)) return null;
     const prev = c.clockOffsetMs ?? 0;
     const aheadMs = rawMs - receivedMs;
+    // once anchored, a pump clock that carries on in its own steps keeps the offset (a backlog
+    // arrives faster than it was written); only a jump further ahead anchors anew
+    const stepMs = lastRawMs === null ? null : rawMs - lastRawMs;
+    const inStep = stepMs !== null && stepMs >= 0 && stepMs <= gapLimitS(c) * 1000;
     let next = prev;
-    if (aheadMs - prev > aheadLimitMs) next = Math.round(aheadMs / 1000) * 1000;
+    if (prev === 0 ? aheadMs > aheadLimitMs : aheadMs - prev > aheadLimitMs && !inStep) next = Math.round(aheadMs / 1000) * 1000;
     else if (prev !== 0 && aheadMs <= aheadLimitMs) next = 0;
     if (next === prev) return null;
     c.clockOffsetMs = next;
@@ -185,8 +191,36 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       seq: msg.seq, pumpTime: msg.time, received: msg.received, offsetS: next / 1000, by: isClock ? 'CLOCK' : 'received',
       ...(Number.isFinite(setS) ? { clockSetS: setS } : {}),
     };
+    if (isClock && prev !== 0 && next === 0 && Number.isFinite(setS)) {
+      relayAnchored(c, prev, -setS * 1000);
+      c.clockOffsetMs = -setS * 1000; // what the CLOCK's old time is read with
+    }
     c.anchor = next === 0 ? null : anchor;
+    c.anchorFromMs = next === 0 ? null : rawMs - next;
     return anchor;
+  }
+
+  /**
+   * The pump's CLOCK set says by how much its clock was off (old − new): what was re-anchored on
+   * arrival times (which a backlog bunches up) is moved to where the pump's own clock puts it.
+   */
+  function relayAnchored(c: PumpCursor, usedOffsetMs: number, trueOffsetMs: number): void {
+    // (the caller then reads the CLOCK's old time with trueOffsetMs)
+    const deltaMs = usedOffsetMs - trueOffsetMs;
+    const fromMs = c.anchorFromMs;
+    if (deltaMs === 0 || fromMs === null || fromMs === undefined) return;
+    for (const ep of byPump.get(c.pump) ?? []) {
+      if (ep.maxTimeMs < fromMs) continue;
+      shiftEpisode(ep, fromMs, deltaMs);
+      touch(ep);
+    }
+    const at = (t: number): number => (t >= fromMs ? t + deltaMs : t);
+    if (c.timeMs !== null) c.timeMs = at(c.timeMs);
+    if (c.stillSinceMs !== null) c.stillSinceMs = at(c.stillSinceMs);
+    if (c.gap) {
+      c.gap.fromMs = at(c.gap.fromMs);
+      c.gap.toMs = at(c.gap.toMs);
+    }
   }
 
   function ingest(msg: PumpMessage): void {
@@ -196,6 +230,9 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     const prevOffsetMs = c.clockOffsetMs ?? 0;
     if (c.seq === msg.seq && c.timeMs === rawMs - prevOffsetMs) return drop('duplicate');
     const anchor = anchorClock(c, msg, rawMs);
+    // a CLOCK set read the old time with the offset the pump itself stated (relayAnchored)
+    const clockReadMs = c.clockOffsetMs ?? 0;
+    if (anchor?.by === 'CLOCK' && anchor.offsetS === 0) c.clockOffsetMs = 0;
     const timeMs = rawMs - (c.clockOffsetMs ?? 0);
     let ep = c.openId !== null ? byId.get(c.openId) : undefined;
     const evidenceOnly = (reason: string): void => {
@@ -242,7 +279,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         c.gap = null;
       }
     }
-    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset, prevOffsetMs);
+    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset, anchor?.by === 'CLOCK' ? clockReadMs : prevOffsetMs);
     c.mode = modeAfter(msg, reset ? 'off' : c.mode);
     if (!skipInterval || ep) lifecycle(c, ep, msg, timeMs);
     else if (msg.type === 'program') lifecycle(c, undefined, msg, timeMs);

@@ -72,6 +72,10 @@ export interface PumpCursor {
   clockOffsetMs?: number;
   /** the re-anchoring in force, as evidence */
   anchor?: ClockAnchor | null;
+  /** re-anchored time of the first sentence under the offset in force */
+  anchorFromMs?: number | null;
+  /** the pump's own time of the last sentence (before re-anchoring) */
+  lastRawMs?: number | null;
 }
 
 /** No sentence for longer than this many status intervals is a telemetry gap. */

@@ -101,6 +101,22 @@ describe('courses under an order', () => {
     assert.deepEqual(free.reviewReasons, ['no_order', 'clock']);
   });
 
+  test('the same clock, its 46 h arriving at once (a backlog): hours kept, and the CLOCK set puts the course where it happened', () => {
+    const aheadMs = 51 * HOUR_MS;
+    const s = new PumpScript('PW-4B', T0 + aheadMs).start().run(30 * H);
+    const old = new Date(s.nowMs).toISOString().replace('.000Z', 'Z');
+    s.nowMs -= aheadMs;
+    s.event('CLOCK', old).run(16 * H).event('END', 'P1').set('END').status();
+    const arrival = new Date(T0 + 47 * HOUR_MS).toISOString();
+    const e = only(courses(s.out.map((m) => ({ ...m, received: arrival })), [ended('PW-4B')]));
+    assert.equal(e.deliveryHours, 46);
+    assert.equal(e.start, '2026-11-23T09:00:00Z');
+    assert.equal(e.end, '2026-11-25T07:00:00Z');
+    assert.deepEqual(e.serviceDays, ['2026-11-23', '2026-11-24', '2026-11-25']);
+    assert.deepEqual(e.reviewReasons, ['clock']);
+    assert.equal(e.clockAnchors[1]?.by, 'CLOCK');
+  });
+
   test('our own telemetry gap the record cannot prove: unverified_gap, the order code unchanged', () => {
     const s = new PumpScript('PW-5', T0).start().run(12 * H);
     s.set('PAUSE').silent(3 * H, 179).set('RUN').status().run(31 * H).event('END', 'P1').set('END').status();
