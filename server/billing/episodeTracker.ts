@@ -247,7 +247,8 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     const behind = step === 0 || step > HALF_SEQ;
     // a restart of the counter: only forward in time (an old POWER_ON replayed is just late)
     const later = c.timeMs !== null && timeMs >= c.timeMs;
-    const reset = c.seq !== null && later && (powerOn || (msg.seq === 0 && step !== 1) || (behind && timeMs > (c.timeMs ?? 0)));
+    // (a seq 0 in the same second as the newest is a redelivery, not a restart: only POWER_ON says so)
+    const reset = c.seq !== null && later && (powerOn || (msg.seq === 0 && step !== 1 && timeMs > (c.timeMs ?? 0)) || (behind && timeMs > (c.timeMs ?? 0)));
     if (c.seq !== null && behind && !reset) return evidenceOnly('late'); // arrived after newer ones: evidence, not time
 
     let skipInterval = false;
@@ -362,7 +363,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     for (const a of list) {
       const to = a.toMs ?? Infinity;
       if (a.fromMs <= ep.startMs && ep.startMs < to) return a;
-      if (!overlap && a.fromMs < endMs && to > ep.startMs) overlap = a;
+      if (!overlap && a.fromMs <= endMs && to > ep.startMs) overlap = a;
     }
     return overlap;
   }
