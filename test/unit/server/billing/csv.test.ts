@@ -90,7 +90,7 @@ describe('episodes CSV for the billing clerk, read back by a spreadsheet parser 
       longestInterruptionMin: 31,
     };
     const text = episodesToCsv([course]);
-    const records = parse(text, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(text, { columns: true, record_delimiter: '\r\n' });
     assert.equal(records.length, 1);
     const r = records[0] as Record<string, string>;
     assert.deepEqual(Object.keys(r), [...EPISODE_CSV_COLUMNS]);
