@@ -13,6 +13,7 @@ import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { billingConfigOf } from './config/billingConfig.ts';
+import { BillingHistory } from './core/billingHistory.ts';
 import { ClinicalStore } from './clinical/clinicalStore.ts';
 import { DrugLimitStore } from './clinical/drugLimits.ts';
 import { createApiBackend } from './core/apiBackend.ts';
@@ -160,11 +161,15 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     commit: () => pipeline.commit(),
     blocked: () => pipeline.blocked(),
   });
+  // billing beyond memory, and every instance's answer, from the stored record (docs/billing.md, "History")
+  const billingHistory = new BillingHistory({
+    store, createTracker: () => deps.createTracker(billingConfig), assignments: () => core.billingAssignments, now: () => clock.now(),
+  });
   const cluster = new Cluster({
     config: c, core, pipeline, bus, journalEpoch, clock, log,
     publish: (topic, payload, retain) => ingest.publish(topic, payload, retain),
     rebuild: rebuildPump,
-    billing: { store, createTracker: () => deps.createTracker(billingConfig) },
+    billing: { store, createTracker: () => deps.createTracker(billingConfig), history: billingHistory },
   });
   const labelStamps = new ServerTimestamps();
   const labels = new PumpLabels({
@@ -194,6 +199,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     ingestBlocked: () => pipeline.blocked(),
     databaseStatus: () => database.status,
     timeZone: c.serverTimeZone,
+    history: billingHistory,
   })), labels);
   const backend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   const app = Fastify({ logger: false, ...(deps.fastify ?? {}) } as FastifyServerOptions);

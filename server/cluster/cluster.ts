@@ -18,6 +18,7 @@ import { clusterBackend } from './clusterBackend.ts';
 import { CLUSTER_FILTER, CLUSTER_ROOT } from './clusterMessages.ts';
 import { ClusterRelay } from './clusterRelay.ts';
 import { FleetBilling } from './fleetBilling.ts';
+import type { BillingHistory } from '../core/billingHistory.ts';
 import { PumpHandover } from './pumpHandover.ts';
 
 export interface ClusterOptions {
@@ -35,7 +36,7 @@ export interface ClusterOptions {
   /** forgets a pump and reloads it from storage */
   rebuild(serial: string): Promise<unknown>;
   /** billing of the pumps other instances hold, read from storage */
-  billing?: { store: PointStore; createTracker(): EpisodeTracker };
+  billing?: { store: PointStore; createTracker(): EpisodeTracker; history?: BillingHistory };
 }
 
 /** a pump silent this long under a shared subscription may have been judged elsewhere since */
@@ -141,6 +142,7 @@ export class Cluster {
         billing: {
           store: b.store,
           fleet: new FleetBilling({ store: b.store, createTracker: () => b.createTracker(), isLocalPump: (s) => this.o.core.engine.pump(s) !== undefined, now }),
+          ...(b.history ? { history: b.history } : {}),
         },
       } : {}),
     });

@@ -10,6 +10,7 @@ import type { PointStore } from '../storage/influxStore.ts';
 import { pumpTimeOf, sentences } from '../storage/queries.ts';
 import type { ClusterRelay } from './clusterRelay.ts';
 import type { FleetBilling } from './fleetBilling.ts';
+import type { BillingHistory } from '../core/billingHistory.ts';
 
 export interface ClusterBackendOptions {
   /** how long a non-owner waits for the owner to confirm an acknowledgement, ms */
@@ -18,7 +19,7 @@ export interface ClusterBackendOptions {
   /** true when this instance's engine holds the alert */
   isLocalAlert(id: string): boolean;
   /** episodes of the pumps other instances hold, from storage */
-  billing?: { fleet: FleetBilling; store: PointStore };
+  billing?: { fleet: FleetBilling; store: PointStore; history?: BillingHistory };
 }
 
 function mergeById<T>(local: T[], remote: T[], key: (t: T) => string): T[] {
@@ -67,6 +68,8 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       return (await confirmed) ?? { ...remote, acknowledged: true, ackedBy: by, ackedAt: new Date(o.now()).toISOString() };
     },
     async episodes(q) {
+      // every instance answers from the same stored record (not its own memory): the same answer everywhere
+      if (o.billing?.history) return o.billing.history.episodes(q);
       const local = await base.episodes(q);
       if (!o.billing) return local;
       const seen = new Set(local.map((e) => `${e.pump}|${e.programId}|${e.start}`));
@@ -74,6 +77,7 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       return [...local, ...remote].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pump < b.pump ? -1 : 1));
     },
     async episode(id) {
+      if (o.billing?.history) return o.billing.history.episode(id);
       return (await base.episode(id)) ?? (await o.billing?.fleet.episode(id));
     },
     async evidence(id) {

@@ -35,6 +35,7 @@ export class PumpwatchCore {
   private readonly alertFacts: AlertFacts;
   private flushScheduled = false;
   private currentId = 0;
+  private assignmentsForBilling: readonly BillingAssignment[] = [];
   private readonly flushSoon = (): void => this.flushChanges();
 
   constructor(private readonly o: CoreOptions) {
@@ -85,7 +86,13 @@ export class PumpwatchCore {
 
   /** every assignment (open and ended) with its order and patient: billing's courses (pure, pushed in) */
   setBillingAssignments(assignments: readonly BillingAssignment[]): void {
+    this.assignmentsForBilling = assignments;
     this.o.billing.setAssignments?.(assignments);
+  }
+
+  /** what setBillingAssignments was last given (the same array until it changes) */
+  get billingAssignments(): readonly BillingAssignment[] {
+    return this.assignmentsForBilling;
   }
 
   /** the assignments became known (loaded from the database) or unknown */
