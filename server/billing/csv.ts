@@ -7,14 +7,12 @@
 import type { Episode } from '../../protocol/api.ts';
 
 export const EPISODE_CSV_COLUMNS = [
-  // the billing clerk's columns first
-  'mrn', 'patientName', 'orderId', 'payer', 'code', 'units', 'datesOfService', 'start', 'end', 'deliveryHours',
-  'longestInterruptionMin', 'needsReview', 'reviewReasons', 'provisional', 'startObserved', 'endedBy',
-  'reviewedBy', 'reviewedAt', 'reviewNote', 'mode', 'dayRule', 'timeZone',
-  // then what an auditor rechecks
-  'id', 'pump', 'programId', 'drug', 'unverifiedHours', 'stalledMinutes', 'interruptions',
-  'continuous24h', 'serviceDays', 'serviceDayCount', 'interruptionDetail',
+  'id', 'pump', 'programId', 'drug', 'start', 'end', 'deliveryHours', 'unverifiedHours', 'stalledMinutes', 'interruptions',
+  'longestInterruptionMin', 'continuous24h', 'code', 'serviceDays', 'serviceDayCount', 'interruptionDetail',
   'firstSeq', 'lastSeq', 'sentences',
+  // the course and its review, for the billing clerk (added after the original columns, which keep their places)
+  'mrn', 'patientName', 'orderId', 'payer', 'mode', 'units', 'needsReview', 'reviewReasons', 'provisional', 'startObserved', 'endedBy',
+  'reviewedBy', 'reviewedAt', 'reviewNote', 'dayRule', 'timeZone', 'pumps',
 ] as const;
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -45,12 +43,11 @@ type CsvEpisode = Episode & Partial<{
 
 function row(e: CsvEpisode): string {
   const cells: (string | number | boolean | null | undefined)[] = [
-    e.mrn, e.patientName, e.orderId, e.payer, e.code, e.units ?? e.serviceDays.length, e.serviceDays.join(' '), e.start, e.end,
-    floor3(e.deliveryHours), e.longestInterruptionMin, e.needsReview, (e.reviewReasons ?? []).join(' '), e.provisional,
-    e.startObserved, e.endedBy, e.reviewedBy, e.reviewedAt, e.reviewNote, e.mode, e.dayRule, e.timeZone,
-    e.id, (e.pumps ?? [e.pump]).join(' '), e.programId, e.drug, floor3(e.unverifiedHours ?? 0), e.stalledMinutes ?? 0,
-    e.interruptions.length, e.continuous24h, e.serviceDays.join(' '),
+    e.id, e.pump, e.programId, e.drug, e.start, e.end, floor3(e.deliveryHours), floor3(e.unverifiedHours ?? 0), e.stalledMinutes ?? 0,
+    e.interruptions.length, e.longestInterruptionMin, e.continuous24h, e.code, e.serviceDays.join(' '),
     e.serviceDays.length, interruptionDetail(e), e.evidence.firstSeq, e.evidence.lastSeq, e.evidence.sentences,
+    e.mrn, e.patientName, e.orderId, e.payer, e.mode, e.units ?? e.serviceDays.length, e.needsReview, (e.reviewReasons ?? []).join(' '),
+    e.provisional, e.startObserved, e.endedBy, e.reviewedBy, e.reviewedAt, e.reviewNote, e.dayRule, e.timeZone, (e.pumps ?? [e.pump]).join(' '),
   ];
   return cells.map(csvCell).join(',');
 }

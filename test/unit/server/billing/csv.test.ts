@@ -102,7 +102,7 @@ describe('episodes CSV for the billing clerk, read back by a spreadsheet parser 
     assert.equal(r.orderId, '7');
     assert.equal(r.code, 'S9330');
     assert.equal(r.units, '3');
-    assert.equal(r.datesOfService, '2026-11-23 2026-11-24 2026-11-25');
+    assert.equal(r.serviceDays, '2026-11-23 2026-11-24 2026-11-25');
     assert.equal(r.start, course.start);
     assert.equal(r.end, course.end);
     assert.equal(r.deliveryHours, '46.000');
@@ -112,7 +112,8 @@ describe('episodes CSV for the billing clerk, read back by a spreadsheet parser 
     assert.equal(r.provisional, 'false');
     assert.equal(r.startObserved, 'true');
     assert.equal(r.endedBy, 'END');
-    assert.equal(r.pump, 'PW-1 PW-2');
+    assert.equal(r.pump, 'PW-1');
+    assert.equal(r.pumps, 'PW-1 PW-2');
     // no cell a spreadsheet would evaluate
     for (const v of Object.values(r)) assert.doesNotMatch(v, /^[=+\-@\t\r]/);
   });
