@@ -352,39 +352,77 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     assignmentsByPump = byP;
     assignmentsByOrder = byO;
+    assignmentsRev++;
   }
 
   /** the assignment the program was delivered under: the one its START falls in, else the first it overlaps */
   function assignmentOf(ep: EpisodeState): BillingAssignment | null {
     const list = assignmentsByPump.get(ep.pump);
     if (!list) return null;
-    const endMs = ep.endMs ?? Infinity;
-    let overlap: BillingAssignment | null = null;
-    for (const a of list) {
-      const to = a.toMs ?? Infinity;
-      if (a.fromMs <= ep.startMs && ep.startMs < to) return a;
-      if (!overlap && a.fromMs <= endMs && to > ep.startMs) overlap = a;
+    // sorted by fromMs, and a pump's assignments never overlap: the last one starting at or before the START
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((list[mid] as BillingAssignment).fromMs <= ep.startMs) lo = mid + 1;
+      else hi = mid;
     }
-    return overlap;
+    const at = list[lo - 1];
+    if (at && ep.startMs < (at.toMs ?? Infinity)) return at;
+    const next = list[lo];
+    return next && next.fromMs <= (ep.endMs ?? Infinity) ? next : null;
   }
 
+  /** every program under the order, in START order (the pumps it was assigned to) */
   function orderRuns(orderId: string): EpisodeState[] {
     const out: EpisodeState[] = [];
     const pumps = new Set((assignmentsByOrder.get(orderId) ?? []).map((a) => a.pump));
-    for (const pump of pumps) for (const ep of byPump.get(pump) ?? []) if (assignmentOf(ep)?.order.id === orderId) out.push(ep);
-    return out.sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : 1));
+    for (const pump of pumps) out.push(...(pumpOrders(pump).get(orderId) ?? []));
+    if (pumps.size > 1) out.sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : 1));
+    return out;
   }
+  /** a pump's programs by the order each was given under, in START order (once per listing) */
+  function pumpOrders(pump: string): Map<string, EpisodeState[]> {
+    let m = orderRunsMemo.get(pump);
+    if (m) return m;
+    m = new Map();
+    for (const ep of byPump.get(pump) ?? []) {
+      const a = assignmentOf(ep);
+      if (!a) continue;
+      const list = m.get(a.order.id);
+      if (list) list.push(ep);
+      else m.set(a.order.id, [ep]);
+    }
+    orderRunsMemo.set(pump, m);
+    return m;
+  }
+  /** orderRuns of one listing (programs do not change while one is computed) */
+  const orderRunsMemo = new Map<string, Map<string, EpisodeState[]>>();
+  /** closed courses' views, while none of their programs nor the assignments changed */
+  const courseViews = new Map<string, { key: string; view: CourseEpisode }>();
+  let assignmentsRev = 0;
 
   function course(ep: EpisodeState, nowMs: number | undefined): CourseEpisode {
     const a = assignmentOf(ep);
     const runs = a ? orderRuns(a.order.id) : [ep];
     const stillPrescribed = a !== null && (a.order.stoppedMs === null || (nowMs !== undefined && a.order.stoppedMs > nowMs));
     const orderOpen = stillPrescribed && (assignmentsByOrder.get(a.order.id) ?? []).some((x) => x.toMs === null);
-    return courseView(runs.map((r) => ({ state: r, view: view(r, nowMs) })), { assignment: a, orderOpen, ...(nowMs !== undefined ? { nowMs } : {}) }, config);
+    const id = a ? courseId(a.order.id) : ep.id;
+    const live = runs.some((r) => r.endMs === null);
+    let key = `${assignmentsRev}|${orderOpen}`;
+    for (const r of runs) key += `|${r.id}:${revs.get(r.id) ?? 0}`;
+    if (!live) {
+      const hit = courseViews.get(id);
+      if (hit && hit.key === key) return hit.view;
+    }
+    const result = courseView(runs.map((r) => ({ state: r, view: view(r, nowMs) })), { assignment: a, orderOpen, ...(nowMs !== undefined ? { nowMs } : {}) }, config);
+    if (!live) courseViews.set(id, { key, view: result });
+    return result;
   }
 
   /** a course id (`order-<id>`) or a program's episode id → a program of that course */
   function runOf(id: string): EpisodeState | undefined {
+    orderRunsMemo.clear();
     const ep = byId.get(id);
     if (ep) return ep;
     for (const orderId of assignmentsByOrder.keys()) if (courseId(orderId) === id) return orderRuns(orderId)[0];
@@ -392,6 +430,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   }
 
   function episodes(query: EpisodeQuery): CourseEpisode[] {
+    orderRunsMemo.clear();
     const from = query.fromMs ?? -Infinity;
     const to = query.toMs ?? Infinity;
     const lists = query.pump !== undefined ? [byPump.get(query.pump) ?? []] : byPump.values();
@@ -426,7 +465,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     return out;
   }
 
-  function restore(records: EpisodeRecord[]): void {
+  function restore(records: EpisodeRecord[], opts: { owned?: boolean } = {}): void {
     const touchedPumps = new Set<string>();
     for (const r of records) {
       const c = cursorFromRecord(r);
@@ -434,7 +473,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         cursors.set(c.pump, c);
         continue;
       }
-      const ep = episodeFromRecord(r);
+      const ep = episodeFromRecord(r, opts.owned === true);
       if (!ep) {
         drop('bad_record');
         continue;
@@ -460,6 +499,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     byPump.delete(serial);
     cursors.delete(serial);
+    courseViews.clear();
     changedPumps.delete(serial);
   }
 

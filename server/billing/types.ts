@@ -92,7 +92,8 @@ export interface EpisodeTracker {
   evidenceRange(id: string): EvidenceRange | undefined;
   /** records changed since the last call, to persist */
   takeChanged(): EpisodeRecord[];
-  restore(records: EpisodeRecord[]): void;
+  /** `owned`: the records are the tracker's to keep (freshly parsed, used nowhere else): not copied */
+  restore(records: EpisodeRecord[], opts?: { owned?: boolean }): void;
   forgetPump(serial: string): void;
   /** every assignment known (open and ended): episodes become courses under their orders */
   setAssignments?(assignments: readonly BillingAssignment[]): void;
