@@ -18,8 +18,8 @@ const DAYS = 30;
 const PUMPS = 1000;
 const CONFIG = { ...DEFAULT_BILLING_CONFIG, timeZone: 'America/New_York' };
 
-/** A pump's record over `days`: 46 h programs at 5 mL/h with a 20-min pause, 2 h apart; status every 60 s. */
-function pumpRecord(pump: string, days: number): PumpMessage[] {
+/** A pump's record over `days`: 46 h programs at 5 mL/h with a 20-min pause, `gapH` apart (default 2 h); status every 60 s. */
+function pumpRecord(pump: string, days: number, gapH = 2): PumpMessage[] {
   const out: PumpMessage[] = [];
   let seq = 0;
   let t = T0;
@@ -48,7 +48,7 @@ function pumpRecord(pump: string, days: number): PumpMessage[] {
     }
     emit({ type: 'event', pump, seq, time: time(), code: 'END', detail: programId });
     status('END', 230);
-    t += 2 * 3_600_000;
+    t += gapH * 3_600_000;
   }
   return out;
 }
@@ -128,14 +128,15 @@ function ordersFor(programs: { pump: string; startMs: number; endMs: number | nu
 /**
  * A year of 1,000 patients listed through BillingHistory (the path for periods older than memory
  * and for every instance of a multi-instance deployment): cold = every stored record restored
- * into a new tracker and listed; cached = the same question again. The store is in memory (the
- * records as InfluxDB returns them), so the InfluxDB read itself is not in these figures.
+ * into a new tracker and listed; cached = the same question again. Each patient has a 46-h course
+ * every 14 days (FOLFOX), 26 a year. The store is in memory (the records as InfluxDB returns
+ * them), so the InfluxDB read itself is not in these figures.
  */
-async function yearFromStorage(): Promise<BenchRow[]> {
+export async function yearFromStorage(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const YEAR_DAYS = 365;
   const one = createEpisodeTracker(CONFIG);
-  for (const m of pumpRecord('PW-000000', YEAR_DAYS)) one.ingest(m);
+  for (const m of pumpRecord('PW-000000', YEAR_DAYS, 14 * 24 - 46)) one.ingest(m);
   const template = one.takeChanged();
   const stored: Record<string, unknown>[] = [];
   for (let i = 0; i < PUMPS; i++) {

@@ -99,7 +99,12 @@ export function dayRuleFor(payer: string | null, config: BillingConfig): Service
 
 const reasonsOf = (i: BillingInterruption): string[] => i.reason.split('+');
 /** the record proves the therapy stood still over it (a gap it cannot prove is not such proof) */
-const provenOff = (i: BillingInterruption): boolean => !reasonsOf(i).includes(UNPROVEN) && !reasonsOf(i).every((r) => r === 'clock_change');
+const provenOff = (i: BillingInterruption): boolean => {
+  if (i.reason === 'clock_change') return false;
+  if (!i.reason.includes('+')) return i.reason !== UNPROVEN;
+  const rs = reasonsOf(i);
+  return !rs.includes(UNPROVEN) && !rs.every((r) => r === 'clock_change');
+};
 
 /** Builds one course from its programs (sorted by start). */
 export function courseView(runs: readonly CourseRun[], ctx: CourseContext, config: BillingConfig): CourseEpisode {
@@ -128,7 +133,7 @@ export function courseView(runs: readonly CourseRun[], ctx: CourseContext, confi
     anchors.push(...(state.clockAnchors ?? []));
     const next = runs[k + 1];
     for (const i of view.interruptions) {
-      if (reasonsOf(i).includes('clock_change')) clockTrouble = true;
+      if (i.reason.includes('clock_change')) clockTrouble = true;
       if (i.final && next) continue; // joined with the time to the next program below
       interruptions.push(i);
       if (!i.final) longestSec = Math.max(longestSec, Math.round(i.minutes * 60));
@@ -154,11 +159,13 @@ export function courseView(runs: readonly CourseRun[], ctx: CourseContext, confi
 
   const rule = dayRuleFor(a?.order.payer ?? null, config);
   const timeZone = a?.patient.timeZone ?? config.timeZone;
-  const lastDeliveryMs = Math.max(last.state.startMs, ...segments.map((s) => s[1]));
+  let lastDeliveryMs = last.state.startMs;
+  for (const seg of segments) if (seg[1] > lastDeliveryMs) lastDeliveryMs = seg[1];
   const endMs = runOpen
     ? Math.max(lastDeliveryMs, ctx.nowMs ?? last.state.maxTimeMs, last.state.maxTimeMs)
     : Date.parse(last.view.end ?? isoTime(last.state.maxTimeMs));
-  const off: DeliverySegment[] = interruptions.filter(provenOff).map((i) => [Date.parse(i.from), Date.parse(i.to)]);
+  const offList = interruptions.filter(provenOff);
+  const off: DeliverySegment[] = offList.map((i) => [Date.parse(i.from), Date.parse(i.to)]);
   // an ongoing stop of an open course: the patient is without the therapy from its start
   const serviceDays = courseServiceDays({ rule, timeZone, segments, startMs: first.state.startMs, endMs, off });
 
@@ -166,7 +173,7 @@ export function courseView(runs: readonly CourseRun[], ctx: CourseContext, confi
   if (a === null) reasons.push('no_order');
   if (mode === 'continuous' && !open && deliverySec < 24 * 3600) reasons.push('short_course');
   const tolS = config.continuityToleranceMin * 60;
-  if (mode === 'continuous' && interruptions.some((i) => !i.final && provenOff(i) && i.minutes * 60 > tolS)) reasons.push('interrupted');
+  if (mode === 'continuous' && offList.some((i) => !i.final && i.minutes * 60 > tolS)) reasons.push('interrupted');
   if (unverifiedH > 0) reasons.push('unverified_gap');
   if (clockTrouble) reasons.push('clock');
   if (open) reasons.push('open');
