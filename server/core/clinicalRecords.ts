@@ -48,6 +48,7 @@ export class ClinicalRecords implements ClinicalApi {
   private readonly pushed = new Map<string, { terms: string; view: string }>();
   private known = false;
   private limitsKey: string | null = null;
+  private billingKey: string | null = null;
   /** changes made through this instance; a reload that overlapped one is done again */
   private localChanges = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -114,7 +115,12 @@ export class ClinicalRecords implements ClinicalApi {
 
   /** billing groups programs into courses under orders: every assignment, ended ones too */
   private async reloadBilling(): Promise<void> {
-    this.o.core.setBillingAssignments(await this.o.store.billingAssignments());
+    const list = await this.o.store.billingAssignments();
+    // unchanged: billing keeps its course views (they are rebuilt when the assignments change)
+    const key = JSON.stringify(list);
+    if (key === this.billingKey) return;
+    this.billingKey = key;
+    this.o.core.setBillingAssignments(list);
   }
 
   /** pushes the pump's open assignment (or its end) when it differs from the last push; true when its view changed */
