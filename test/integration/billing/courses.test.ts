@@ -275,6 +275,9 @@ describe('courses through pty, gateway, broker and server', () => {
     });
     expect(e).toMatchObject({ code: 'S9330', orderId: orders[PUMPS.old], units: 3, needsReview: false });
     expect(e!.deliveryHours).toBeCloseTo(46, 1);
+    // the review made before the restart is still shown (PostgreSQL)
+    const reviewed = await waitFor(async () => (await recent()).get(PUMPS.pause) ?? null, 30_000, 'the recent course restored');
+    expect(reviewed).toMatchObject({ reviewedBy: 'clerk', reviewNote: '=pause agreed with nurse' });
   });
 });
 
