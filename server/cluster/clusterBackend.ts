@@ -83,10 +83,15 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
     async evidence(id) {
       const local = await base.evidence(id);
       if (local || !o.billing) return local;
-      const range = await o.billing.fleet.evidenceRange(id);
-      if (!range) return undefined;
-      const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
-      const it = rows.map((r) => JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw }))[Symbol.iterator]();
+      // a course of pumps other instances hold: its ranges from the stored record
+      const ranges = o.billing.history ? await o.billing.history.evidenceRanges(id) : [await o.billing.fleet.evidenceRange(id)].filter((r) => r !== undefined);
+      if (!ranges || ranges.length === 0) return undefined;
+      const lines: string[] = [];
+      for (const range of ranges) {
+        const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
+        for (const r of rows) lines.push(JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw, pump: range.pump }));
+      }
+      const it = lines[Symbol.iterator]();
       return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(it.next()) }) };
     },
     async snapshot() {
