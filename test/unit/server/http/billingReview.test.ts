@@ -28,7 +28,7 @@ describe('billing review routes', () => {
   });
 
   test('a billing user reviews with a note; the review is on the episode in every listing; a nurse and a token may not', async () => {
-    f.backend.clinical = {
+    (f.backend as { clinical?: ClinicalApi }).clinical = {
       reviewEpisode: (input, actor) => {
         saved.push({ episodeId: input.episodeId, note: input.note, actor });
         const r = { episodeId: input.episodeId, reviewedBy: actor, reviewedAt: '2026-11-27T12:00:00.000Z', note: input.note, reasons: [...input.reasons] };
