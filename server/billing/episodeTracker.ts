@@ -325,10 +325,11 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     let result: BillingEpisode;
     if (ep.endMs !== null) {
       const trailing = ep.trailing ?? ep.pending; // pending: END seen, its status may still come
-      result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null);
+      // a program's days are judged on its course (courses.ts): not computed here
+      result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null, 0, false);
     } else {
       const o = ongoingStretch(ep, cursors.get(ep.pump), nowMs);
-      result = episodeView(ep, config, o.stretch, o.unverifiedSec);
+      result = episodeView(ep, config, o.stretch, o.unverifiedSec, false);
     }
     if (!live) views.set(ep.id, { rev, view: result });
     return result;
