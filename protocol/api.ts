@@ -156,6 +156,22 @@ export interface Episode {
   evidence: { firstSeq: number; lastSeq: number; sentences: number };
   /** extensions */
   unverifiedHours?: number;
+  /** course fields (interfaces.md §4, "Added fields"; docs/billing.md) */
+  patientId?: string | null;
+  mrn?: string | null;
+  patientName?: string | null;
+  orderId?: string | null;
+  payer?: string | null;
+  mode?: 'continuous' | 'intermittent' | null;
+  units?: number;
+  provisional?: boolean;
+  needsReview?: boolean;
+  reviewReasons?: string[];
+  /** a billing user's review (PostgreSQL); `reviewed`: it covers every current reason */
+  reviewedBy?: string | null;
+  reviewedAt?: string | null;
+  reviewNote?: string | null;
+  reviewed?: boolean;
 }
 
 export type ServerMessage =

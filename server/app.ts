@@ -15,6 +15,7 @@ import { PumpLabels, withPumpLabels } from './cluster/pumpLabels.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { billingConfigOf } from './config/billingConfig.ts';
+import { BillingHistory } from './core/billingHistory.ts';
 import { ClinicalStore } from './clinical/clinicalStore.ts';
 import { DrugLimitStore } from './clinical/drugLimits.ts';
 import { createApiBackend } from './core/apiBackend.ts';
@@ -197,11 +198,15 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     commit: () => pipeline.commit(),
     blocked: () => pipeline.blocked(),
   });
+  // billing beyond memory, and every instance's answer, from the stored record (docs/billing.md, "History")
+  const billingHistory = new BillingHistory({
+    store, createTracker: () => deps.createTracker(billingConfig), assignments: () => core.billingAssignments, now: () => clock.now(),
+  });
   const cluster = new Cluster({
     config: c, core, pipeline, bus, journalEpoch, clock, log,
     publish: (topic, payload, retain) => ingest.publish(topic, payload, retain),
     rebuild: rebuildPump,
-    billing: { store, createTracker: () => deps.createTracker(billingConfig) },
+    billing: { store, createTracker: () => deps.createTracker(billingConfig), history: billingHistory },
     ...(c.clusterMode === 'lease' && database.pool ? { lease: { store: new PostgresLeaseStore(database.pool), points: store, checkpointNow: () => writer.checkpointNow() } } : {}),
   });
   const labelStamps = new ServerTimestamps();
@@ -249,6 +254,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
     ingestBlocked: () => pipeline.blocked(),
     databaseStatus: () => database.status,
     timeZone: c.serverTimeZone,
+    history: billingHistory,
   })), labels);
   const clinicalBackend = clinical ? { ...withClinicalViews(labelled, clinical.active), clinical } : labelled;
   // health shows each HL7 receiver's backlog, last error and connection

@@ -164,6 +164,11 @@ export function fetchEpisodes(f: EpisodeFilter): Promise<Episode[]> {
   return request<Episode[]>('episodes', { query: episodeParams(f) });
 }
 
+/** a billing user marks an episode reviewed with a note; answers the episode with its review */
+export function reviewEpisode(id: string, note: string): Promise<Episode> {
+  return request<Episode>('reviewEpisode', { params: { id }, body: { note } });
+}
+
 // clinical records (interfaces.md §6)
 
 export function fetchPatients(): Promise<Patient[]> {

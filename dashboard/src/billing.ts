@@ -1,6 +1,9 @@
-/** Billing view: episodes with filters, S9330/S9331, interruptions, CSV and evidence downloads. */
+/**
+ * Billing view: courses with filters, what needs review first (with its reasons and a Mark reviewed
+ * control), S9330/S9331, interruptions, CSV and evidence downloads.
+ */
 import type { Episode } from '../../protocol/api.ts';
-import { episodeParams, fetchEpisodes, type EpisodeFilter } from './api.ts';
+import { episodeParams, fetchEpisodes, reviewEpisode, type EpisodeFilter } from './api.ts';
 import { el, setText } from './element.ts';
 import { dateTime, durationText } from './format.ts';
 import { routeUrl } from './routes.ts';
@@ -16,6 +19,30 @@ export function dayToIso(day: string, endOfDay: boolean): string | undefined {
 
 export function codeText(e: Pick<Episode, 'code' | 'continuous24h'>): string {
   return e.code === 'S9330' ? 'S9330 — continuous ≥ 24 h' : 'S9331 — intermittent (< 24 h or interrupted)';
+}
+
+/** what a billing user reads for each review reason */
+const REASON_TEXT: Record<string, string> = {
+  no_order: 'no order: code inferred from the pump record',
+  short_course: 'continuous order delivered under 24 h',
+  interrupted: 'interrupted longer than the continuity tolerance',
+  unverified_gap: 'telemetry gap the record cannot prove',
+  clock: 'pump clock was wrong (re-anchored)',
+  open: 'still open: figures so far',
+};
+
+export function reasonText(reason: string): string {
+  return REASON_TEXT[reason] ?? reason;
+}
+
+/** flagged and not yet reviewed (a review covers the reasons it saw) */
+export function awaitingReview(e: Pick<Episode, 'needsReview' | 'reviewed'>): boolean {
+  return e.needsReview === true && e.reviewed !== true;
+}
+
+/** what needs review first, then by start */
+export function reviewOrder(episodes: readonly Episode[]): Episode[] {
+  return [...episodes].sort((a, b) => Number(awaitingReview(b)) - Number(awaitingReview(a)) || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
 export class BillingView {
@@ -42,7 +69,7 @@ export class BillingView {
     form.addEventListener('submit', (ev) => { ev.preventDefault(); void this.load(); });
     const table = el('table', { class: 'episodes' },
       el('caption', {}, 'Infusion episodes'),
-      el('thead', {}, el('tr', {}, ...['Pump', 'Program / drug', 'Start', 'End', 'Delivery', 'Interruptions', 'Code', 'Service days', 'Evidence']
+      el('thead', {}, el('tr', {}, ...['Review', 'Patient / order', 'Pump', 'Program / drug', 'Start', 'End', 'Delivery', 'Interruptions', 'Code', 'Service days', 'Evidence']
         .map((h) => el('th', { scope: 'col' }, h)))),
       this.tbody);
     this.root = el('section', { class: 'billing', 'aria-labelledby': 'billing-title' },
@@ -65,10 +92,11 @@ export class BillingView {
     this.csv.href = routeUrl('episodesCsv', {}, episodeParams(f));
     setText(this.status, 'Loading episodes…');
     try {
-      const episodes = await fetchEpisodes(f);
+      const episodes = reviewOrder(await fetchEpisodes(f));
       this.tbody.replaceChildren(...episodes.map((e) => this.row(e)));
       const s9330 = episodes.filter((e) => e.code === 'S9330').length;
-      setText(this.status, `${episodes.length} episodes · ${s9330} S9330 · ${episodes.length - s9330} S9331`);
+      const waiting = episodes.filter(awaitingReview).length;
+      setText(this.status, `${episodes.length} episodes · ${waiting} need review · ${s9330} S9330 · ${episodes.length - s9330} S9331`);
     } catch (err) {
       setText(this.status, `Could not load episodes: ${err instanceof Error ? err.message : 'error'}`);
     }
@@ -81,7 +109,12 @@ export class BillingView {
     const evidence = e.id
       ? el('a', { href: routeUrl('evidence', { id: e.id }), download: `evidence-${e.id}.ndjson` }, `${e.evidence.sentences} sentences`)
       : el('span', {}, `${e.evidence.sentences} sentences (seq ${e.evidence.firstSeq}–${e.evidence.lastSeq})`);
-    return el('tr', { class: e.code === 'S9330' ? 'code-s9330' : 'code-s9331' },
+    const patient = e.orderId
+      ? `${e.patientName ?? ''}${e.mrn ? ` (${e.mrn})` : ''} · order ${e.orderId}${e.payer ? ` · ${e.payer}` : ''}`
+      : 'no order';
+    return el('tr', { class: `${e.code === 'S9330' ? 'code-s9330' : 'code-s9331'}${awaitingReview(e) ? ' needs-review' : ''}` },
+      el('td', {}, this.reviewCell(e)),
+      el('td', {}, patient),
       el('td', {}, e.pump),
       el('td', {}, `${e.programId}${e.drug ? ` · ${e.drug}` : ''}`),
       el('td', {}, dateTime(e.start)),
@@ -89,7 +122,31 @@ export class BillingView {
       el('td', {}, `${e.deliveryHours.toFixed(1)} h${e.unverifiedHours ? ` (+${e.unverifiedHours.toFixed(1)} h unverified)` : ''}`),
       el('td', {}, interruptions),
       el('td', { class: 'code' }, codeText(e)),
-      el('td', {}, e.serviceDays.join(', ')),
+      el('td', {}, `${e.units ?? e.serviceDays.length} units: ${e.serviceDays.join(', ')}${e.provisional ? ' (provisional)' : ''}`),
       el('td', {}, evidence));
+  }
+
+  /** the reasons, who reviewed it, and a Mark reviewed control while it awaits review */
+  private reviewCell(e: Episode): HTMLElement {
+    const reasons = e.reviewReasons ?? [];
+    const cell = el('div', { class: 'review' });
+    if (reasons.length > 0) cell.append(el('ul', { class: 'review-reasons' }, ...reasons.map((r) => el('li', {}, reasonText(r)))));
+    else cell.append(el('span', {}, 'no review needed'));
+    if (e.reviewedBy) cell.append(el('p', { class: 'reviewed' }, `Reviewed by ${e.reviewedBy} ${e.reviewedAt ? dateTime(e.reviewedAt) : ''}: ${e.reviewNote ?? ''}`));
+    if (awaitingReview(e) && e.id) {
+      const id = e.id;
+      const note = el('input', { type: 'text', name: 'note', required: 'required', maxlength: '4000', 'aria-label': `Review note for ${id}`, placeholder: 'note' });
+      const form = el('form', { class: 'mark-reviewed' }, note, el('button', { type: 'submit' }, 'Mark reviewed'));
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const text = note.value.trim();
+        if (!text) return;
+        reviewEpisode(id, text).then(() => this.load(), (err: unknown) => {
+          setText(this.status, `Could not mark reviewed: ${err instanceof Error ? err.message : 'error'}`);
+        });
+      });
+      cell.append(form);
+    }
+    return cell;
   }
 }

@@ -32,6 +32,7 @@ export const DASHBOARD_ROUTES = {
   episodes: { method: 'GET', path: '/api/billing/episodes', roles: ['billing', 'admin'], answer: 'json' },
   episodesCsv: { method: 'GET', path: '/api/billing/episodes.csv', roles: ['billing', 'admin'], answer: 'csv' },
   evidence: { method: 'GET', path: '/api/billing/episodes/:id/evidence', roles: ['billing', 'admin'], answer: 'ndjson' },
+  reviewEpisode: { method: 'POST', path: '/api/billing/episodes/:id/review', roles: ['billing', 'admin'], answer: 'json' },
   // clinical records (interfaces.md §6): the records view, for whoever creates and changes them
   patients: { method: 'GET', path: '/api/patients', roles: ['pharmacist', 'admin'], answer: 'json' },
   createPatient: { method: 'POST', path: '/api/patients', roles: ['pharmacist', 'admin'], answer: 'json' },

@@ -3,7 +3,8 @@ import type { BillingConfig } from './types.ts';
 
 export const DEFAULT_BILLING_CONFIG: Readonly<BillingConfig> = Object.freeze({
   continuityToleranceMin: 30,
-  serviceDayRule: 'calendar_day',
+  serviceDayRule: 'nhia',
+  payerRules: Object.freeze({}),
   timeZone: 'UTC',
   maxPumpClockAheadS: 600,
   completeResidualMl: 5,

@@ -47,6 +47,45 @@ export interface EpisodeState {
   sentences: number;
   minTimeMs: number;
   maxTimeMs: number;
+  /** raw pump-clock bounds of the evidence (differ from min/maxTimeMs when the clock was re-anchored) */
+  minRawMs?: number;
+  maxRawMs?: number;
+  /** the pump clock re-anchored on the server's clock while this episode was open (docs/billing.md, "Pump clock") */
+  clockAnchors?: ClockAnchor[];
+  /** every telemetry gap met, and how it was judged (evidence: an auditor redoes the arithmetic) */
+  gaps?: GapCheck[];
+}
+
+/** A telemetry gap (sentences missing or too far apart) and the volume check that judged it. */
+export interface GapCheck {
+  fromMs: number;
+  toMs: number;
+  seconds: number;
+  /** the last status rate before it, mL/h */
+  rateMlH: number | null;
+  /** counter before and after, mL (null: unknown) */
+  viBeforeMl: number | null;
+  viAfterMl: number | null;
+  /** rate × gap, and the largest difference still counted as proof */
+  expectedMl: number | null;
+  toleranceMl: number | null;
+  /** proven: delivery; clock_jump: no time; unproven: an interruption in unverifiedHours; stopped: the pump was not running */
+  verdict: 'proven' | 'clock_jump' | 'unproven' | 'stopped';
+}
+
+/** One re-anchoring: from this sentence on, pump time − offsetS is the time used for durations. */
+export interface ClockAnchor {
+  seq: number;
+  /** pump time as sent, ISO */
+  pumpTime: string;
+  /** arrival time (gateway clock), ISO */
+  received: string;
+  /** seconds the pump clock was found ahead (0: back in step) */
+  offsetS: number;
+  /** what set it: 'received' (server clock) or 'CLOCK' (the pump's clock set) */
+  by: 'received' | 'CLOCK';
+  /** at a CLOCK event: seconds the pump itself moved its clock (new − old) */
+  clockSetS?: number;
 }
 
 export function newEpisode(id: string, pump: string, programId: string, drug: string, seq: number, timeMs: number, startObserved: boolean): EpisodeState {
@@ -58,11 +97,13 @@ export function newEpisode(id: string, pump: string, programId: string, drug: st
 }
 
 /** A sentence that belongs to the episode's evidence. */
-export function addEvidence(ep: EpisodeState, seq: number, timeMs: number): void {
+export function addEvidence(ep: EpisodeState, seq: number, timeMs: number, rawMs = timeMs): void {
   ep.lastSeq = seq;
   ep.sentences++;
   if (timeMs < ep.minTimeMs) ep.minTimeMs = timeMs;
   if (timeMs > ep.maxTimeMs) ep.maxTimeMs = timeMs;
+  ep.minRawMs = Math.min(ep.minRawMs ?? rawMs, rawMs);
+  ep.maxRawMs = Math.max(ep.maxRawMs ?? rawMs, rawMs);
 }
 
 /** Proven delivery over [fromMs, toMs). Ends the current interruption, if any. */
@@ -119,6 +160,31 @@ export function finishEpisode(ep: EpisodeState): void {
   }
 }
 
+/**
+ * Moves every time at or after `fromMs` by `deltaMs`: the pump said (EVT CLOCK) by how much its
+ * clock was really off, so what was re-anchored on the arrival time is laid where it happened.
+ */
+export function shiftEpisode(ep: EpisodeState, fromMs: number, deltaMs: number): void {
+  const at = (t: number): number => (t >= fromMs ? t + deltaMs : t);
+  const stretch = (x: Stretch | null): void => {
+    if (!x) return;
+    x.fromMs = at(x.fromMs);
+    x.toMs = at(x.toMs);
+  };
+  ep.startMs = at(ep.startMs);
+  if (ep.endMs !== null) ep.endMs = at(ep.endMs);
+  ep.minTimeMs = at(ep.minTimeMs);
+  ep.maxTimeMs = at(ep.maxTimeMs);
+  ep.segments = ep.segments.map(([a, b]) => [at(a), at(b)]);
+  ep.interruptions.forEach(stretch);
+  stretch(ep.pending);
+  stretch(ep.trailing);
+  for (const g of ep.gaps ?? []) {
+    g.fromMs = at(g.fromMs);
+    g.toMs = at(g.toMs);
+  }
+}
+
 /** Deep copy, for records handed out and taken back. */
 export function copyEpisode(ep: EpisodeState): EpisodeState {
   const copyStretch = (s: Stretch | null): Stretch | null => (s ? { ...s, reasons: [...s.reasons] } : null);
@@ -128,5 +194,7 @@ export function copyEpisode(ep: EpisodeState): EpisodeState {
     interruptions: ep.interruptions.map((s) => copyStretch(s) as Stretch),
     pending: copyStretch(ep.pending),
     trailing: copyStretch(ep.trailing),
+    ...(ep.clockAnchors ? { clockAnchors: ep.clockAnchors.map((a) => ({ ...a })) } : {}),
+    ...(ep.gaps ? { gaps: ep.gaps.map((g) => ({ ...g })) } : {}),
   };
 }

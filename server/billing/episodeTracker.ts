@@ -7,7 +7,7 @@ import type { PumpMessage } from '../../protocol/payloads.ts';
 import { seqDistance } from '../../protocol/sentence.ts';
 import { startContinuesCourse } from '../pumps/courseContinuity.ts';
 import {
-  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, type EpisodeState,
+  addEvidence, addStop, closeEpisode, copyEpisode, finishEpisode, newEpisode, reopenEpisode, shiftEpisode, type ClockAnchor, type EpisodeState,
 } from './episodeState.ts';
 import { episodeView, isoTime, type BillingEpisode } from './episodeView.ts';
 import { ongoingStretch } from './ongoingStretch.ts';
@@ -15,7 +15,8 @@ import {
   countSpan, gapLimitS, MAX_STATUS_INTERVAL_S, modeAfter, newCursor, reasonOf, resolveGap, runSoFar, trackStall, type PumpCursor,
 } from './pumpCursor.ts';
 import { episodeFromRecord, episodeRecord, cursorFromRecord, cursorRecord, sortByStart } from './records.ts';
-import type { BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
+import { courseId, courseView, type CourseEpisode } from './courses.ts';
+import type { BillingAssignment, BillingConfig, EpisodeQuery, EpisodeRecord, EpisodeTracker, EvidenceRange } from './types.ts';
 
 const HALF_SEQ = 32768;
 
@@ -66,6 +67,9 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   const open = (c: PumpCursor, msg: PumpMessage, timeMs: number, programId: string, startObserved: boolean): void => {
     const drug = c.program?.programId === programId ? c.program.drug : '';
     const ep = newEpisode(episodeId(msg.pump, msg.time, msg.seq), msg.pump, programId, drug, msg.seq, timeMs, startObserved);
+    const rawMs = parsePumpTime(msg.time);
+    ep.minRawMs = rawMs;
+    ep.maxRawMs = rawMs;
     const known = byId.get(ep.id);
     if (known) {
       // the same START again (a replay after restore): already known
@@ -83,7 +87,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
    */
   const reopen = (c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number): void => {
     reopenEpisode(ep, timeMs, reasonOf('idle'));
-    addEvidence(ep, msg.seq, timeMs);
+    addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
     c.openId = ep.id;
     c.closing = false;
     c.stopped = null;
@@ -97,7 +101,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
   };
 
   /** Counts the time from the last sentence to this one on the open episode. */
-  function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean): void {
+  function countInterval(c: PumpCursor, ep: EpisodeState, msg: PumpMessage, timeMs: number, step: number, reset: boolean, offsetBeforeMs: number): void {
     const from = c.timeMs;
     if (from === null) return;
     if (reset || c.mode === 'off') {
@@ -106,7 +110,8 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     if (msg.type === 'event' && msg.code === 'CLOCK') {
       // detail: the pump time before the set; time up to it is real, the jump itself is no time
-      const oldMs = parsePumpTime(msg.detail);
+      // (the time before the set is on the clock as it was: re-anchored by the offset then in force)
+      const oldMs = parsePumpTime(msg.detail) - offsetBeforeMs;
       if (!Number.isNaN(oldMs)) countSpan(ep, c, from, oldMs, step, null);
       addStop(ep, 'clock_change', Number.isNaN(oldMs) ? from : oldMs, timeMs, 0);
       return;
@@ -127,7 +132,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         const same = ep ?? (c.stopped ? byId.get(c.stopped.episodeId) : undefined);
         if (same && same.endMs !== null) return reopen(c, same, msg, timeMs);
         if (same) {
-          addEvidence(same, msg.seq, timeMs);
+          addEvidence(same, msg.seq, timeMs, parsePumpTime(msg.time));
           touch(same);
           return;
         }
@@ -142,7 +147,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       return;
     }
     if (ep) {
-      addEvidence(ep, msg.seq, timeMs);
+      addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
       // what was left decides whether a STOP completed the infusion (COMPLETE_RESIDUAL_ML): the last status before it
       if (msg.type === 'event' && (msg.code === 'END' || msg.code === 'STOP')) {
         closeBy(c, ep, timeMs, msg.code);
@@ -158,26 +163,92 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
   }
 
+  /**
+   * Re-anchors a pump clock found ahead of the server's (the `received` stamp) by more than the
+   * tolerance: from then on pump time − offset is used, so the pump's own steps (its hours) are kept;
+   * a sentence back in step (the pump's CLOCK set, or a clock otherwise corrected) ends it.
+   */
+  function anchorClock(c: PumpCursor, msg: PumpMessage, rawMs: number): ClockAnchor | null {
+    if (aheadLimitMs === null) return null;
+    const receivedMs = Date.parse(msg.received);
+    const lastRawMs = c.lastRawMs ?? null;
+    c.lastRawMs = rawMs;
+    if (Number.isNaN(receivedMs)) return null;
+    const prev = c.clockOffsetMs ?? 0;
+    const aheadMs = rawMs - receivedMs;
+    // once anchored, a pump clock that carries on in its own steps keeps the offset (a backlog
+    // arrives faster than it was written); only a jump further ahead anchors anew
+    const stepMs = lastRawMs === null ? null : rawMs - lastRawMs;
+    const inStep = stepMs !== null && stepMs >= 0 && stepMs <= gapLimitS(c) * 1000;
+    let next = prev;
+    if (prev === 0 ? aheadMs > aheadLimitMs : aheadMs - prev > aheadLimitMs && !inStep) next = Math.round(aheadMs / 1000) * 1000;
+    else if (prev !== 0 && aheadMs <= aheadLimitMs) next = 0;
+    if (next === prev) return null;
+    c.clockOffsetMs = next;
+    const isClock = msg.type === 'event' && msg.code === 'CLOCK';
+    const setS = isClock ? (rawMs - parsePumpTime(msg.detail)) / 1000 : NaN;
+    const anchor: ClockAnchor = {
+      seq: msg.seq, pumpTime: msg.time, received: msg.received, offsetS: next / 1000, by: isClock ? 'CLOCK' : 'received',
+      ...(Number.isFinite(setS) ? { clockSetS: setS } : {}),
+    };
+    if (isClock && prev !== 0 && next === 0 && Number.isFinite(setS)) {
+      relayAnchored(c, prev, -setS * 1000);
+      c.clockOffsetMs = -setS * 1000; // what the CLOCK's old time is read with
+    }
+    c.anchor = next === 0 ? null : anchor;
+    c.anchorFromMs = next === 0 ? null : rawMs - next;
+    return anchor;
+  }
+
+  /**
+   * The pump's CLOCK set says by how much its clock was off (old − new): what was re-anchored on
+   * arrival times (which a backlog bunches up) is moved to where the pump's own clock puts it.
+   */
+  function relayAnchored(c: PumpCursor, usedOffsetMs: number, trueOffsetMs: number): void {
+    // (the caller then reads the CLOCK's old time with trueOffsetMs)
+    const deltaMs = usedOffsetMs - trueOffsetMs;
+    const fromMs = c.anchorFromMs;
+    if (deltaMs === 0 || fromMs === null || fromMs === undefined) return;
+    for (const ep of byPump.get(c.pump) ?? []) {
+      if (ep.maxTimeMs < fromMs) continue;
+      shiftEpisode(ep, fromMs, deltaMs);
+      touch(ep);
+    }
+    const at = (t: number): number => (t >= fromMs ? t + deltaMs : t);
+    if (c.timeMs !== null) c.timeMs = at(c.timeMs);
+    if (c.stillSinceMs !== null) c.stillSinceMs = at(c.stillSinceMs);
+    if (c.gap) {
+      c.gap.fromMs = at(c.gap.fromMs);
+      c.gap.toMs = at(c.gap.toMs);
+    }
+  }
+
   function ingest(msg: PumpMessage): void {
-    const timeMs = parsePumpTime(msg.time);
-    if (Number.isNaN(timeMs)) return drop('bad_time');
+    const rawMs = parsePumpTime(msg.time);
+    if (Number.isNaN(rawMs)) return drop('bad_time');
     const c = cursorOf(msg.pump);
-    if (c.seq === msg.seq && c.timeMs === timeMs) return drop('duplicate');
+    const prevOffsetMs = c.clockOffsetMs ?? 0;
+    if (c.seq === msg.seq && c.timeMs === rawMs - prevOffsetMs) return drop('duplicate');
+    const anchor = anchorClock(c, msg, rawMs);
+    // a CLOCK set read the old time with the offset the pump itself stated (relayAnchored)
+    const clockReadMs = c.clockOffsetMs ?? 0;
+    if (anchor?.by === 'CLOCK' && anchor.offsetS === 0) c.clockOffsetMs = 0;
+    const timeMs = rawMs - (c.clockOffsetMs ?? 0);
     let ep = c.openId !== null ? byId.get(c.openId) : undefined;
     const evidenceOnly = (reason: string): void => {
       if (ep) {
-        addEvidence(ep, msg.seq, timeMs);
+        addEvidence(ep, msg.seq, timeMs, rawMs);
         touch(ep);
       }
       drop(reason);
     };
-    if (aheadLimitMs !== null && timeMs - Date.parse(msg.received) > aheadLimitMs) return evidenceOnly('clock_ahead');
     const step = c.seq === null ? 1 : seqDistance(c.seq, msg.seq);
     const powerOn = msg.type === 'event' && msg.code === 'POWER_ON';
     const behind = step === 0 || step > HALF_SEQ;
     // a restart of the counter: only forward in time (an old POWER_ON replayed is just late)
     const later = c.timeMs !== null && timeMs >= c.timeMs;
-    const reset = c.seq !== null && later && (powerOn || (msg.seq === 0 && step !== 1) || (behind && timeMs > (c.timeMs ?? 0)));
+    // (a seq 0 in the same second as the newest is a redelivery, not a restart: only POWER_ON says so)
+    const reset = c.seq !== null && later && (powerOn || (msg.seq === 0 && step !== 1 && timeMs > (c.timeMs ?? 0)) || (behind && timeMs > (c.timeMs ?? 0)));
     if (c.seq !== null && behind && !reset) return evidenceOnly('late'); // arrived after newer ones: evidence, not time
 
     let skipInterval = false;
@@ -186,7 +257,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         // the status right after END/STOP: evidence, and the counter that may prove a gap before it
         if (c.gap) resolveGap(ep, c.gap, msg.infusedMl);
         c.gap = null;
-        addEvidence(ep, msg.seq, timeMs);
+        addEvidence(ep, msg.seq, timeMs, parsePumpTime(msg.time));
         finish(c, ep);
         touch(ep);
         ep = undefined;
@@ -209,7 +280,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         c.gap = null;
       }
     }
-    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset);
+    if (ep && !skipInterval) countInterval(c, ep, msg, timeMs, step, reset, anchor?.by === 'CLOCK' ? clockReadMs : prevOffsetMs);
     c.mode = modeAfter(msg, reset ? 'off' : c.mode);
     if (!skipInterval || ep) lifecycle(c, ep, msg, timeMs);
     else if (msg.type === 'program') lifecycle(c, undefined, msg, timeMs);
@@ -225,12 +296,23 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
       c.rateMlH = msg.rateMlH;
       c.vtbiMl = msg.vtbiMl;
     }
+    recordAnchor(c, anchor);
     c.lastWasStatus = msg.type === 'status';
     c.seq = msg.seq;
     c.timeMs = timeMs;
     const receivedMs = Date.parse(msg.received);
     c.receivedMs = Number.isNaN(receivedMs) ? null : receivedMs;
     changedPumps.add(msg.pump);
+  }
+
+  /** the re-anchoring is part of the evidence of the episode open when it happened (or opened under it) */
+  function recordAnchor(c: PumpCursor, anchor: ClockAnchor | null): void {
+    const open = c.openId !== null ? byId.get(c.openId) : undefined;
+    if (!open) return;
+    const inForce = anchor ?? ((c.clockOffsetMs ?? 0) !== 0 && open.clockAnchors === undefined ? c.anchor : null);
+    if (!inForce) return;
+    (open.clockAnchors ??= []).push({ ...inForce });
+    touch(open);
   }
 
   function view(ep: EpisodeState, nowMs: number | undefined): BillingEpisode {
@@ -243,25 +325,127 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     let result: BillingEpisode;
     if (ep.endMs !== null) {
       const trailing = ep.trailing ?? ep.pending; // pending: END seen, its status may still come
-      result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null);
+      // a program's days are judged on its course (courses.ts): not computed here
+      result = episodeView(trailing === ep.trailing ? ep : { ...ep, trailing }, config, null, 0, false);
     } else {
       const o = ongoingStretch(ep, cursors.get(ep.pump), nowMs);
-      result = episodeView(ep, config, o.stretch, o.unverifiedSec);
+      result = episodeView(ep, config, o.stretch, o.unverifiedSec, false);
     }
     if (!live) views.set(ep.id, { rev, view: result });
     return result;
   }
 
-  function episodes(query: EpisodeQuery): BillingEpisode[] {
+  // ---- courses: programs grouped under the orders their pumps were assigned to
+
+  let assignmentsByPump = new Map<string, BillingAssignment[]>();
+  let assignmentsByOrder = new Map<string, BillingAssignment[]>();
+
+  function setAssignments(list: readonly BillingAssignment[]): void {
+    const byP = new Map<string, BillingAssignment[]>();
+    const byO = new Map<string, BillingAssignment[]>();
+    for (const a of [...list].sort((x, y) => x.fromMs - y.fromMs)) {
+      const p = byP.get(a.pump) ?? [];
+      p.push(a);
+      byP.set(a.pump, p);
+      const o = byO.get(a.order.id) ?? [];
+      o.push(a);
+      byO.set(a.order.id, o);
+    }
+    assignmentsByPump = byP;
+    assignmentsByOrder = byO;
+    assignmentsRev++;
+  }
+
+  /** the assignment the program was delivered under: the one its START falls in, else the first it overlaps */
+  function assignmentOf(ep: EpisodeState): BillingAssignment | null {
+    const list = assignmentsByPump.get(ep.pump);
+    if (!list) return null;
+    // sorted by fromMs, and a pump's assignments never overlap: the last one starting at or before the START
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((list[mid] as BillingAssignment).fromMs <= ep.startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    const at = list[lo - 1];
+    if (at && ep.startMs < (at.toMs ?? Infinity)) return at;
+    const next = list[lo];
+    return next && next.fromMs <= (ep.endMs ?? Infinity) ? next : null;
+  }
+
+  /** every program under the order, in START order (the pumps it was assigned to) */
+  function orderRuns(orderId: string): EpisodeState[] {
+    const out: EpisodeState[] = [];
+    const pumps = new Set((assignmentsByOrder.get(orderId) ?? []).map((a) => a.pump));
+    for (const pump of pumps) out.push(...(pumpOrders(pump).get(orderId) ?? []));
+    if (pumps.size > 1) out.sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : 1));
+    return out;
+  }
+  /** a pump's programs by the order each was given under, in START order (once per listing) */
+  function pumpOrders(pump: string): Map<string, EpisodeState[]> {
+    let m = orderRunsMemo.get(pump);
+    if (m) return m;
+    m = new Map();
+    for (const ep of byPump.get(pump) ?? []) {
+      const a = assignmentOf(ep);
+      if (!a) continue;
+      const list = m.get(a.order.id);
+      if (list) list.push(ep);
+      else m.set(a.order.id, [ep]);
+    }
+    orderRunsMemo.set(pump, m);
+    return m;
+  }
+  /** orderRuns of one listing (programs do not change while one is computed) */
+  const orderRunsMemo = new Map<string, Map<string, EpisodeState[]>>();
+  /** closed courses' views, while none of their programs nor the assignments changed */
+  const courseViews = new Map<string, { key: string; view: CourseEpisode }>();
+  let assignmentsRev = 0;
+
+  function course(ep: EpisodeState, nowMs: number | undefined): CourseEpisode {
+    const a = assignmentOf(ep);
+    const runs = a ? orderRuns(a.order.id) : [ep];
+    const stillPrescribed = a !== null && (a.order.stoppedMs === null || (nowMs !== undefined && a.order.stoppedMs > nowMs));
+    const orderOpen = stillPrescribed && (assignmentsByOrder.get(a.order.id) ?? []).some((x) => x.toMs === null);
+    const id = a ? courseId(a.order.id) : ep.id;
+    const live = runs.some((r) => r.endMs === null);
+    let key = `${assignmentsRev}|${orderOpen}`;
+    for (const r of runs) key += `|${r.id}:${revs.get(r.id) ?? 0}`;
+    if (!live) {
+      const hit = courseViews.get(id);
+      if (hit && hit.key === key) return hit.view;
+    }
+    const result = courseView(runs.map((r) => ({ state: r, view: view(r, nowMs) })), { assignment: a, orderOpen, ...(nowMs !== undefined ? { nowMs } : {}) }, config);
+    if (!live) courseViews.set(id, { key, view: result });
+    return result;
+  }
+
+  /** a course id (`order-<id>`) or a program's episode id → a program of that course */
+  function runOf(id: string): EpisodeState | undefined {
+    orderRunsMemo.clear();
+    const ep = byId.get(id);
+    if (ep) return ep;
+    for (const orderId of assignmentsByOrder.keys()) if (courseId(orderId) === id) return orderRuns(orderId)[0];
+    return undefined;
+  }
+
+  function episodes(query: EpisodeQuery): CourseEpisode[] {
+    orderRunsMemo.clear();
     const from = query.fromMs ?? -Infinity;
     const to = query.toMs ?? Infinity;
     const lists = query.pump !== undefined ? [byPump.get(query.pump) ?? []] : byPump.values();
-    const out: BillingEpisode[] = [];
+    const out: CourseEpisode[] = [];
+    const seen = new Set<string>();
     for (const list of lists) {
       for (const ep of list) {
         if (ep.startMs > to) continue;
         if ((ep.endMs ?? Infinity) < from) continue;
-        out.push(view(ep, query.nowMs));
+        const a = assignmentOf(ep);
+        const key = a ? courseId(a.order.id) : ep.id;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(course(ep, query.nowMs));
       }
     }
     return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -282,7 +466,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     return out;
   }
 
-  function restore(records: EpisodeRecord[]): void {
+  function restore(records: EpisodeRecord[], opts: { owned?: boolean } = {}): void {
     const touchedPumps = new Set<string>();
     for (const r of records) {
       const c = cursorFromRecord(r);
@@ -290,7 +474,7 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
         cursors.set(c.pump, c);
         continue;
       }
-      const ep = episodeFromRecord(r);
+      const ep = episodeFromRecord(r, opts.owned === true);
       if (!ep) {
         drop('bad_record');
         continue;
@@ -316,23 +500,32 @@ export function createEpisodeTracker(config: BillingConfig): EpisodeTracker {
     }
     byPump.delete(serial);
     cursors.delete(serial);
+    courseViews.clear();
     changedPumps.delete(serial);
   }
 
-  function evidenceRange(id: string): EvidenceRange | undefined {
-    const ep = byId.get(id);
+  function rangeOf(ep: EpisodeState): EvidenceRange {
+    // stored sentences are keyed by the pump's own (raw) time, whatever re-anchoring did
+    return { pump: ep.pump, from: isoTime(ep.minRawMs ?? ep.minTimeMs), to: isoTime(ep.maxRawMs ?? ep.maxTimeMs), firstSeq: ep.firstSeq, lastSeq: ep.lastSeq };
+  }
+
+  function evidenceRanges(id: string): EvidenceRange[] | undefined {
+    const ep = runOf(id);
     if (!ep) return undefined;
-    return { pump: ep.pump, from: isoTime(ep.minTimeMs), to: isoTime(ep.maxTimeMs), firstSeq: ep.firstSeq, lastSeq: ep.lastSeq };
+    const a = assignmentOf(ep);
+    return (a ? orderRuns(a.order.id) : [ep]).map(rangeOf);
   }
 
   return {
     ingest,
     episodes,
     episode: (id, nowMs) => {
-      const ep = byId.get(id);
-      return ep ? view(ep, nowMs) : undefined;
+      const ep = runOf(id);
+      return ep ? course(ep, nowMs) : undefined;
     },
-    evidenceRange,
+    evidenceRange: (id) => evidenceRanges(id)?.[0],
+    evidenceRanges,
+    setAssignments,
     takeChanged,
     restore,
     forgetPump,

@@ -45,7 +45,7 @@ function toInterruption(s: Stretch, extra: { final?: boolean; ongoing?: boolean 
  * `ongoing` is the open episode's current stretch without delivery, already extended to "now"
  * by the caller; it counts for continuity (it is real so far).
  */
-export function episodeView(ep: EpisodeState, config: BillingConfig, ongoing: Stretch | null, extraUnverifiedSec = 0): BillingEpisode {
+export function episodeView(ep: EpisodeState, config: BillingConfig, ongoing: Stretch | null, extraUnverifiedSec = 0, withDays = true): BillingEpisode {
   const list: BillingInterruption[] = ep.interruptions.map((s) => toInterruption(s, {}));
   let longestSec = 0;
   for (const s of ep.interruptions) longestSec = Math.max(longestSec, s.seconds);
@@ -68,7 +68,7 @@ export function episodeView(ep: EpisodeState, config: BillingConfig, ongoing: St
     longestInterruptionMin,
     continuous24h,
     code: continuous24h ? 'S9330' : 'S9331',
-    serviceDays: serviceDays(ep.segments, config.serviceDayRule, config.timeZone),
+    serviceDays: withDays ? serviceDays(ep.segments, config.serviceDayRule, config.timeZone) : [],
     evidence: { firstSeq: ep.firstSeq, lastSeq: ep.lastSeq, sentences: ep.sentences },
     unverifiedHours: hours(ep.unverifiedSec + extraUnverifiedSec),
     stalledMinutes: minutes(ep.stalledSec ?? 0),

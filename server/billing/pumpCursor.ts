@@ -6,7 +6,7 @@
  */
 import type { PumpMessage } from '../../protocol/payloads.ts';
 import { isDelivering, type RunSoFar } from '../pumps/courseContinuity.ts';
-import { addDelivery, addStop, type EpisodeState, type InterruptionReason } from './episodeState.ts';
+import { addDelivery, addStop, type ClockAnchor, type EpisodeState, type GapCheck, type InterruptionReason } from './episodeState.ts';
 
 /** What the pump was doing after the last sentence. */
 export type Mode = 'run' | 'pause' | 'alarm' | 'rate_zero' | 'off' | 'idle';
@@ -68,6 +68,14 @@ export interface PumpCursor {
   /** END/STOP seen; a status sentence at the same second may still follow as evidence */
   closing: boolean;
   gap: PendingGap | null;
+  /** ms the pump clock is found ahead of the server's (re-anchoring; 0 or absent: in step) */
+  clockOffsetMs?: number;
+  /** the re-anchoring in force, as evidence */
+  anchor?: ClockAnchor | null;
+  /** re-anchored time of the first sentence under the offset in force */
+  anchorFromMs?: number | null;
+  /** the pump's own time of the last sentence (before re-anchoring) */
+  lastRawMs?: number | null;
 }
 
 /** No sentence for longer than this many status intervals is a telemetry gap. */
@@ -119,29 +127,36 @@ export function reasonOf(mode: Mode): InterruptionReason {
 /** Decides a telemetry gap once the counter after it is known (null: not known, so unproven). */
 export function resolveGap(ep: EpisodeState, g: PendingGap, viAfter: number | null): void {
   const delta = viAfter !== null && g.viBefore !== null ? viAfter - g.viBefore : null;
+  const rate = g.rateMlH ?? 0;
+  const expected = g.mode === 'run' && rate > 0 ? (rate * g.seconds) / 3600 : null;
+  const note = (verdict: GapCheck['verdict']): void => {
+    (ep.gaps ??= []).push({
+      fromMs: g.fromMs, toMs: g.toMs, seconds: g.seconds, rateMlH: g.rateMlH, viBeforeMl: g.viBefore, viAfterMl: viAfter,
+      expectedMl: expected, toleranceMl: expected === null ? null : volumeToleranceMl(rate, expected), verdict,
+    });
+  };
   if (g.mode === 'run') {
-    const rate = g.rateMlH ?? 0;
-    if (delta !== null && rate > 0) {
-      const expected = (rate * g.seconds) / 3600;
+    if (delta !== null && expected !== null) {
       if (Math.abs(delta - expected) <= volumeToleranceMl(rate, expected)) {
         addDelivery(ep, g.fromMs, g.toMs);
-        return;
+        return note('proven');
       }
       // nothing missing and about one interval's volume: the clock jumped forward; the jump is no time
       if (g.contiguous && delta >= 0 && delta <= (rate * g.limitS) / 3600 + volumeToleranceMl(rate, 0)) {
         addStop(ep, 'clock_change', g.fromMs, g.toMs, 0);
-        return;
+        return note('clock_jump');
       }
     }
     addStop(ep, 'telemetry_gap', g.fromMs, g.toMs, g.seconds, true);
-    return;
+    return note('unproven');
   }
   if (delta !== null && delta > volumeToleranceMl(g.rateMlH ?? 0, 0)) {
     // it ran for a while, but when is unknown
     addStop(ep, 'telemetry_gap', g.fromMs, g.toMs, g.seconds, true);
-    return;
+    return note('unproven');
   }
   addStop(ep, reasonOf(g.mode), g.fromMs, g.toMs, g.seconds);
+  note('stopped');
 }
 
 /**

@@ -14,7 +14,7 @@ export function episodeRecord(ep: EpisodeState): EpisodeRecord {
 }
 
 export function cursorRecord(c: PumpCursor): EpisodeRecord {
-  const copy: PumpCursor = { ...c, program: c.program ? { ...c.program } : null, gap: c.gap ? { ...c.gap } : null, stopped: c.stopped ? { ...c.stopped } : null };
+  const copy: PumpCursor = { ...c, program: c.program ? { ...c.program } : null, gap: c.gap ? { ...c.gap } : null, stopped: c.stopped ? { ...c.stopped } : null, anchor: c.anchor ? { ...c.anchor } : null };
   return { id: PUMP_PREFIX + c.pump, pump: c.pump, version: 1, kind: 'pump', cursor: copy };
 }
 
@@ -25,7 +25,8 @@ const isStretch = (v: unknown): boolean => {
   return isNum(s.fromMs) && isNum(s.toMs) && isNum(s.seconds) && Array.isArray(s.reasons);
 };
 
-export function episodeFromRecord(r: EpisodeRecord): EpisodeState | null {
+/** `owned`: the record is the caller's to give away (freshly parsed): used as it is, not copied */
+export function episodeFromRecord(r: EpisodeRecord, owned = false): EpisodeState | null {
   if (r.version !== 1 || (r.kind !== undefined && r.kind !== 'episode')) return null;
   const ok = typeof r.id === 'string' && typeof r.pump === 'string' && typeof r.programId === 'string'
     && typeof r.drug === 'string' && isNum(r.startMs) && (r.endMs === null || isNum(r.endMs))
@@ -36,7 +37,7 @@ export function episodeFromRecord(r: EpisodeRecord): EpisodeState | null {
     && (r.pending === null || isStretch(r.pending)) && (r.trailing === null || isStretch(r.trailing));
   if (!ok) return null;
   const { version: _v, kind: _k, ...rest } = r;
-  const ep = structuredClone(rest) as unknown as EpisodeState;
+  const ep = (owned ? rest : structuredClone(rest)) as unknown as EpisodeState;
   ep.startObserved = r.startObserved !== false;
   ep.endedBy = typeof r.endedBy === 'string' ? r.endedBy : null;
   ep.leftMl = isNum(r.leftMl) ? r.leftMl : null;

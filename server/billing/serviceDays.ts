@@ -108,8 +108,71 @@ function fullDays(segments: readonly DeliverySegment[], timeZone: string): strin
   return days;
 }
 
+/** 24-h days of delivery, rounded as the rule says, dated from the local date delivery began. */
+function roundedDays(segments: readonly DeliverySegment[], timeZone: string, round: (days: number) => number): string[] {
+  let totalS = 0;
+  let firstMs: number | null = null;
+  for (const [from, to] of segments) {
+    if (!(to > from)) continue;
+    firstMs ??= from;
+    totalS += Math.floor((to - from) / 1000);
+  }
+  if (firstMs === null) return [];
+  const first = localDate(firstMs, timeZone);
+  const days: string[] = [];
+  for (let k = 0; k < round(totalS / DAY_S); k++) days.push(addDays(first, k));
+  return days;
+}
+
+/** [start, end) without the stretches in `off` (sorted or not; they may overlap). */
+export function subtractStretches(startMs: number, endMs: number, off: readonly DeliverySegment[]): DeliverySegment[] {
+  const out: DeliverySegment[] = [];
+  let at = startMs;
+  for (const [from, to] of [...off].sort((a, b) => a[0] - b[0])) {
+    if (to <= at || from >= endMs) continue;
+    if (from > at) out.push([at, from]);
+    at = Math.max(at, to);
+  }
+  if (endMs > at) out.push([at, endMs]);
+  return out;
+}
+
+/**
+ * Service days of one program's delivery (no course known). `nhia` is judged on the course
+ * (courseServiceDays); for one program on its own it is its days with delivery.
+ */
 export function serviceDays(
   segments: readonly DeliverySegment[], rule: BillingConfig['serviceDayRule'], timeZone: string,
 ): string[] {
-  return rule === 'full_24h' ? fullDays(segments, timeZone) : calendarDays(segments, timeZone);
+  switch (rule) {
+    case 'full_24h': return fullDays(segments, timeZone);
+    case '24h_down': return roundedDays(segments, timeZone, Math.floor);
+    case '24h_up': return roundedDays(segments, timeZone, Math.ceil);
+    case '24h_nearest': return roundedDays(segments, timeZone, Math.round);
+    default: return calendarDays(segments, timeZone);
+  }
+}
+
+export interface CourseDaysInput {
+  rule: BillingConfig['serviceDayRule'];
+  timeZone: string;
+  /** proven delivery */
+  segments: readonly DeliverySegment[];
+  /** first START (pump clock, re-anchored) */
+  startMs: number;
+  /** permanent stop, or "now" while the course is open */
+  endMs: number;
+  /** stretches the record proves the patient was without the therapy (pause, alarm, pump off, between bags) */
+  off: readonly DeliverySegment[];
+}
+
+/**
+ * A course's service days. `nhia` (per diem): every local date from the first START to the
+ * permanent stop on which the patient had the therapy, i.e. not wholly inside a proven stretch
+ * without it (a telemetry gap we cannot prove counts as therapy: it is flagged for review instead).
+ */
+export function courseServiceDays(i: CourseDaysInput): string[] {
+  if (i.rule !== 'nhia') return serviceDays(i.segments, i.rule, i.timeZone);
+  if (!(i.endMs > i.startMs)) return [];
+  return calendarDays(subtractStretches(i.startMs, i.endMs, i.off), i.timeZone);
 }

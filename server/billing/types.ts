@@ -2,11 +2,21 @@
 import type { Episode } from '../../protocol/api.ts';
 import type { PumpMessage } from '../../protocol/payloads.ts';
 
+/**
+ * How a payer counts service days (docs/billing.md, "Service days"): `nhia` per diem (default),
+ * `calendar_day` (days with delivery), or 24-h days of delivery rounded up/down/to the nearest
+ * (`full_24h` is the older name of `24h_down`).
+ */
+export type ServiceDayRule = 'nhia' | 'calendar_day' | 'full_24h' | '24h_up' | '24h_down' | '24h_nearest';
+export const SERVICE_DAY_RULES: readonly ServiceDayRule[] = ['nhia', 'calendar_day', 'full_24h', '24h_up', '24h_down', '24h_nearest'];
+
 export interface BillingConfig {
   /** CONTINUITY_TOLERANCE_MIN: longest single interruption still counted as one continuous infusion */
   continuityToleranceMin: number;
-  /** payer rule for service days */
-  serviceDayRule: 'calendar_day' | 'full_24h';
+  /** default payer rule for service days */
+  serviceDayRule: ServiceDayRule;
+  /** per payer name (as on the order, compared case-insensitively): its rule (BILLING_PAYER_RULES) */
+  payerRules?: Readonly<Record<string, ServiceDayRule>>;
   /** IANA zone of the agency, for calendar days (DST-correct) */
   timeZone: string;
   /**
@@ -20,6 +30,28 @@ export interface BillingConfig {
    * a completed infusion, like END. Default 5.
    */
   completeResidualMl?: number;
+}
+
+/**
+ * A pump's assignment to an order, with what billing needs of the order and the patient (pushed in
+ * by the server from the clinical records, ended ones too; no query per message).
+ */
+export interface BillingAssignment {
+  id: string;
+  pump: string;
+  /** epoch ms, server clock */
+  fromMs: number;
+  /** null while the pump is on the patient */
+  toMs: number | null;
+  order: {
+    id: string;
+    drug: string;
+    mode: 'continuous' | 'intermittent';
+    payer: string | null;
+    /** epoch ms: discontinued (or its stop passed); null: still prescribed */
+    stoppedMs: number | null;
+  };
+  patient: { id: string; mrn: string; name: string; timeZone: string | null };
 }
 
 /** Stored form of an episode: everything needed to rebuild the tracker after a restart. */
@@ -60,8 +92,13 @@ export interface EpisodeTracker {
   evidenceRange(id: string): EvidenceRange | undefined;
   /** records changed since the last call, to persist */
   takeChanged(): EpisodeRecord[];
-  restore(records: EpisodeRecord[]): void;
+  /** `owned`: the records are the tracker's to keep (freshly parsed, used nowhere else): not copied */
+  restore(records: EpisodeRecord[], opts?: { owned?: boolean }): void;
   forgetPump(serial: string): void;
+  /** every assignment known (open and ended): episodes become courses under their orders */
+  setAssignments?(assignments: readonly BillingAssignment[]): void;
+  /** the raw-sentence ranges of every program of a course (one for an episode without an order) */
+  evidenceRanges?(id: string): EvidenceRange[] | undefined;
   /** inputs not used, counted by reason (for diagnostics; the tracker itself never logs) */
   dropped?(): Record<string, number>;
 }

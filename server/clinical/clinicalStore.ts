@@ -9,6 +9,9 @@
 import type pg from 'pg';
 import { systemClock, type Clock } from '../clock.ts';
 import { ActiveAssignments } from './activeAssignments.ts';
+import { loadBillingAssignments } from './billingAssignments.ts';
+import { reviewsOf, saveReview, type EpisodeReview } from './billingReviews.ts';
+import type { BillingAssignment } from '../billing/types.ts';
 import { ClinicalError, toClinicalError } from './clinicalErrors.ts';
 import { audit, inTransaction } from './transaction.ts';
 import {
@@ -45,6 +48,24 @@ export class ClinicalStore {
     } catch (err) {
       throw toClinicalError(err);
     }
+  }
+
+  /** every assignment with its order's and patient's billing terms (server reads: not audited per load) */
+  async billingAssignments(): Promise<BillingAssignment[]> {
+    try {
+      return await loadBillingAssignments(this.pool);
+    } catch (err) {
+      throw toClinicalError(err);
+    }
+  }
+
+  /** marks a billing episode reviewed with a note (audited in the same transaction) */
+  reviewEpisode(input: { episodeId: string; note: string; reasons: readonly string[]; patientId: string | null }, actor: string): Promise<EpisodeReview> {
+    return saveReview(this.pool, this.clock, input, actor);
+  }
+
+  episodeReviews(episodeIds: readonly string[]): Promise<Map<string, EpisodeReview>> {
+    return reviewsOf(this.pool, episodeIds);
   }
 
   // ---- patients

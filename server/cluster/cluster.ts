@@ -21,6 +21,7 @@ import { ClusterRelay } from './clusterRelay.ts';
 import { FleetBilling } from './fleetBilling.ts';
 import { LeaseCluster, storedPumpSerials } from './leaseCluster.ts';
 import type { LeaseStore } from './leases.ts';
+import type { BillingHistory } from '../core/billingHistory.ts';
 import { PumpHandover } from './pumpHandover.ts';
 
 export interface ClusterOptions {
@@ -38,7 +39,7 @@ export interface ClusterOptions {
   /** forgets a pump and reloads it from storage */
   rebuild(serial: string): Promise<unknown>;
   /** billing of the pumps other instances hold, read from storage */
-  billing?: { store: PointStore; createTracker(): EpisodeTracker };
+  billing?: { store: PointStore; createTracker(): EpisodeTracker; history?: BillingHistory };
   /** CLUSTER_MODE=lease: the lease table, a checkpoint on demand, and where stored pumps are listed */
   lease?: { store: LeaseStore; points: PointStore; checkpointNow(): Promise<void> };
 }
@@ -204,6 +205,7 @@ export class Cluster {
         billing: {
           store: b.store,
           fleet: new FleetBilling({ store: b.store, createTracker: () => b.createTracker(), isLocalPump: (s) => this.o.core.engine.pump(s) !== undefined, now }),
+          ...(b.history ? { history: b.history } : {}),
         },
       } : {}),
     });

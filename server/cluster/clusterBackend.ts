@@ -10,6 +10,7 @@ import type { PointStore } from '../storage/influxStore.ts';
 import { pumpTimeOf, sentences } from '../storage/queries.ts';
 import type { ClusterRelay } from './clusterRelay.ts';
 import type { FleetBilling } from './fleetBilling.ts';
+import type { BillingHistory } from '../core/billingHistory.ts';
 
 export interface ClusterBackendOptions {
   /** how long a non-owner waits for the owner to confirm an acknowledgement, ms */
@@ -18,7 +19,7 @@ export interface ClusterBackendOptions {
   /** true when this instance's engine holds the alert */
   isLocalAlert(id: string): boolean;
   /** episodes of the pumps other instances hold, from storage */
-  billing?: { fleet: FleetBilling; store: PointStore };
+  billing?: { fleet: FleetBilling; store: PointStore; history?: BillingHistory };
   /** an acknowledgement asked of another instance (lease mode keeps it in case this one takes the alert over) */
   askedAck?(alertId: string, by: string): void;
 }
@@ -70,6 +71,8 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       return (await confirmed) ?? { ...remote, acknowledged: true, ackedBy: by, ackedAt: new Date(o.now()).toISOString() };
     },
     async episodes(q) {
+      // every instance answers from the same stored record (not its own memory): the same answer everywhere
+      if (o.billing?.history) return o.billing.history.episodes(q);
       const local = await base.episodes(q);
       if (!o.billing) return local;
       const seen = new Set(local.map((e) => `${e.pump}|${e.programId}|${e.start}`));
@@ -77,15 +80,21 @@ export function clusterBackend(base: ApiBackend, relay: ClusterRelay, o: Cluster
       return [...local, ...remote].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pump < b.pump ? -1 : 1));
     },
     async episode(id) {
+      if (o.billing?.history) return o.billing.history.episode(id);
       return (await base.episode(id)) ?? (await o.billing?.fleet.episode(id));
     },
     async evidence(id) {
       const local = await base.evidence(id);
       if (local || !o.billing) return local;
-      const range = await o.billing.fleet.evidenceRange(id);
-      if (!range) return undefined;
-      const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
-      const it = rows.map((r) => JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw }))[Symbol.iterator]();
+      // a course of pumps other instances hold: its ranges from the stored record
+      const ranges = o.billing.history ? await o.billing.history.evidenceRanges(id) : [await o.billing.fleet.evidenceRange(id)].filter((r) => r !== undefined);
+      if (!ranges || ranges.length === 0) return undefined;
+      const lines: string[] = [];
+      for (const range of ranges) {
+        const rows = await sentences(o.billing.store, range.pump, Date.parse(range.from), Date.parse(range.to));
+        for (const r of rows) lines.push(JSON.stringify({ seq: r.seq, time: pumpTimeOf(r.timeUs), received: r.received, raw: r.raw, pump: range.pump }));
+      }
+      const it = lines[Symbol.iterator]();
       return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(it.next()) }) };
     },
     async snapshot() {

@@ -11,6 +11,7 @@ export function billingConfigOf(config: Readonly<ServerConfig>, detectionDefault
   return Object.freeze({
     continuityToleranceMin: config.continuityToleranceMin,
     serviceDayRule: config.serviceDayRule,
+    payerRules: config.payerRules ?? {},
     timeZone: config.billingTimeZone,
     maxPumpClockAheadS: config.detection.clockAheadToleranceS ?? detectionDefaults.clockAheadToleranceS,
     // detection and billing agree on which stops complete an infusion

@@ -7,6 +7,8 @@
  */
 import { DEFAULT_DETECTION_CONFIG, type ResolvedDetectionConfig } from '../thresholds/detectionConfig.ts';
 import { base64urlBytes, decimal, list, matching, oneOf, shardSpec, text, timeZone, url, wholeNumber, type Parser } from './parsers.ts';
+import { payerRules } from './payerRules.ts';
+import { SERVICE_DAY_RULES } from '../billing/types.ts';
 
 /** Sections of the docs' tables, in the order they are shown. */
 export const SECTIONS = {
@@ -118,7 +120,8 @@ export const SETTINGS = {
   // Billing
   CONTINUITY_TOLERANCE_MIN: { section: 'billing', default: '30', parse: wholeNumber(0, 1_440), unit: 'min', field: 'continuityToleranceMin', meaning: 'longest single interruption still counted as one continuous infusion' },
   BILLING_TIME_ZONE: { section: 'billing', default: 'UTC', parse: timeZone, field: 'billingTimeZone', meaning: "the agency's zone, for calendar service days" },
-  SERVICE_DAY_RULE: { section: 'billing', default: 'calendar_day', parse: oneOf(['calendar_day', 'full_24h']), field: 'serviceDayRule', meaning: 'payer rule for service days (docs/billing.md, "Service days")' },
+  SERVICE_DAY_RULE: { section: 'billing', default: 'nhia', parse: oneOf(SERVICE_DAY_RULES), field: 'serviceDayRule', meaning: 'service-day rule of a payer not in `BILLING_PAYER_RULES`: `nhia` per diem, `calendar_day`, or 24-h days of delivery rounded `24h_up`/`24h_down`/`24h_nearest` (`full_24h` = `24h_down`) (docs/billing.md, "Service days")' },
+  BILLING_PAYER_RULES: { section: 'billing', default: '', parse: payerRules, field: 'payerRules', meaning: 'service-day rule per payer named on the order, e.g. `Acme=24h_up,Medicaid=calendar_day` (names compared case-insensitively)' },
 
   // Clinical records (docs/clinical.md)
   DATABASE_URL: {

@@ -1,5 +1,5 @@
 /** The HTTP layer's backend: live state from the core, history from storage. */
-import type { Alert, Episode } from '../../protocol/api.ts';
+import type { Alert } from '../../protocol/api.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { ApiBackend, AuditEvent, HealthView } from '../http/backend.ts';
@@ -9,6 +9,8 @@ import { alertHistory, auditRecords, sentences, telemetry } from '../storage/que
 import type { StorageWriter } from '../storage/storageWriter.ts';
 import type { IngestPipeline } from './ingestPipeline.ts';
 import type { PumpwatchCore } from './pumpwatchCore.ts';
+import type { BillingHistory } from './billingHistory.ts';
+import { EPISODE_RESTORE_DAYS } from './restore.ts';
 
 export interface BackendDeps {
   core: PumpwatchCore;
@@ -26,6 +28,8 @@ export interface BackendDeps {
   databaseStatus?(): 'up' | 'down' | 'off';
   /** the server's IANA zone (TZ), shown to signed-in callers of /api/health */
   timeZone?: string;
+  /** billing beyond what memory holds (EPISODE_RESTORE_DAYS), from the stored record */
+  history?: BillingHistory;
 }
 
 const newestFirst = (a: Alert, b: Alert): number => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : a.id < b.id ? 1 : -1);
@@ -55,28 +59,34 @@ export function createApiBackend(d: BackendDeps): ApiBackend {
       return Promise.resolve(d.pipeline.setVisit(pump, untilMs, by) ? core.engine.pump(pump) : undefined);
     },
     // nowMs: an open episode reports the silence since its last sentence (unverified time) too
-    episodes: (q) => Promise.resolve(core.billing.episodes({
-      fromMs: q.fromMs, toMs: q.toMs, nowMs: d.clock.now(), ...(q.pump !== undefined ? { pump: q.pump } : {}),
-    })),
-    episode: (id) => Promise.resolve<Episode | undefined>(core.billing.episode(id, d.clock.now())),
+    episodes(q) {
+      // a period older than memory holds (restored at start) is rebuilt from the stored record
+      if (d.history && q.fromMs < d.clock.now() - EPISODE_RESTORE_DAYS * 86_400_000) return d.history.episodes(q);
+      return Promise.resolve(core.billing.episodes({
+        fromMs: q.fromMs, toMs: q.toMs, nowMs: d.clock.now(), ...(q.pump !== undefined ? { pump: q.pump } : {}),
+      }));
+    },
+    async episode(id) {
+      return core.billing.episode(id, d.clock.now()) ?? (await d.history?.episode(id));
+    },
     async evidence(id) {
-      const range = core.billing.evidenceRange(id);
-      if (!range) return undefined;
-      const fromMs = Date.parse(range.from);
-      const toMs = Date.parse(range.to);
-      const rows = await sentences(d.store, range.pump, fromMs, toMs);
-      // the pump clock has 1-s resolution: in the first and last second keep only the episode's own seqs
-      const inEpisode = (r: { timeUs: number; seq: number }): boolean => {
-        const ms = Math.floor(r.timeUs / 1_000_000) * 1000;
-        if (ms === fromMs && r.seq < range.firstSeq) return false;
-        if (ms === toMs && r.seq > range.lastSeq) return false;
-        return true;
-      };
+      // a course's programs may lie on several pumps: each range in turn, in course order
+      let ranges = core.billing.evidenceRanges?.(id) ?? [core.billing.evidenceRange(id)].filter((r) => r !== undefined);
+      if (ranges.length === 0 && d.history) ranges = (await d.history.evidenceRanges(id)) ?? [];
+      if (ranges.length === 0) return undefined;
+      const parts = await Promise.all(ranges.map(async (range) => ({ range, rows: await sentences(d.store, range.pump, Date.parse(range.from), Date.parse(range.to)) })));
       function* lines(): Iterable<string> {
-        for (const r of rows) {
-          if (!inEpisode(r)) continue;
-          const time = new Date(Math.floor(r.timeUs / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
-          yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw });
+        for (const { range, rows } of parts) {
+          const fromMs = Date.parse(range.from);
+          const toMs = Date.parse(range.to);
+          for (const r of rows) {
+            // the pump clock has 1-s resolution: in the first and last second keep only the episode's own seqs
+            const ms = Math.floor(r.timeUs / 1_000_000) * 1000;
+            if (ms === fromMs && r.seq < range.firstSeq) continue;
+            if (ms === toMs && r.seq > range.lastSeq) continue;
+            const time = new Date(ms).toISOString().replace('.000Z', 'Z');
+            yield JSON.stringify({ seq: r.seq, time, received: r.received, raw: r.raw, pump: range.pump });
+          }
         }
       }
       return {

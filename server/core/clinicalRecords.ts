@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ActiveAssignment, Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges } from '../../protocol/clinical.ts';
 import type { ActiveAssignments } from '../clinical/activeAssignments.ts';
 import type { ClinicalStore } from '../clinical/clinicalStore.ts';
+import type { EpisodeReview } from '../clinical/billingReviews.ts';
 import { ClinicalError } from '../clinical/clinicalErrors.ts';
 import type { DrugLimitStore } from '../clinical/drugLimits.ts';
 import type { Clock } from '../clock.ts';
@@ -47,6 +48,7 @@ export class ClinicalRecords implements ClinicalApi {
   private readonly pushed = new Map<string, { terms: string; view: string }>();
   private known = false;
   private limitsKey: string | null = null;
+  private billingKey: string | null = null;
   /** changes made through this instance; a reload that overlapped one is done again */
   private localChanges = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -108,6 +110,17 @@ export class ClinicalRecords implements ClinicalApi {
     }
     this.applyLimits(limits, now);
     this.o.core.republishPumps(changed);
+    await this.reloadBilling();
+  }
+
+  /** billing groups programs into courses under orders: every assignment, ended ones too */
+  private async reloadBilling(): Promise<void> {
+    const list = await this.o.store.billingAssignments();
+    // unchanged: billing keeps its course views (they are rebuilt when the assignments change)
+    const key = JSON.stringify(list);
+    if (key === this.billingKey) return;
+    this.billingKey = key;
+    this.o.core.setBillingAssignments(list);
   }
 
   /** pushes the pump's open assignment (or its end) when it differs from the last push; true when its view changed */
@@ -161,6 +174,7 @@ export class ClinicalRecords implements ClinicalApi {
     const now = this.o.clock.now();
     const changed = [...pumps].filter((p) => this.pushPump(p, now));
     this.o.core.republishPumps(changed);
+    this.reloadBilling().catch((err: unknown) => this.failed(err));
   }
 
   private pumpsOf(match: (e: ActiveAssignment) => boolean): string[] {
@@ -219,6 +233,14 @@ export class ClinicalRecords implements ClinicalApi {
 
   listAssignments(filter: { pump?: string; active?: boolean }, actor: string): Promise<Assignment[]> {
     return this.call(() => this.o.store.listAssignments(filter, actor));
+  }
+
+  reviewEpisode(input: { episodeId: string; note: string; reasons: readonly string[]; patientId: string | null }, actor: string): Promise<EpisodeReview> {
+    return this.call(() => this.o.store.reviewEpisode(input, actor));
+  }
+
+  episodeReviews(episodeIds: readonly string[]): Promise<Map<string, EpisodeReview>> {
+    return this.call(() => this.o.store.episodeReviews(episodeIds));
   }
 
   drugLimits(): Promise<DrugLimit[]> {

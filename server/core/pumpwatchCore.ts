@@ -6,7 +6,7 @@
  * checkpointer's (checkpointer.ts).
  */
 import type { Alert } from '../../protocol/api.ts';
-import type { EpisodeRecord, EpisodeTracker } from '../billing/types.ts';
+import type { BillingAssignment, EpisodeRecord, EpisodeTracker } from '../billing/types.ts';
 import type { DrugLimit, DetectionEngine, OrderTerms, PumpSnapshot } from '../engine/types.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveChange } from '../events/facts.ts';
@@ -39,6 +39,7 @@ export class PumpwatchCore {
   private readonly infusionFacts: InfusionFacts;
   private flushScheduled = false;
   private currentId = 0;
+  private assignmentsForBilling: readonly BillingAssignment[] = [];
   private readonly flushSoon = (): void => this.flushChanges();
 
   constructor(private readonly o: CoreOptions) {
@@ -86,6 +87,17 @@ export class PumpwatchCore {
     this.o.engine.setAssignment(pump, terms, nowMs);
     this.dirty.add(pump);
     this.scheduleFlush();
+  }
+
+  /** every assignment (open and ended) with its order and patient: billing's courses (pure, pushed in) */
+  setBillingAssignments(assignments: readonly BillingAssignment[]): void {
+    this.assignmentsForBilling = assignments;
+    this.o.billing.setAssignments?.(assignments);
+  }
+
+  /** what setBillingAssignments was last given (the same array until it changes) */
+  get billingAssignments(): readonly BillingAssignment[] {
+    return this.assignmentsForBilling;
   }
 
   /** the assignments became known (loaded from the database) or unknown */

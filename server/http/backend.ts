@@ -8,6 +8,7 @@ import type { LiveChange, LiveSnapshot } from '../events/facts.ts';
 import type {
   Assignment, DrugLimit, NewAssignment, NewOrder, NewPatient, Order, Patient, PatientChanges,
 } from '../../protocol/clinical.ts';
+import type { EpisodeReview } from '../clinical/billingReviews.ts';
 
 /** the live shapes are the core's facts (server/events); named here too for the HTTP layer's callers */
 export type { LiveChange, LiveSnapshot };
@@ -165,4 +166,8 @@ export interface ClinicalApi {
   drugLimits(): Promise<DrugLimit[]>;
   /** replaces the whole table */
   replaceDrugLimits(limits: readonly DrugLimit[], actor: string): Promise<DrugLimit[]>;
+  /** billing: marks an episode reviewed with a note (audited); the review replaces an earlier one */
+  reviewEpisode?(input: { episodeId: string; note: string; reasons: readonly string[]; patientId: string | null }, actor: string): Promise<EpisodeReview>;
+  /** billing: the reviews of these episodes, by episode id */
+  episodeReviews?(episodeIds: readonly string[]): Promise<Map<string, EpisodeReview>>;
 }

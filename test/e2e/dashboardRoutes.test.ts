@@ -234,6 +234,14 @@ function walks(ids: { pump: string; alertId: string; episodeId: string; clinical
         for (const l of lines) expectFields(JSON.parse(l), { seq: 'number', time: 'string', received: 'string', raw: 'string' }, 'evidence line');
       },
     },
+    reviewEpisode: {
+      params: { id: ids.episodeId }, body: { note: `checked by ${user.name}` },
+      check: async (res) => {
+        const e = await json(res);
+        checkEpisode(e);
+        expect(e).toMatchObject({ reviewedBy: user.name, reviewNote: `checked by ${user.name}` });
+      },
+    },
     patients: {
       params: {},
       check: async (res) => {

@@ -4,7 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../auditTrail.ts';
 import type { ApiBackend, EpisodeQueryMs } from '../backend.ts';
 import { episodesToCsv } from '../../billing/csv.ts';
-import { notFound } from '../errors.ts';
+import { ClinicalError } from '../../clinical/clinicalErrors.ts';
+import { principalOf } from '../access.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import { withReview, withReviews } from './billingReviewView.ts';
+import { evidenceDocument } from './evidenceDocument.ts';
 import { parseRange, rangeQueryProperties } from '../timeRange.ts';
 import { BILLING, ID_PARAM, PUMP_PARAM } from './params.ts';
 
@@ -34,7 +38,7 @@ export function registerBillingRoutes(app: FastifyInstance, backend: ApiBackend,
     schema: { querystring: episodesQuerySchema }, config: { access: BILLING },
   }, async (request) => {
     const q = query(request.query);
-    const episodes = await backend.episodes(q);
+    const episodes = await withReviews(backend, await backend.episodes(q));
     audit.record(request, 'billing_export', 'ok', { detail: exportDetail('json', q, episodes.length) });
     return episodes;
   });
@@ -43,7 +47,7 @@ export function registerBillingRoutes(app: FastifyInstance, backend: ApiBackend,
     schema: { querystring: episodesQuerySchema }, config: { access: BILLING },
   }, async (request, reply) => {
     const q = query(request.query);
-    const episodes = await backend.episodes(q);
+    const episodes = await withReviews(backend, await backend.episodes(q));
     audit.record(request, 'billing_export', 'ok', { detail: exportDetail('csv', q, episodes.length) });
     const day = new Date(clock()).toISOString().slice(0, 10);
     return reply
@@ -57,18 +61,55 @@ export function registerBillingRoutes(app: FastifyInstance, backend: ApiBackend,
   }, async (request) => {
     const episode = await backend.episode(request.params.id);
     if (!episode) throw notFound('episode');
-    return episode;
+    return (await withReviews(backend, [episode]))[0];
   });
 
-  app.get<{ Params: { id: string } }>('/api/billing/episodes/:id/evidence', {
-    schema: { params: idParams }, config: { access: BILLING },
+  app.post<{ Params: { id: string }; Body: { note: string } }>('/api/billing/episodes/:id/review', {
+    schema: {
+      params: idParams,
+      body: { type: 'object', required: ['note'], additionalProperties: false, properties: { note: { type: 'string', minLength: 1, maxLength: 4000 } } },
+    },
+    config: { access: BILLING },
+  }, async (request) => {
+    const clinical = backend.clinical;
+    if (!clinical?.reviewEpisode) throw new ApiError(503, 'clinical_records_off', 'reviews are kept with the clinical records: the server has no DATABASE_URL');
+    const note = request.body.note.trim();
+    if (note === '') throw badRequest('note must not be blank');
+    const episode = await backend.episode(request.params.id);
+    if (!episode?.id) throw notFound('episode');
+    const course = episode as { reviewReasons?: string[]; patientId?: string | null };
+    try {
+      const review = await clinical.reviewEpisode({
+        episodeId: episode.id, note, reasons: course.reviewReasons ?? [], patientId: course.patientId ?? null,
+      }, principalOf(request).name);
+      return withReview(episode, review);
+    } catch (err) {
+      if (err instanceof ClinicalError && err.code === 'DATABASE_UNAVAILABLE') {
+        throw new ApiError(503, 'database_unavailable', 'reviews are unavailable: the database cannot be reached', { 'retry-after': '5' });
+      }
+      throw err;
+    }
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { format?: 'ndjson' | 'json' } }>('/api/billing/episodes/:id/evidence', {
+    schema: { params: idParams, querystring: { type: 'object', properties: { format: { type: 'string', enum: ['ndjson', 'json'] } } } },
+    config: { access: BILLING },
   }, async (request, reply) => {
     const lines = await backend.evidence(request.params.id);
     if (!lines) throw notFound('episode');
-    audit.record(request, 'evidence_export', 'ok', { target: request.params.id });
+    audit.record(request, 'evidence_export', 'ok', { target: request.params.id, detail: { format: request.query.format ?? 'ndjson' } });
+    const name = `evidence-${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    if (request.query.format === 'json') {
+      const episode = await backend.episode(request.params.id);
+      if (!episode) throw notFound('episode');
+      const sentences: unknown[] = [];
+      for await (const line of lines) sentences.push(JSON.parse(line));
+      return reply.header('content-disposition', `attachment; filename="${name}.json"`)
+        .send(evidenceDocument((await withReviews(backend, [episode]))[0] ?? episode, sentences));
+    }
     return reply
       .type('application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="evidence-${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.ndjson"`)
+      .header('content-disposition', `attachment; filename="${name}.ndjson"`)
       .send(Readable.from(ndjson(lines)));
   });
 }

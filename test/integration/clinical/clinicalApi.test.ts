@@ -126,6 +126,7 @@ const ROUTES: { method: string; path: string; roles: readonly Role[] | 'any'; bo
   { method: 'GET', path: '/api/billing/episodes.csv', roles: ['billing'] },
   { method: 'GET', path: '/api/billing/episodes/nope', roles: ['billing'] },
   { method: 'GET', path: '/api/billing/episodes/nope/evidence', roles: ['billing'] },
+  { method: 'POST', path: '/api/billing/episodes/nope/review', roles: ['billing'], body: { note: 'checked' } },
   { method: 'GET', path: '/api/audit', roles: [] },
   { method: 'GET', path: '/metrics', roles: [] },
   { method: 'POST', path: '/api/patients', roles: ['pharmacist'], body: {} },

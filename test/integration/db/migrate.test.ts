@@ -68,7 +68,7 @@ describe('migrate', () => {
     expect(rows[0]?.rolsuper).toBe(false);
     expect(await migrate(pool)).toEqual({ applied: ALL, version: ALL.length });
     expect(await tables(pool)).toEqual([
-      'alert_ack_notes', 'assignments', 'audit_log', 'cluster_instances', 'cluster_leases', 'drug_limits', 'oncall_shifts', 'orders', 'page_deliveries', 'pages',
+      'alert_ack_notes', 'assignments', 'audit_log', 'billing_reviews', 'cluster_instances', 'cluster_leases', 'drug_limits', 'oncall_shifts', 'orders', 'page_deliveries', 'pages',
       'paging_chains', 'patients', 'push_subscriptions', 'schema_migrations', 'sessions', 'users',
     ]);
     expect(await recorded(pool)).toEqual(ALL);

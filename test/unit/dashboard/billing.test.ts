@@ -22,3 +22,21 @@ test('billing code says what it means', () => {
   assert.match(codeText({ code: 'S9330', continuous24h: true }), /^S9330 — continuous/);
   assert.match(codeText({ code: 'S9331', continuous24h: false }), /^S9331/);
 });
+
+test('what awaits review comes first, with its reasons in words; a review covering the reasons settles it', async () => {
+  const { reviewOrder, awaitingReview, reasonText } = await import('../../../dashboard/src/billing.ts');
+  const base = {
+    pump: 'PW-1', programId: 'P1', drug: 'X', end: null, deliveryHours: 1, interruptions: [], longestInterruptionMin: 0,
+    continuous24h: false, code: 'S9331' as const, serviceDays: [], evidence: { firstSeq: 0, lastSeq: 0, sentences: 1 },
+  };
+  const list = reviewOrder([
+    { ...base, id: 'a', start: '2026-11-01T00:00:00Z', needsReview: false },
+    { ...base, id: 'b', start: '2026-11-02T00:00:00Z', needsReview: true, reviewed: true },
+    { ...base, id: 'c', start: '2026-11-03T00:00:00Z', needsReview: true, reviewed: false },
+  ]);
+  assert.deepEqual(list.map((e) => e.id), ['c', 'a', 'b']);
+  assert.equal(awaitingReview({ needsReview: true, reviewed: false }), true);
+  assert.equal(awaitingReview({ needsReview: true, reviewed: true }), false);
+  assert.match(reasonText('unverified_gap'), /cannot prove/);
+  assert.equal(reasonText('other'), 'other');
+});

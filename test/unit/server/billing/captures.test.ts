@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { captureMessages, feed, PumpScript, tracker } from './billingFixtures.ts';
-import type { BillingEpisode } from '../../../../server/billing/index.ts';
+import type { BillingEpisode, CourseEpisode } from '../../../../server/billing/index.ts';
 
 function only(t: ReturnType<typeof tracker>): BillingEpisode {
   const list = t.episodes({});
@@ -97,5 +97,42 @@ describe('billing on the shared captures', () => {
     assert.equal(e.end, null);
     assert.ok(e.deliveryHours > 0);
     assert.deepEqual(t.dropped?.(), {});
+  });
+});
+
+describe('the shared captures as courses under a continuous order (issue "Billing the way payers do")', () => {
+  const under = (name: string, overrides: Parameters<typeof tracker>[0] = {}): CourseEpisode => {
+    const msgs = captureMessages(name);
+    const t = feed(tracker(overrides), msgs);
+    const first = msgs[0];
+    assert.ok(first);
+    t.setAssignments?.([{
+      id: '1', pump: first.pump, fromMs: Date.parse(first.time) - 3_600_000, toMs: Date.parse(msgs.at(-1)?.time ?? first.time) + 3_600_000,
+      order: { id: '42', drug: 'FLUOROURACIL', mode: 'continuous', payer: null, stoppedMs: null },
+      patient: { id: '7', mrn: 'MRN-7', name: 'P', timeZone: 'UTC' },
+    }]);
+    return only(t) as CourseEpisode;
+  };
+
+  test('folfox-46h-normal: S9330, 3 NHIA days, nothing to review', () => {
+    const e = under('folfox-46h-normal.log');
+    assert.deepEqual([e.id, e.code, e.units, e.needsReview], ['order-42', 'S9330', 3, false]);
+  });
+
+  test('occlusion-at-20h: was S9331 at tolerance 30; the order keeps S9330 and the 35-min halt is flagged interrupted', () => {
+    const e = under('occlusion-at-20h.log');
+    assert.equal(e.code, 'S9330');
+    assert.deepEqual(e.reviewReasons, ['interrupted']);
+  });
+
+  test('early-end-19h: was S9331; the order keeps S9330, flagged short_course', () => {
+    const e = under('early-end-19h.log');
+    assert.equal(e.code, 'S9330');
+    assert.deepEqual(e.reviewReasons, ['short_course']);
+  });
+
+  test('pause-20min as captured: still open, provisional, S9330 so far, flagged open', () => {
+    const e = under('pause-20min.log');
+    assert.deepEqual([e.code, e.provisional, e.reviewReasons], ['S9330', true, ['open']]);
   });
 });

@@ -77,3 +77,44 @@ describe('episodes CSV', () => {
     });
   });
 });
+
+describe('episodes CSV for the billing clerk, read back by a spreadsheet parser (csv-parse)', () => {
+  test('every course field round-trips; formula-like cells come back with the leading apostrophe only', async () => {
+    const { parse } = await import('csv-parse/sync');
+    const course = {
+      ...base, id: 'order-7', end: '2026-11-25T07:00:00Z', deliveryHours: 46, code: 'S9330' as const,
+      serviceDays: ['2026-11-23', '2026-11-24', '2026-11-25'], mrn: '=MRN-1,"2"', patientName: 'Lovelace, Ada "Countess"',
+      orderId: '7', payer: '+Acme\r\nHealth', mode: 'continuous' as const, units: 3, provisional: false, needsReview: true,
+      reviewReasons: ['interrupted', 'clock'], startObserved: true, endedBy: 'END', reviewedBy: 'clerk', reviewedAt: '2026-11-26T10:00:00.000Z',
+      reviewNote: '@SUM(A1) checked with the nurse', dayRule: 'nhia', timeZone: 'America/New_York', pumps: ['PW-1', 'PW-2'],
+      longestInterruptionMin: 31,
+    };
+    const text = episodesToCsv([course]);
+    const records = parse<Record<string, string>>(text, { columns: true, record_delimiter: '\r\n' });
+    assert.equal(records.length, 1);
+    const r = records[0] as Record<string, string>;
+    assert.deepEqual(Object.keys(r), [...EPISODE_CSV_COLUMNS]);
+    const unsafe = (v: string): string => `'${v}`;
+    assert.equal(r.mrn, unsafe(course.mrn));
+    assert.equal(r.patientName, course.patientName);
+    assert.equal(r.payer, unsafe(course.payer));
+    assert.equal(r.reviewNote, unsafe(course.reviewNote));
+    assert.equal(r.orderId, '7');
+    assert.equal(r.code, 'S9330');
+    assert.equal(r.units, '3');
+    assert.equal(r.serviceDays, '2026-11-23 2026-11-24 2026-11-25');
+    assert.equal(r.start, course.start);
+    assert.equal(r.end, course.end);
+    assert.equal(r.deliveryHours, '46.000');
+    assert.equal(r.longestInterruptionMin, '31');
+    assert.equal(r.needsReview, 'true');
+    assert.equal(r.reviewReasons, 'interrupted clock');
+    assert.equal(r.provisional, 'false');
+    assert.equal(r.startObserved, 'true');
+    assert.equal(r.endedBy, 'END');
+    assert.equal(r.pump, 'PW-1');
+    assert.equal(r.pumps, 'PW-1 PW-2');
+    // no cell a spreadsheet would evaluate
+    for (const v of Object.values(r)) assert.doesNotMatch(v, /^[=+\-@\t\r]/);
+  });
+});

@@ -2,7 +2,7 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { feed, message, PumpScript, tracker } from './billingFixtures.ts';
 import { encodeSentence } from '../../../../protocol/encode.ts';
-import type { BillingEpisode, BillingConfig } from '../../../../server/billing/index.ts';
+import type { BillingEpisode, BillingConfig, CourseEpisode } from '../../../../server/billing/index.ts';
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
 const H = 60;
@@ -212,17 +212,19 @@ describe('pump clock', () => {
     assert.equal(e.unverifiedHours, 0);
     assert.equal(e.interruptions[0]?.reason, 'clock_change');
   });
-  test('a sentence stamped more than 10 min ahead of its arrival is evidence only', () => {
+  test('a sentence stamped more than 10 min ahead of its arrival is re-anchored on its arrival: no time gained, flagged clock', () => {
+    // (before courses it was dropped as evidence only; it is now re-anchored, docs/billing.md "Pump clock")
     const s = new PumpScript('PW-18', T0).start().run(60);
     const t = feed(tracker(), s.out);
     s.advance(3_600_000);
     const ahead = s.status().out.at(-1);
     assert.ok(ahead);
-    t.ingest({ ...ahead, received: new Date(T0).toISOString() });
-    const [e] = t.episodes({});
+    t.ingest({ ...ahead, received: new Date(T0 + 3_600_000).toISOString() });
+    const [e] = t.episodes({}) as CourseEpisode[];
     assert.equal(e?.deliveryHours, 1);
     assert.equal(e?.evidence.sentences, 63);
-    assert.equal(t.dropped?.().clock_ahead, 1);
+    assert.deepEqual(e?.clockAnchors.map((a) => [a.offsetS, a.by]), [[3600, 'received']]);
+    assert.ok(e?.reviewReasons.includes('clock'));
   });
 });
 

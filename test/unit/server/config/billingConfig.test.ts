@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createEpisodeTracker, DEFAULT_BILLING_CONFIG } from '../../../../server/billing/index.ts';
+import { createEpisodeTracker, DEFAULT_BILLING_CONFIG, type CourseEpisode } from '../../../../server/billing/index.ts';
 import { loadConfig } from '../../../../server/config.ts';
 import { billingConfigOf } from '../../../../server/config/billingConfig.ts';
 import { DEFAULT_DETECTION_CONFIG } from '../../../../server/thresholds/detectionConfig.ts';
@@ -9,6 +9,7 @@ const T0 = Date.parse('2026-11-23T09:00:00Z');
 
 /** An hour of delivery, then a status stamped 5 minutes ahead of its arrival. */
 function clockAheadBy5Min(env: Record<string, string>): { deliveryHours: number | undefined; clockAhead: number } {
+  // clockAhead: re-anchorings of the pump clock on the arrival time (before courses: sentences dropped as evidence only)
   const t = createEpisodeTracker(billingConfigOf(loadConfig(env), DEFAULT_DETECTION_CONFIG));
   const s = new PumpScript('PW-40', T0).start().run(60);
   feed(t, s.out);
@@ -17,7 +18,8 @@ function clockAheadBy5Min(env: Record<string, string>): { deliveryHours: number 
   const ahead = s.status().out.at(-1);
   if (!ahead) throw new Error('no status');
   t.ingest({ ...ahead, received: arrival });
-  return { deliveryHours: t.episodes({})[0]?.deliveryHours, clockAhead: t.dropped?.().clock_ahead ?? 0 };
+  const [e] = t.episodes({}) as CourseEpisode[];
+  return { deliveryHours: e?.deliveryHours, clockAhead: e?.clockAnchors.length ?? 0 };
 }
 
 describe('billing configuration from the server settings', () => {
@@ -30,7 +32,14 @@ describe('billing configuration from the server settings', () => {
     const c = billingConfigOf(loadConfig({
       CONTINUITY_TOLERANCE_MIN: '15', SERVICE_DAY_RULE: 'full_24h', BILLING_TIME_ZONE: 'America/New_York', CLOCK_AHEAD_TOLERANCE_S: '90',
     }), DEFAULT_DETECTION_CONFIG);
-    expect(c).toEqual({ continuityToleranceMin: 15, serviceDayRule: 'full_24h', timeZone: 'America/New_York', maxPumpClockAheadS: 90, completeResidualMl: 5 });
+    expect(c).toEqual({ continuityToleranceMin: 15, serviceDayRule: 'full_24h', payerRules: {}, timeZone: 'America/New_York', maxPumpClockAheadS: 90, completeResidualMl: 5 });
+  });
+
+  test('BILLING_PAYER_RULES: a rule per payer name; a bad one stops the start with one line', () => {
+    const c = billingConfigOf(loadConfig({ BILLING_PAYER_RULES: 'Acme=24h_up, Medicaid=calendar_day' }), DEFAULT_DETECTION_CONFIG);
+    expect(c.payerRules).toEqual({ Acme: '24h_up', Medicaid: 'calendar_day' });
+    expect(() => loadConfig({ BILLING_PAYER_RULES: 'Acme=weekly' })).toThrow(/BILLING_PAYER_RULES must be Payer=rule pairs/);
+    expect(() => loadConfig({ SERVICE_DAY_RULE: 'weekly' })).toThrow(/SERVICE_DAY_RULE/);
   });
 
   test('COMPLETE_RESIDUAL_ML reaches billing, so detection and billing agree on which stops complete an infusion', () => {
@@ -42,9 +51,9 @@ describe('billing configuration from the server settings', () => {
     const byDefault = clockAheadBy5Min({});
     expect(byDefault.clockAhead).toBe(0);
     expect(byDefault.deliveryHours).toBe(1.1);
-    // with a 2 min tolerance the same sentence is clock_error: evidence only, no time counted
+    // with a 2 min tolerance the same sentence is re-anchored on its arrival: 1 min after the last, not 6
     const strict = clockAheadBy5Min({ CLOCK_AHEAD_TOLERANCE_S: '120' });
     expect(strict.clockAhead).toBe(1);
-    expect(strict.deliveryHours).toBe(1);
+    expect(strict.deliveryHours).toBe(1.0166);
   });
 });

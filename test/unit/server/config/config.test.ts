@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     assert.equal(c.stoppedGraceS, 300);
     assert.equal(c.signalLostS, 300);
     assert.equal(c.continuityToleranceMin, 30);
-    assert.equal(c.serviceDayRule, 'calendar_day');
+    assert.equal(c.serviceDayRule, 'nhia');
     assert.equal(c.shard, null);
   });
 
