@@ -1,5 +1,5 @@
 /**
- * /metrics of the real server (bundle under npm, real Mosquitto and influxd) after valid and
+ * /metrics of the real server (bundle under npm, real Mosquitto, influxd and PostgreSQL) after valid and
  * invalid input, checked by Prometheus' own linter: Debian's `promtool check metrics`
  * (scripts/setup.sh installs the prometheus package when promtool is missing).
  */
@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { METRICS } from '../../../server/metrics/catalogue.ts';
 import { CLUSTER_RELAY_DROP_REASONS, INGEST_DROP_REASONS } from '../../../server/ingest/dropReasons.ts';
+import { freePort } from '../../helpers/ports.ts';
+import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { capturePayloads, metricValue, publishAll, publisher, startStack, TOKEN, type ServerStack } from './serverStack.ts';
 
@@ -32,12 +34,18 @@ const dropped = (reason: string): string => `pumpwatch_ingest_dropped_total{reas
 
 describe('/metrics of the real server', () => {
   let stack: ServerStack;
+  let database: PostgresServer;
   const payloads = capturePayloads('occlusion-at-20h.log').slice(0, 40);
 
   beforeAll(async () => {
     stack = await startStack();
-    // one shard of one and the relay on: the scale-out metrics are in the output too
-    await stack.startServer({ SHARD: '0/1', CLUSTER_RELAY: 'on', SERVER_INSTANCE_ID: 'metrics-it' });
+    database = await startPostgres();
+    // every part that has metrics switched on: leases (scale-out and handover), the relay, paging
+    // (PostgreSQL) and an HL7 receiver (nobody listening: a backlog)
+    await stack.startServer({
+      DATABASE_URL: database.url, CLUSTER_MODE: 'lease', INSTANCE_ID: 'metrics-it', CLUSTER_RELAY: 'on',
+      HL7_MLLP_TARGETS: `127.0.0.1:${await freePort()}`,
+    });
     const pub = await publisher(stack.broker.url, 'metrics-pub');
     try {
       await publishAll(pub, 'gw-1', payloads);
@@ -59,6 +67,7 @@ describe('/metrics of the real server', () => {
 
   afterAll(async () => {
     await stack?.dispose();
+    await database?.stop();
   });
 
   test('promtool check metrics passes on it: exit 0, no lint complaint', async () => {
