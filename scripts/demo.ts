@@ -1,9 +1,13 @@
 /**
  * `npm run demo`: the whole system on one machine. Mosquitto and influxd as child processes with
  * their data in ./.data/demo (or MQTT_URL / INFLUX_URL when given), a throwaway PostgreSQL in a
- * temp folder (or DATABASE_URL when given), the server, demo logins (admin, pharmacist, nurse), the
+ * temp folder (or DATABASE_URL when given), the server, demo logins (admin, pharmacist, two nurses), the
  * clinical records of the homes seeded through the HTTP API, and seven simulated homes, each a pump
  * on its own virtual serial port behind its own gateway process. Ctrl-C stops everything.
+ *
+ * The outputs are wired to things a person can watch: an on-call rota of the demo's two nurses,
+ * a local SMTP mailbox the pages go to (printed, kept as .eml files), Web Push keys made at start,
+ * and the demo's own `npm run hl7-listen` writing the HL7 feed to hl7.jsonl.
  *
  * PUMPWATCH_DEMO_DIR puts data and logs elsewhere (the tests do); PUMPWATCH_DEMO_PASSWORD sets the
  * demo accounts' password.
@@ -12,12 +16,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
+import webpush from 'web-push';
 import { parsePumpMessage } from '../protocol/payloads.ts';
 import { parseTopic } from '../protocol/topics.ts';
 import { startSimulatedPump, type SimulatedPump } from '../simulators/simulatedPump.ts';
 import { Children, stopChild, type Child } from './demo/children.ts';
 import { demoClinicalRecords, MISPROGRAMMED_HOMES, UNASSIGNED_HOMES } from './demo/clinicalRecords.ts';
 import { DEMO_HOMES } from './demo/homes.ts';
+import { describeMail, startMailSink, type MailSink } from './demo/mailSink.ts';
+import { DEMO_NURSES, demoRota, seedOncall } from './demo/oncall.ts';
 import { startDemoProxy, type DemoProxy } from './demo/proxy.ts';
 import { freePort, startInfluxd, startMosquitto, until } from './demo/services.ts';
 import { seedDemoClinical } from './demoClinical.ts';
@@ -29,12 +36,14 @@ const DATA = process.env.PUMPWATCH_DEMO_DIR ?? DEFAULT_DATA;
 /** a folder the demo made, and so may empty at the next start */
 const MARKER = '.pumpwatch-demo';
 const DEMO_PASSWORD = process.env.PUMPWATCH_DEMO_PASSWORD ?? 'pumpwatch-demo';
-/** the demo's accounts, all with DEMO_PASSWORD; the pharmacist seeds the clinical records */
-const DEMO_ACCOUNTS = [
+/** the demo's accounts, all with DEMO_PASSWORD; the pharmacist seeds the clinical records, the admin the rota */
+const DEMO_ACCOUNTS: readonly { username: string; role: string; email?: string }[] = [
   { username: 'demo', role: 'admin' },
   { username: 'pharmacist', role: 'pharmacist' },
-  { username: 'nurse', role: 'nurse' },
-] as const;
+  ...DEMO_NURSES.map((n) => ({ username: n.username, role: 'nurse', email: n.email })),
+];
+/** each person's time to accept a page before the next is paged: short enough to watch */
+const DEMO_PAGE_ACCEPT_S = process.env.PAGE_ACCEPT_S ?? '60';
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
@@ -70,6 +79,7 @@ async function main(): Promise<void> {
   let watcher: MqttClient | null = null;
   let postgres: PostgresServer | null = null;
   let proxy: DemoProxy | null = null;
+  let mailbox: MailSink | null = null;
   let stopping = false;
 
   const shutdown = async (code: number): Promise<void> => {
@@ -82,6 +92,8 @@ async function main(): Promise<void> {
     await Promise.all(pumps.map((p) => p.stop()));
     await proxy?.close();
     await children.stopAll();
+    // the server has sent its last page
+    await mailbox?.close();
     // the server has flushed and gone: the database can go now
     await postgres?.stop().catch((err: unknown) => say(`pumpwatch demo: postgresql: ${err instanceof Error ? err.message : String(err)}`));
     say('pumpwatch demo: stopped');
@@ -105,18 +117,48 @@ async function main(): Promise<void> {
     say(`  postgres  ${withoutPassword(databaseUrl)}${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ` (folder ${postgres?.dir ?? ''})`}`);
 
     const port = process.env.PORT ? Number(process.env.PORT) : await freePort(8080);
+    const publicUrl = `http://127.0.0.1:${port}`;
+
+    // paging by e-mail into the demo's own mailbox (SMTP_URL given: pages go there instead)
+    let smtpUrl = process.env.SMTP_URL;
+    const mailDir = join(DATA, 'mail');
+    if (smtpUrl === undefined) {
+      mailbox = await startMailSink({ folder: mailDir, onMail: (m) => say(describeMail(m)) });
+      smtpUrl = mailbox.url;
+    }
+    say(`  mailbox   ${smtpUrl}${mailbox ? ` (pages printed here and kept in ${mailDir}/*.eml)` : ' (SMTP_URL)'}`);
+    // Web Push: a key pair for this run unless given, so the board offers "Get alerts on this device"
+    const given = process.env.VAPID_PUBLIC_KEY !== undefined && process.env.VAPID_PRIVATE_KEY !== undefined;
+    const vapid = given ? null : webpush.generateVAPIDKeys();
+    say(`  web push  ${given ? 'VAPID keys from the environment' : 'VAPID keys made for this run'}: "Get alerts on this device" on the board`);
+    // the HL7 feed into the demo's own receiver (HL7_MLLP_TARGETS given: there instead)
+    let hl7Targets = process.env.HL7_MLLP_TARGETS;
+    const hl7File = join(DATA, 'hl7.jsonl');
+    if (hl7Targets === undefined) {
+      const listen = children.start('hl7-listen', 'npm', ['run', '--silent', 'hl7-listen', '--', '--port', '0', '--jsonl', hl7File]);
+      const line = await listen.waitForLine(/listening for MLLP on \S+:\d+/, 60_000);
+      hl7Targets = `127.0.0.1:${/:(\d+)/.exec(line)?.[1] ?? ''}`;
+      void listen.exited.then((c) => { if (!stopping) say(`pumpwatch demo: hl7-listen exited with ${c} (see ${DATA}/logs/hl7-listen.log)`); });
+    }
+    say(`  hl7       MLLP to ${hl7Targets}${process.env.HL7_MLLP_TARGETS ? ' (HL7_MLLP_TARGETS)' : `: the feed is written to ${hl7File} (one JSON line a message; printed in logs/hl7-listen.log)`}`);
+
     const serverEnv = {
       MQTT_URL: mqttUrl, INFLUX_URL: influxUrl, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port),
       PUMPWATCH_USERS_FILE: join(DATA, 'users.json'), PUMPWATCH_JOURNAL_DIR: join(DATA, 'server-journal'),
       // accelerated homes: a dropped link should page within a minute, not five
       SIGNAL_LOST_S: process.env.SIGNAL_LOST_S ?? '60',
+      PUBLIC_URL: publicUrl, SMTP_URL: smtpUrl, PAGE_FROM: process.env.PAGE_FROM ?? 'pumpwatch@demo.pumpwatch.example',
+      PAGE_ACCEPT_S: DEMO_PAGE_ACCEPT_S, HL7_MLLP_TARGETS: hl7Targets,
+      ...(vapid ? { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey } : {}),
+      VAPID_SUBJECT: process.env.VAPID_SUBJECT ?? 'mailto:pumpwatch@demo.pumpwatch.example',
     };
     const hasServer = existsSync(join(ROOT, 'server', 'main.ts'));
     let login = 'none (the server is not there yet)';
     if (existsSync(join(ROOT, 'server', 'cli', 'users.ts'))) {
       // one after another: each writes the same accounts store
       for (const a of DEMO_ACCOUNTS) {
-        const users = children.start(`users-${a.username}`, 'npm', ['run', '--silent', 'users', '--', 'add', a.username, '--role', a.role], { env: serverEnv, input: `${DEMO_PASSWORD}\n` });
+        const args = ['run', '--silent', 'users', '--', 'add', a.username, '--role', a.role, ...(a.email ? ['--email', a.email] : [])];
+        const users = children.start(`users-${a.username}`, 'npm', args, { env: serverEnv, input: `${DEMO_PASSWORD}\n` });
         if ((await users.exited) !== 0) throw new Error(`could not create the demo login ${a.username} (see ${DATA}/logs/users-${a.username}.log)`);
       }
       login = `${DEMO_ACCOUNTS.map((a) => `${a.username} (${a.role})`).join(', ')}, password ${DEMO_PASSWORD}`;
@@ -132,7 +174,7 @@ async function main(): Promise<void> {
         const server = children.start(name, 'npm', ['run', '--silent', 'server'], {
           env: {
             ...serverEnv, PORT: String(p), PUMPWATCH_JOURNAL_DIR: join(DATA, `server-journal-${i + 1}`),
-            CLUSTER_MODE: 'lease', INSTANCE_ID: `demo-${i + 1}`, LEASE_S: DEMO_LEASE_S, PUBLIC_URL: `http://127.0.0.1:${port}`,
+            CLUSTER_MODE: 'lease', INSTANCE_ID: `demo-${i + 1}`, LEASE_S: DEMO_LEASE_S,
           },
         });
         const health = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${p}/api/health`)).ok;
@@ -144,14 +186,17 @@ async function main(): Promise<void> {
       say(`  ${INSTANCES} server instances (CLUSTER_MODE=lease, LEASE_S=${DEMO_LEASE_S}) behind http://127.0.0.1:${port}:`);
       for (const l of pids.sort()) say(l);
       killHint = `\n  kill one (kill -9 -<pid> above) and watch the others take its pumps: GET /api/health on each shows "cluster":{"owned":…}`;
-      await seedRecords(`http://127.0.0.1:${port}`);
+      await seedRecords(publicUrl);
+      await seedRota(publicUrl);
     } else if (hasServer) {
       const server = children.start('server', 'npm', ['run', '--silent', 'server'], { env: serverEnv });
       const health = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok;
       await Promise.race([until('the server', health, 60_000), server.exited.then((c) => { throw new Error(`the server exited with ${c} (see ${DATA}/logs/server.log)`); })]);
       void server.exited.then((c) => { if (!stopping) say(`pumpwatch demo: the server exited with ${c} (see ${DATA}/logs/server.log)`); });
       // the pharmacy records and assigns the pumps before they are connected at home
-      await seedRecords(`http://127.0.0.1:${port}`);
+      await seedRecords(publicUrl);
+      // before the pumps: the chain of an alert is the one on call when it is raised
+      await seedRota(publicUrl);
     }
 
     watcher = watch(mqttUrl, !hasServer);
@@ -174,7 +219,10 @@ async function main(): Promise<void> {
     }));
 
     say('');
-    if (hasServer) say(`pumpwatch demo is running.  Dashboard: http://127.0.0.1:${port}\n  logins: ${login}${killHint}`);
+    if (hasServer) {
+      say(`pumpwatch demo is running.  Dashboard: ${publicUrl}\n  logins: ${login}${killHint}`);
+      say(`  pages: a high alert pages ${DEMO_NURSES[0]?.username ?? 'the first nurse'} at once (printed below with its accept link); unaccepted after ${DEMO_PAGE_ACCEPT_S} s, ${DEMO_NURSES[1]?.username ?? 'the next'} is paged`);
+    }
     else say('pumpwatch demo is running (no server yet): relayed MQTT traffic follows.');
     say('Ctrl-C stops everything.\n');
   } catch (err) {
@@ -196,6 +244,18 @@ async function seedRecords(baseUrl: string): Promise<void> {
       + ` (${UNASSIGNED_HOMES.join(', ')} not assigned; ${MISPROGRAMMED_HOMES.join(', ')} programmed against their orders)`);
   } catch (err) {
     say(`  clinical records: not seeded: ${err instanceof Error ? err.message : String(err)} (see ${DATA}/logs/server.log)`);
+  }
+}
+
+/** Puts the demo's nurses on call (as the admin); the demo goes on without paging on failure. */
+async function seedRota(baseUrl: string): Promise<void> {
+  const chain = DEMO_NURSES.map((n) => n.username);
+  try {
+    const shifts = await seedOncall({ baseUrl, username: 'demo', password: DEMO_PASSWORD, shifts: demoRota(Date.now(), chain) });
+    const nurses = DEMO_NURSES.map((n, i) => `${i + 1}. ${n.username} <${n.email}>`).join(', ');
+    say(`  on call: ${nurses}; ${shifts.length} daily shifts to ${shifts.at(-1)?.to ?? '?'}; each has ${DEMO_PAGE_ACCEPT_S} s to accept a page (PAGE_ACCEPT_S)`);
+  } catch (err) {
+    say(`  on call: not set: ${err instanceof Error ? err.message : String(err)} (see ${DATA}/logs/server.log)`);
   }
 }
 

@@ -33,11 +33,13 @@ export class SeedError extends Error {
 /** Thrown inside the seed when the server has no database: ends it quietly. */
 class RecordsOff extends Error {}
 
-interface ApiClient {
+export interface ApiClient {
   post<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
 }
 
-async function login(baseUrl: string, username: string, password: string): Promise<ApiClient> {
+/** Logs in with a password; the client sends the session cookie, Origin and CSRF token the API asks of a browser. */
+export async function login(baseUrl: string, username: string, password: string): Promise<ApiClient> {
   const origin = new URL(baseUrl).origin;
   const res = await fetch(`${baseUrl}/api/session`, {
     method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ username, password }),
@@ -45,20 +47,19 @@ async function login(baseUrl: string, username: string, password: string): Promi
   if (res.status !== 200) throw new SeedError(res.status, 'login_failed', `could not log in as ${username}: HTTP ${res.status}`);
   const cookie = (res.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
   const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return {
-    async post<T>(path: string, body: unknown): Promise<T> {
-      const r = await fetch(`${baseUrl}${path}`, {
-        method: 'POST', body: JSON.stringify(body),
-        headers: { 'content-type': 'application/json', cookie, origin, 'x-csrf-token': csrfToken },
-      });
-      const json = (await r.json().catch(() => ({}))) as { error?: string; message?: string };
-      if (r.status === 503 && json.error === 'clinical_records_off') throw new RecordsOff();
-      if (r.status !== 201 && r.status !== 200) {
-        throw new SeedError(r.status, json.error ?? 'http_error', `POST ${path}: HTTP ${r.status} ${json.error ?? ''} ${json.message ?? ''}`.trim());
-      }
-      return json as T;
-    },
+  const send = async <T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> => {
+    const r = await fetch(`${baseUrl}${path}`, {
+      method, body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', cookie, origin, 'x-csrf-token': csrfToken },
+    });
+    const json = (await r.json().catch(() => ({}))) as { error?: string; message?: string };
+    if (r.status === 503 && json.error === 'clinical_records_off') throw new RecordsOff();
+    if (r.status !== 201 && r.status !== 200) {
+      throw new SeedError(r.status, json.error ?? 'http_error', `${method} ${path}: HTTP ${r.status} ${json.error ?? ''} ${json.message ?? ''}`.trim());
+    }
+    return json as T;
   };
+  return { post: (path, body) => send('POST', path, body), put: (path, body) => send('PUT', path, body) };
 }
 
 /** Creates the records in order; stops at the first refusal (the demo's database is fresh). */
