@@ -2,11 +2,15 @@
  * `npm run demo` as a newcomer runs it: the whole system with clinical records. The pharmacist
  * logs in, sees the seeded patients, the board shows patient and order on an assigned pump and
  * none on the unassigned one, the ISMP pump raises program_mismatch and the unassigned one
- * program_unassigned; then Ctrl-C (SIGINT to the demo's process group) stops everything,
- * PostgreSQL included, and no process of the demo is left.
+ * program_unassigned; the first high alert is e-mailed to the first nurse on call, into the demo's
+ * mailbox, with a link that opens the phone's accept page, the second nurse is paged when nobody
+ * accepts, and the demo's HL7 receiver writes the ORU feed to its file; then Ctrl-C (SIGINT to the
+ * demo's process group) stops everything, PostgreSQL included, and no process of the demo is left.
  */
 import { afterAll, expect, test } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import type { Alert, PumpView } from '../../protocol/api.ts';
 import type { Patient } from '../../protocol/clinical.ts';
 import { startProcess, type RunningProcess } from '../helpers/childProcess.ts';
@@ -15,6 +19,8 @@ import { tempDir } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const PASSWORD = 'demo-test-pass';
+/** each nurse's time to accept, shorter than the demo's 60 s so the second nurse's page comes soon */
+const ACCEPT_S = 10;
 const dir = tempDir('pumpwatch-demo-');
 let demo: RunningProcess | null = null;
 
@@ -61,7 +67,7 @@ async function login(base: string, username: string, role: string): Promise<stri
 test('npm run demo: the pharmacist sees the seeded patients, the board shows patient and order on assigned pumps; Ctrl-C leaves nothing running', { timeout: 300_000 }, async () => {
   const port = await freePort();
   demo = startProcess('npm', ['run', '--silent', 'demo'], {
-    env: { PUMPWATCH_DEMO_DIR: dir.path, PORT: String(port), PUMPWATCH_DEMO_PASSWORD: PASSWORD },
+    env: { PUMPWATCH_DEMO_DIR: dir.path, PORT: String(port), PUMPWATCH_DEMO_PASSWORD: PASSWORD, PAGE_ACCEPT_S: String(ACCEPT_S) },
   });
   await demo.waitForLine(/pumpwatch demo is running/, 240_000);
   const out = demo.lines.join('\n');
@@ -99,6 +105,68 @@ test('npm run demo: the pharmacist sees the seeded patients, the board shows pat
   await waitFor(async () => (await activeOf('CS7-DEMO07')).some((a) => a.type === 'program_unassigned'), 30_000, 'program_unassigned on CS7-DEMO07', 500);
   // the uneventful home raises nothing about its program
   expect((await activeOf('CS7-DEMO01')).map((a) => a.type)).not.toContain('program_mismatch');
+
+  // paging: the rota the demo set, and its mailbox
+  expect(out).toMatch(/on call: 1\. nurse <nurse@demo\.pumpwatch\.example>, 2\. nurse2 <nurse2@demo\.pumpwatch\.example>; 7 daily shifts/);
+  const mailDir = /mailbox +smtp:\/\/127\.0\.0\.1:\d+ \(pages printed here and kept in (\S+)\/\*\.eml\)/.exec(out)?.[1];
+  expect(mailDir).toBe(join(dir.path, 'mail'));
+  const oncall = (await (await fetch(`${base}/api/oncall`, { headers: { cookie: nurse } })).json()) as { chain: string[] };
+  expect(oncall.chain).toEqual(['nurse', 'nurse2']);
+  /** the first page e-mailed to `address`: the parsed message and its first accept link */
+  const pageTo = async (address: string): Promise<{ subject: string; text: string; link: string }> => waitFor(async () => {
+    const file = readdirSync(mailDir ?? '').sort().find((f) => f.endsWith(`-page-${address}.eml`));
+    if (!file) return null;
+    const m = await simpleParser(readFileSync(join(mailDir ?? '', file)));
+    const to = Array.isArray(m.to) ? m.to.map((a) => a.text).join() : m.to?.text ?? '';
+    expect(to).toBe(address);
+    expect(m.headers.get('x-pumpwatch-kind')).toBe('page');
+    const link = new RegExp(`${base.replaceAll('.', '\\.')}/page/[A-Za-z0-9_-]+`).exec(m.text ?? '')?.[0];
+    expect(link).toBeDefined();
+    return { subject: m.subject ?? '', text: m.text ?? '', link: link ?? '' };
+  }, 60_000, `a page e-mailed to ${address}`, 500);
+  // a high alert (home-6's or home-4's program_mismatch) pages the first nurse at once
+  const first = await pageTo('nurse@demo.pumpwatch.example');
+  // the console says to whom, what and where to accept
+  await demo.waitForLine(new RegExp(`accept: ${first.link}`), 5_000);
+  expect(demo.lines.join('\n')).toMatch(/mail → nurse@demo\.pumpwatch\.example +\[page\] Pumpwatch/);
+  // the link opens the phone's accept page, no sign-in needed
+  const phone = await fetch(first.link);
+  expect(phone.status).toBe(200);
+  expect(phone.headers.get('content-type')).toMatch(/text\/html/);
+  const phoneHtml = await phone.text();
+  expect(phoneHtml).toContain('Accept: I take it');
+  expect(phoneHtml).toContain('/page-assets/page.js');
+  const token = first.link.split('/').pop() ?? '';
+  const paged = (await (await fetch(`${base}/api/pages/${token}`)).json()) as { alert: { severity: string; pump: string; type: string }; status: string };
+  expect(paged.alert.severity).toBe('high');
+  expect(first.subject).toMatch(/^Pumpwatch/);
+  expect(first.text).toContain(paged.alert.pump);
+  // nobody accepts within PAGE_ACCEPT_S: the second nurse is paged
+  await pageTo('nurse2@demo.pumpwatch.example');
+  // the first nurse can still accept from the link: the chain stops there
+  const accepted = await fetch(`${base}/api/pages/${token}/accept`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(accepted.status).toBe(200);
+  expect(await accepted.json()).toMatchObject({ result: 'ok', acceptedBy: 'nurse' });
+
+  // Web Push: the demo made VAPID keys, so the board offers "Get alerts on this device"
+  const key = await fetch(`${base}/api/push/key`, { headers: { cookie: nurse } });
+  expect(key.status).toBe(200);
+  expect(((await key.json()) as { publicKey: string }).publicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
+
+  // HL7: the demo's own receiver writes the ORU feed, each message accepted (AA, no failed check)
+  const hl7File = /the feed is written to (\S+hl7\.jsonl)/.exec(out)?.[1];
+  expect(hl7File).toBe(join(dir.path, 'hl7.jsonl'));
+  type Hl7Line = { type: string; answered: string; errors: string[]; text: string };
+  const feed = await waitFor(() => {
+    if (!existsSync(hl7File ?? '')) return null;
+    const lines = readFileSync(hl7File ?? '', 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Hl7Line);
+    const has = (t: string): boolean => lines.some((l) => l.type === t);
+    return has('ORU^R40^ORU_R40') && has('ORU^R42^ORU_R42') ? lines : null;
+  }, 60_000, 'PCD-04 and PCD-10 messages in the HL7 feed file', 500);
+  expect(feed.every((l) => l.type.startsWith('ORU^R4') || l.type === 'ORU^R01^ORU_R01')).toBe(true);
+  expect(feed.filter((l) => l.answered !== 'AA' || l.errors.length > 0)).toEqual([]);
+  // the ISMP pump's alarm names its patient (PID-3, the MRN)
+  expect(feed.some((l) => l.type === 'ORU^R40^ORU_R40' && l.text.includes('CS7-DEMO06') && l.text.includes('DEMO-1006^^^PUMPWATCH^MR'))).toBe(true);
 
   // what the probe below must not find afterwards: the demo, brokers, server, gateways, PostgreSQL
   expect(demoProcesses(dir.path).length).toBeGreaterThan(10);
