@@ -333,3 +333,96 @@ describe('paging service', () => {
     await service.stop();
   });
 });
+
+/** an instance of a lease cluster: owns and holds (rebuilt) its pumps as the test says */
+function leaseInstance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, own: { owns: boolean; holds: boolean; open: Alert[] }) {
+  const bus = new EventBus(log);
+  const service = new PagingService({
+    store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
+    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    patientOf: () => Promise.resolve(null), openAlerts: () => own.open, whenUp: () => Promise.resolve(),
+    sleep: () => Promise.resolve(), owns: () => own.owns, holds: () => own.holds,
+  });
+  service.start();
+  return { bus, service };
+}
+
+/** one tick every 5 s (a re-read each time) from now until `untilMs` */
+async function runUntil(clock: ReturnType<typeof manualClock>, untilMs: number, service: PagingService): Promise<void> {
+  while (clock.now() < untilMs) {
+    clock.advance(Math.min(5000, untilMs - clock.now()));
+    service.tick();
+    await settle(service);
+  }
+}
+
+describe('paging across a lease takeover', () => {
+  test('the new owner goes on from the stored step time (not restarted at the takeover), nobody paged twice', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben', 'cy']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    const aOwn = { owns: false, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service, a.service);
+    expect(inB.pages()).toEqual(['ana']);
+    await runUntil(clock, T0 + 100_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    // B dies 100 s into ana's step; A takes the partition, then rebuilds the pump (the alert open)
+    await b.service.stop();
+    aOwn.owns = true;
+    await runUntil(clock, T0 + 105_000, a.service);
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 299_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    await runUntil(clock, T0 + 300_000, a.service);
+    expect(inA.pages()).toEqual(['ben']);
+    expect(store.pages.map((p) => `${p.to}:${p.round}.${p.step}`)).toEqual(['ana:0.0', 'ben:0.1']);
+    await runUntil(clock, T0 + 600_000, a.service);
+    expect(inA.pages()).toEqual(['ben', 'cy']);
+    expect(inB.pages()).toEqual(['ana']);
+    await a.service.stop();
+  });
+
+  test('a chain the new owner never saw, of a pump not yet rebuilt, is not taken for acknowledged: it goes on at the stored time', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service);
+    await b.service.stop();
+    // A starts reading the chains after it took the partition, before the pump is rebuilt
+    clock.advance(2000);
+    const aOwn = { owns: true, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    await settle(a.service);
+    await runUntil(clock, T0 + 10_000, a.service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('paging');
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 300_000, a.service);
+    expect(inA.pages()).toEqual(['ben']);
+    expect(inB.pages()).toEqual(['ana']);
+    await a.service.stop();
+  });
+
+  test('rebuilt on the new owner, an alert no longer open (acknowledged and cleared before the owner died) ends its chain', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    const aOwn = { owns: false, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service, a.service);
+    await runUntil(clock, T0 + 20_000, a.service);
+    await b.service.stop();
+    Object.assign(aOwn, { owns: true, holds: true });
+    await runUntil(clock, T0 + 30_000, a.service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('closed');
+    await runUntil(clock, T0 + 400_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    await a.service.stop();
+  });
+});
