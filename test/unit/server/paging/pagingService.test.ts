@@ -11,6 +11,7 @@ import { manualClock } from '../../../../server/clock.ts';
 import { EventBus } from '../../../../server/events/eventBus.ts';
 import { ChannelError, type Contact, type PageChannel, type PageMessage } from '../../../../server/paging/channel.ts';
 import type { ChainState } from '../../../../server/paging/escalation.ts';
+import { createPagingApi } from '../../../../server/paging/pagingApi.ts';
 import { PagingService } from '../../../../server/paging/pagingService.ts';
 import type { PagingStore, StoredChain } from '../../../../server/paging/pagingStore.ts';
 
@@ -19,7 +20,7 @@ const log = pino({ level: process.env.DEBUG_PAGING ? 'debug' : 'silent' });
 
 class MemoryStore {
   chainsById = new Map<string, StoredChain>();
-  pages: { id: string; alertId: string; round: number; step: number; to: string; status: string }[] = [];
+  pages: { id: string; alertId: string; round: number; step: number; to: string; status: string; tokenSha256?: string }[] = [];
 
   down = false;
   constructor(private readonly onCall: string[]) {}
@@ -51,11 +52,25 @@ class MemoryStore {
     if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     return Promise.resolve(ids.flatMap((id) => (this.chainsById.has(id) ? [this.chainsById.get(id)!] : [])));
   }
-  claimPage(_pump: string, alertId: string, round: number, step: number, to: string) {
+  claimPage(_pump: string, alertId: string, round: number, step: number, to: string, tokenSha256?: string) {
     if (this.pages.some((p) => p.alertId === alertId && p.round === round && p.step === step)) return Promise.resolve(null);
     const id = String(this.pages.length + 1);
-    this.pages.push({ id, alertId, round, step, to, status: 'sending' });
+    this.pages.push({ id, alertId, round, step, to, status: 'sending', ...(tokenSha256 ? { tokenSha256 } : {}) });
     return Promise.resolve(id);
+  }
+  pageByToken(tokenSha256: string) {
+    const p = this.pages.find((x) => x.tokenSha256 === tokenSha256);
+    const c = p && this.chainsById.get(p.alertId);
+    return Promise.resolve(p && c ? {
+      pageId: p.id, alertId: p.alertId, username: p.to, status: p.status, round: p.round, step: p.step,
+      alert: c.alert, chainStatus: c.state.status, acceptedBy: c.state.acceptedBy,
+    } : null);
+  }
+  answerPage(id: string, status: string) {
+    const p = this.pages.find((x) => x.id === id);
+    if (!p || (p.status !== 'sending' && p.status !== 'sent')) return Promise.resolve(false);
+    p.status = status;
+    return Promise.resolve(true);
   }
   markPage(id: string, status: string) {
     const p = this.pages.find((x) => x.id === id);
@@ -78,7 +93,7 @@ class MemoryStore {
 
 class Inbox implements PageChannel {
   readonly name = 'email' as const;
-  readonly got: { to: string; kind: string; pump: string; title: string }[] = [];
+  readonly got: { to: string; kind: string; pump: string; title: string; acceptUrl: string | null }[] = [];
   failing = false;
   /** the next sends that fail with a temporary error (retried) */
   flaky = 0;
@@ -89,7 +104,7 @@ class Inbox implements PageChannel {
       this.flaky--;
       return Promise.reject(new ChannelError('BUSY', 'try later'));
     }
-    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title });
+    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title, acceptUrl: m.acceptUrl });
     return Promise.resolve();
   }
   pages(): string[] {
@@ -424,5 +439,31 @@ describe('paging across a lease takeover', () => {
     await runUntil(clock, T0 + 400_000, a.service);
     expect(inA.pages()).toEqual([]);
     await a.service.stop();
+  });
+
+  test('accepting through an instance that does not drive the chain, and holds it a step behind, stops it', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben', 'cy']);
+    const [inA, inC] = [new Inbox(), new Inbox()];
+    const a = leaseInstance(store, inA, clock, { owns: true, holds: true, open: [alert()] });
+    const c = leaseInstance(store, inC, clock, { owns: false, holds: false, open: [] });
+    a.bus.emit('alertRaised', alert());
+    await settle(a.service, c.service);
+    await runUntil(clock, T0 + 295_000, c.service);
+    expect(c.service.chains.get('a1')?.state.step).toBe(0);
+    clock.advance(5000);
+    a.service.tick(); // ben is paged by the driver; C still holds step 0 (its next re-read is later)
+    await settle(a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    expect(c.service.chains.get('a1')?.state.step).toBe(0);
+    const api = createPagingApi({ service: c.service, store: store as unknown as PagingStore, clock, log, patientOf: () => Promise.resolve(null) });
+    const token = new URL(inA.got.find((g) => g.to === 'ben')!.acceptUrl!).pathname.split('/').pop()!;
+    expect((await api.answer(token, 'accept')).result).toBe('ok');
+    await settle(c.service);
+    expect(store.chainsById.get('a1')?.state).toMatchObject({ status: 'accepted', acceptedBy: 'ben' });
+    await runUntil(clock, T0 + 1_000_000, a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    await a.service.stop();
+    await c.service.stop();
   });
 });
