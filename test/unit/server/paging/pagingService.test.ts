@@ -466,4 +466,21 @@ describe('paging across a lease takeover', () => {
     await a.service.stop();
     await c.service.stop();
   });
+
+  test('an alert the old owner raised but had no chain for yet gets one from the new owner once the pump is rebuilt', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const inA = new Inbox();
+    const aOwn = { owns: true, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    await runUntil(clock, T0 + 6000, a.service);
+    expect(inA.pages()).toEqual([]);
+    // rebuilt from the old owner's checkpoint: the alert is open here; the next re-read starts its chain
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 11_000, a.service);
+    expect(inA.pages()).toEqual(['ana']);
+    await runUntil(clock, T0 + 311_000, a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    await a.service.stop();
+  });
 });
