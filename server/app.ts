@@ -277,6 +277,8 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       // scale-out: an instance drives the chains of the pumps it judges (its SHARD, its leases, or the shared group's pumps it has)
       owns: (pump) => ownsPumpNow(pump) && (c.sharedGroup === null || core.engine.pump(pump) !== undefined),
       fence: (tx, pump) => fenceInTransaction(tx, pump),
+      // a pump taken over is owned before it is rebuilt: until then its alerts are not in openAlerts
+      holds: (pump) => core.engine.pump(pump) !== undefined,
       ...(pushChannel ? { extraChannels: [pushChannel] } : {}),
       patientOf: async (a) => {
         if (!a.patientId) return null;

@@ -55,14 +55,20 @@ export function createPagingApi(d: PagingApiDeps) {
       if (before.expired) return 'expired';
       if (before.acceptedBy !== null) return 'already_accepted';
       if (page.status !== 'sent' && page.status !== 'sending') return page.status === 'expired' ? 'expired' : 'used';
-      if (!service.chains.has(page.alertId)) {
-        const stored = await store.chain(page.alertId);
-        if (!stored || stored.state.status === 'closed') return 'expired';
-        service.chains.set(page.alertId, stored);
-      }
+      const first = await store.chain(page.alertId);
+      if (!first || first.state.status === 'closed') return 'expired';
       if (!(await store.answerPage(page.pageId, what === 'accept' ? 'accepted' : 'declined', clock.now()))) return 'used';
       const now = clock.now();
-      await service.transit(page.alertId, (s) => (what === 'accept' ? esc.accept(s, page.username, now) : esc.decline(s, page.username, now)));
+      const answerIt = (s: esc.ChainState): esc.Transition => (what === 'accept' ? esc.accept(s, page.username, now) : esc.decline(s, page.username, now));
+      // computed on the chain as PostgreSQL has it: the instance answering may not be the one
+      // driving the chain (several instances, a takeover), and what it holds may be a step behind
+      let stored: typeof first | null = first;
+      for (let attempt = 0; attempt < 3 && stored && stored.state.status !== 'closed'; attempt++) {
+        service.chains.set(page.alertId, { state: stored.state, alert: service.chains.get(page.alertId)?.alert ?? stored.alert });
+        if (answerIt(stored.state).state === stored.state) break; // nothing to change (a decline of a step already passed)
+        if (await service.transit(page.alertId, answerIt)) break;
+        stored = await store.chain(page.alertId); // the driver moved it meanwhile: once more on the new state
+      }
       if (what === 'accept') await store.expirePages(page.alertId);
       service.emitAudit({
         action: what === 'accept' ? 'page_accepted' : 'page_declined', actor: page.username, target: page.alertId, outcome: 'ok',

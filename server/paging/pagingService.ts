@@ -42,6 +42,11 @@ export interface PagingServiceOptions {
   whenUp: () => Promise<void>;
   /** does this instance drive the chains of this pump? (a lease layer; default: yes) */
   owns?: (pump: string) => boolean;
+  /**
+   * does the core hold this pump's state now (its open alerts are in openAlerts())? After a
+   * takeover a pump is owned before it is rebuilt from storage (default: owns)
+   */
+  holds?: (pump: string) => boolean;
   tickMs?: number;
   /** open chains are re-read this often (another instance's changes), ms */
   reloadMs?: number;
@@ -64,6 +69,8 @@ export class PagingService {
   readonly sender: PageSender;
   /** chains closed lately: live changes of their alerts still show who accepted */
   private readonly recentlyClosed = new Map<string, esc.ChainState>();
+  /** chains whose alert is known here only as PostgreSQL stored it (another instance's pump, not heard from the core here) */
+  private readonly unheard = new Set<string>();
   private readonly queue: KeyedQueue;
   private readonly changeListeners = new Set<(alert: Alert) => void>();
   private readonly auditListeners = new Set<(e: PagingAuditEvent) => void>();
@@ -157,8 +164,13 @@ export class PagingService {
     return this.o.owns ? this.o.owns(pump) : true;
   }
 
+  private holds(pump: string): boolean {
+    return this.owns(pump) && (this.o.holds ? this.o.holds(pump) : true);
+  }
+
   private onFact(a: Alert, fact: 'raised' | 'escalated' | 'changed'): void {
     const known = this.chains.get(a.id);
+    this.unheard.delete(a.id);
     if (known) known.alert = a;
     if (esc.startsChain(a, fact) && (!known || known.state.status === 'closed')) void this.serial(a.id, () => this.ensure(a));
   }
@@ -166,6 +178,7 @@ export class PagingService {
   /** the alert should be paging: start its chain, or go on with one a clear had closed */
   private async ensure(a: Alert): Promise<void> {
     if (this.stopped || !this.owns(a.pump)) return;
+    this.unheard.delete(a.id);
     const now = this.o.clock.now();
     let cur: StoredChain | null | undefined = this.chains.get(a.id);
     if (!cur) {
@@ -198,6 +211,7 @@ export class PagingService {
 
   /** the alert cleared or was acknowledged: its chain ends and the tokens expire */
   private async end(a: Alert, f: (s: esc.ChainState) => esc.Transition): Promise<void> {
+    this.unheard.delete(a.id);
     let cur = this.chains.get(a.id);
     if (!cur) {
       const stored = await this.o.store.chain(a.id);
@@ -282,6 +296,7 @@ export class PagingService {
 
   private forgetClosed(s: esc.ChainState): void {
     this.chains.delete(s.alertId);
+    this.unheard.delete(s.alertId);
     this.recentlyClosed.set(s.alertId, s);
     if (this.recentlyClosed.size > 1000) this.recentlyClosed.delete(this.recentlyClosed.keys().next().value!);
   }
@@ -331,17 +346,25 @@ export class PagingService {
       if (this.queue.has(c.state.alertId)) continue;
       const known = this.chains.get(c.state.alertId);
       const moved = !known || known.state.status !== c.state.status || known.state.round !== c.state.round || known.state.step !== c.state.step;
-      // the alert as the core holds it now; one of our pumps whose alert is no longer open was
-      // acknowledged and cleared while the chain could not be told (the next tick ends it)
-      const alert = live.get(c.state.alertId) ?? known?.alert
-        ?? (this.owns(c.alert.pump) ? { ...c.alert, acknowledged: true } : c.alert);
-      const held = { state: c.state, alert };
-      this.chains.set(c.state.alertId, held);
-      if (moved) this.changed(held);
+      // the alert as the core holds it now; a pump held here whose alert is no longer open was
+      // acknowledged and cleared while the chain could not be told (by a crash, a database outage,
+      // or an owner that died first: the next tick ends it). A pump just taken over and not yet
+      // rebuilt says nothing yet: its chain goes on as stored, from the stored step time
+      const id = c.state.alertId;
+      const heard = live.get(id) ?? (known && !this.unheard.has(id) ? known.alert : undefined);
+      const last = known?.alert ?? c.alert;
+      const held = this.holds(c.alert.pump);
+      const alert = heard ?? (held && !last.acknowledged ? { ...last, acknowledged: true } : last);
+      if (heard || held) this.unheard.delete(id);
+      else this.unheard.add(id);
+      const chain = { state: c.state, alert };
+      this.chains.set(id, chain);
+      if (moved) this.changed(chain);
     }
     for (const [id, c] of [...this.chains]) {
       if (!seen.has(id) && !this.queue.has(id)) {
         this.chains.delete(id);
+        this.unheard.delete(id);
         this.changed({ ...c, state: { ...c.state, status: 'closed' } });
       }
     }

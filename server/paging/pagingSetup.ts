@@ -36,6 +36,8 @@ export interface PagingSetupOptions {
   openAlerts: () => Alert[];
   patientOf: (alert: Alert) => Promise<Patient>;
   owns?: (pump: string) => boolean;
+  /** the core holds the pump's state now (rebuilt after a takeover) */
+  holds?: (pump: string) => boolean;
   /** with leases: a stale owner cannot claim a step */
   fence?: PageFence;
   /** more channels (Web Push) */
@@ -66,6 +68,7 @@ export function createPaging(o: PagingSetupOptions): Paging {
     store, bus: o.bus, clock: o.clock, log, channels, publicUrl: s.publicUrl,
     acceptS: s.pageAcceptS, groupS: s.pageGroupS, firstRetryMs: s.pageRetryMs,
     patientOf: o.patientOf, openAlerts: o.openAlerts, whenUp: o.whenUp, ...(o.owns ? { owns: o.owns } : {}),
+    ...(o.holds ? { holds: o.holds } : {}),
   });
   const api = createPagingApi({ service, store, clock: o.clock, log, patientOf: o.patientOf });
   registerPagingMetrics(o.metrics, {

@@ -11,6 +11,7 @@ import { manualClock } from '../../../../server/clock.ts';
 import { EventBus } from '../../../../server/events/eventBus.ts';
 import { ChannelError, type Contact, type PageChannel, type PageMessage } from '../../../../server/paging/channel.ts';
 import type { ChainState } from '../../../../server/paging/escalation.ts';
+import { createPagingApi } from '../../../../server/paging/pagingApi.ts';
 import { PagingService } from '../../../../server/paging/pagingService.ts';
 import type { PagingStore, StoredChain } from '../../../../server/paging/pagingStore.ts';
 
@@ -19,7 +20,7 @@ const log = pino({ level: process.env.DEBUG_PAGING ? 'debug' : 'silent' });
 
 class MemoryStore {
   chainsById = new Map<string, StoredChain>();
-  pages: { id: string; alertId: string; round: number; step: number; to: string; status: string }[] = [];
+  pages: { id: string; alertId: string; round: number; step: number; to: string; status: string; tokenSha256?: string }[] = [];
 
   down = false;
   constructor(private readonly onCall: string[]) {}
@@ -51,11 +52,25 @@ class MemoryStore {
     if (this.down) return Promise.reject(new Error('ECONNREFUSED'));
     return Promise.resolve(ids.flatMap((id) => (this.chainsById.has(id) ? [this.chainsById.get(id)!] : [])));
   }
-  claimPage(_pump: string, alertId: string, round: number, step: number, to: string) {
+  claimPage(_pump: string, alertId: string, round: number, step: number, to: string, tokenSha256?: string) {
     if (this.pages.some((p) => p.alertId === alertId && p.round === round && p.step === step)) return Promise.resolve(null);
     const id = String(this.pages.length + 1);
-    this.pages.push({ id, alertId, round, step, to, status: 'sending' });
+    this.pages.push({ id, alertId, round, step, to, status: 'sending', ...(tokenSha256 ? { tokenSha256 } : {}) });
     return Promise.resolve(id);
+  }
+  pageByToken(tokenSha256: string) {
+    const p = this.pages.find((x) => x.tokenSha256 === tokenSha256);
+    const c = p && this.chainsById.get(p.alertId);
+    return Promise.resolve(p && c ? {
+      pageId: p.id, alertId: p.alertId, username: p.to, status: p.status, round: p.round, step: p.step,
+      alert: c.alert, chainStatus: c.state.status, acceptedBy: c.state.acceptedBy,
+    } : null);
+  }
+  answerPage(id: string, status: string) {
+    const p = this.pages.find((x) => x.id === id);
+    if (!p || (p.status !== 'sending' && p.status !== 'sent')) return Promise.resolve(false);
+    p.status = status;
+    return Promise.resolve(true);
   }
   markPage(id: string, status: string) {
     const p = this.pages.find((x) => x.id === id);
@@ -78,7 +93,7 @@ class MemoryStore {
 
 class Inbox implements PageChannel {
   readonly name = 'email' as const;
-  readonly got: { to: string; kind: string; pump: string; title: string }[] = [];
+  readonly got: { to: string; kind: string; pump: string; title: string; acceptUrl: string | null }[] = [];
   failing = false;
   /** the next sends that fail with a temporary error (retried) */
   flaky = 0;
@@ -89,7 +104,7 @@ class Inbox implements PageChannel {
       this.flaky--;
       return Promise.reject(new ChannelError('BUSY', 'try later'));
     }
-    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title });
+    this.got.push({ to: c.username, kind: m.kind, pump: m.alert.pump, title: m.title, acceptUrl: m.acceptUrl });
     return Promise.resolve();
   }
   pages(): string[] {
@@ -331,5 +346,141 @@ describe('paging service', () => {
     await settle(service);
     expect(inbox.pages()).toEqual([]);
     await service.stop();
+  });
+});
+
+/** an instance of a lease cluster: owns and holds (rebuilt) its pumps as the test says */
+function leaseInstance(store: MemoryStore, inbox: Inbox, clock: ReturnType<typeof manualClock>, own: { owns: boolean; holds: boolean; open: Alert[] }) {
+  const bus = new EventBus(log);
+  const service = new PagingService({
+    store: store as unknown as PagingStore, bus, clock, log, channels: [inbox], publicUrl: 'https://pw.test',
+    acceptS: 300, groupS: 0, firstRetryMs: 1, retries: 0, tickMs: 3_600_000, reloadMs: 5000,
+    patientOf: () => Promise.resolve(null), openAlerts: () => own.open, whenUp: () => Promise.resolve(),
+    sleep: () => Promise.resolve(), owns: () => own.owns, holds: () => own.holds,
+  });
+  service.start();
+  return { bus, service };
+}
+
+/** one tick every 5 s (a re-read each time) from now until `untilMs` */
+async function runUntil(clock: ReturnType<typeof manualClock>, untilMs: number, service: PagingService): Promise<void> {
+  while (clock.now() < untilMs) {
+    clock.advance(Math.min(5000, untilMs - clock.now()));
+    service.tick();
+    await settle(service);
+  }
+}
+
+describe('paging across a lease takeover', () => {
+  test('the new owner goes on from the stored step time (not restarted at the takeover), nobody paged twice', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben', 'cy']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    const aOwn = { owns: false, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service, a.service);
+    expect(inB.pages()).toEqual(['ana']);
+    await runUntil(clock, T0 + 100_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    // B dies 100 s into ana's step; A takes the partition, then rebuilds the pump (the alert open)
+    await b.service.stop();
+    aOwn.owns = true;
+    await runUntil(clock, T0 + 105_000, a.service);
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 299_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    await runUntil(clock, T0 + 300_000, a.service);
+    expect(inA.pages()).toEqual(['ben']);
+    expect(store.pages.map((p) => `${p.to}:${p.round}.${p.step}`)).toEqual(['ana:0.0', 'ben:0.1']);
+    await runUntil(clock, T0 + 600_000, a.service);
+    expect(inA.pages()).toEqual(['ben', 'cy']);
+    expect(inB.pages()).toEqual(['ana']);
+    await a.service.stop();
+  });
+
+  test('a chain the new owner never saw, of a pump not yet rebuilt, is not taken for acknowledged: it goes on at the stored time', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service);
+    await b.service.stop();
+    // A starts reading the chains after it took the partition, before the pump is rebuilt
+    clock.advance(2000);
+    const aOwn = { owns: true, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    await settle(a.service);
+    await runUntil(clock, T0 + 10_000, a.service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('paging');
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 300_000, a.service);
+    expect(inA.pages()).toEqual(['ben']);
+    expect(inB.pages()).toEqual(['ana']);
+    await a.service.stop();
+  });
+
+  test('rebuilt on the new owner, an alert no longer open (acknowledged and cleared before the owner died) ends its chain', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const [inB, inA] = [new Inbox(), new Inbox()];
+    const b = leaseInstance(store, inB, clock, { owns: true, holds: true, open: [alert()] });
+    const aOwn = { owns: false, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    b.bus.emit('alertRaised', alert());
+    await settle(b.service, a.service);
+    await runUntil(clock, T0 + 20_000, a.service);
+    await b.service.stop();
+    Object.assign(aOwn, { owns: true, holds: true });
+    await runUntil(clock, T0 + 30_000, a.service);
+    expect(store.chainsById.get('a1')?.state.status).toBe('closed');
+    await runUntil(clock, T0 + 400_000, a.service);
+    expect(inA.pages()).toEqual([]);
+    await a.service.stop();
+  });
+
+  test('accepting through an instance that does not drive the chain, and holds it a step behind, stops it', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben', 'cy']);
+    const [inA, inC] = [new Inbox(), new Inbox()];
+    const a = leaseInstance(store, inA, clock, { owns: true, holds: true, open: [alert()] });
+    const c = leaseInstance(store, inC, clock, { owns: false, holds: false, open: [] });
+    a.bus.emit('alertRaised', alert());
+    await settle(a.service, c.service);
+    await runUntil(clock, T0 + 295_000, c.service);
+    expect(c.service.chains.get('a1')?.state.step).toBe(0);
+    clock.advance(5000);
+    a.service.tick(); // ben is paged by the driver; C still holds step 0 (its next re-read is later)
+    await settle(a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    expect(c.service.chains.get('a1')?.state.step).toBe(0);
+    const api = createPagingApi({ service: c.service, store: store as unknown as PagingStore, clock, log, patientOf: () => Promise.resolve(null) });
+    const token = new URL(inA.got.find((g) => g.to === 'ben')!.acceptUrl!).pathname.split('/').pop()!;
+    expect((await api.answer(token, 'accept')).result).toBe('ok');
+    await settle(c.service);
+    expect(store.chainsById.get('a1')?.state).toMatchObject({ status: 'accepted', acceptedBy: 'ben' });
+    await runUntil(clock, T0 + 1_000_000, a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    await a.service.stop();
+    await c.service.stop();
+  });
+
+  test('an alert the old owner raised but had no chain for yet gets one from the new owner once the pump is rebuilt', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryStore(['ana', 'ben']);
+    const inA = new Inbox();
+    const aOwn = { owns: true, holds: false, open: [] as Alert[] };
+    const a = leaseInstance(store, inA, clock, aOwn);
+    await runUntil(clock, T0 + 6000, a.service);
+    expect(inA.pages()).toEqual([]);
+    // rebuilt from the old owner's checkpoint: the alert is open here; the next re-read starts its chain
+    Object.assign(aOwn, { holds: true, open: [alert()] });
+    await runUntil(clock, T0 + 11_000, a.service);
+    expect(inA.pages()).toEqual(['ana']);
+    await runUntil(clock, T0 + 311_000, a.service);
+    expect(inA.pages()).toEqual(['ana', 'ben']);
+    await a.service.stop();
   });
 });
