@@ -133,3 +133,17 @@ test('pumps B judges, assigned through A: a matching program raises no program_u
   expect((await alertsOnB(WRONG)).map((a) => a.type)).toEqual(['program_mismatch']);
   expect(await stack.api<Alert[]>(A, '/api/alerts?status=active')).toEqual(expect.arrayContaining([expect.objectContaining({ pump: WRONG, type: 'program_mismatch' })]));
 });
+
+test('after PostgreSQL restarts, B listens again by itself and sees the next change through A within 2 s', async () => {
+  const listening = (): number => stack.instances[B]!.proc!.lines.filter((l) => l.includes('listening for clinical record changes')).length;
+  const before = listening();
+  await pgServer.restart();
+  await waitFor(() => listening() > before, 20_000, 'B listening again', 100);
+  for (const i of [A, B]) await waitFor(async () => (await stack.api<{ database?: string }>(i, '/api/health')).database === 'up', 20_000, `database up on ${i}`, 100);
+  const pump = ON_B[0]!;
+  const t0 = Date.now();
+  const { order } = await waitFor(async () => assignThroughA(pump, `MRN-NOTIFY-4-${t0}`).catch(() => null), 10_000, 'assignment through A', 200);
+  const t1 = Date.now();
+  await waitFor(async () => (await pumpOnB(pump))?.order?.id === order.id, 2000, 'order on B after the restart', 50);
+  expect(Date.now() - t1).toBeLessThan(2000);
+});
