@@ -372,7 +372,7 @@ export async function buildServer(deps: ServerDeps): Promise<PumpwatchServer> {
       // the last facts are queued: give the receivers a moment to take them (the rest stays on disk)
       await hl7?.stop();
       await http.stop();
-      clinical?.stop();
+      await clinical?.stop();
       await paging?.stop();
       await database.stop();
       await writer.stop();

@@ -13,7 +13,7 @@ import { loadBillingAssignments } from './billingAssignments.ts';
 import { reviewsOf, saveReview, type EpisodeReview } from './billingReviews.ts';
 import type { BillingAssignment } from '../billing/types.ts';
 import { ClinicalError, toClinicalError } from './clinicalErrors.ts';
-import { audit, inTransaction } from './transaction.ts';
+import { audit, inTransaction, notifyRecords } from './transaction.ts';
 import {
   ASSIGNMENT_COLUMNS, ORDER_COLUMNS, PATIENT_COLUMNS, assignmentFromRow, isoTime, orderFromRow, patientFromRow, recordId,
   type AssignmentRow, type OrderRow, type PatientRow,
@@ -111,6 +111,7 @@ export class ClinicalStore {
       );
       const updated = patientFromRow(one(rows, 'patient'));
       await audit(c, { actor, action: 'patient.update', entityId: updated.id, patientId: updated.id, detail: { fields } });
+      await notifyRecords(c, { kind: 'patient', patient: updated.id });
       return updated;
     });
     this.active.patientChanged(p);
@@ -169,6 +170,7 @@ export class ClinicalStore {
       );
       const order = orderFromRow(one(rows, 'order'));
       await audit(c, { actor, action: 'order.discontinue', entityId: order.id, patientId: order.patientId });
+      await notifyRecords(c, { kind: 'order', order: order.id });
       return order;
     });
     this.active.orderChanged(o);
@@ -194,6 +196,7 @@ export class ClinicalStore {
       const a = assignmentFromRow(row);
       const p = patientFromRow(one((await c.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [a.patientId])).rows, 'patient'));
       await audit(c, { actor, action: 'assignment.create', entityId: a.id, patientId: a.patientId, detail: { pump: a.pump, orderId: a.orderId } });
+      await notifyRecords(c, { kind: 'assignment', pump: a.pump });
       return { assignment: a, order, patient: { id: p.id, mrn: p.mrn, name: p.name, phone: p.phone, timezone: p.timezone } } satisfies ActiveAssignment;
     });
     this.active.put(entry);
@@ -214,6 +217,7 @@ export class ClinicalStore {
       }
       const ended = assignmentFromRow(rows[0]);
       await audit(c, { actor, action: 'assignment.end', entityId: ended.id, patientId: ended.patientId, detail: { pump: ended.pump } });
+      await notifyRecords(c, { kind: 'assignment', pump: ended.pump });
       return ended;
     });
     if (a.to !== null) this.active.remove(a.pump, a.id);

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { DrugLimit } from '../../protocol/clinical.ts';
 import { toClinicalError } from './clinicalErrors.ts';
-import { audit, inTransaction } from './transaction.ts';
+import { audit, inTransaction, notifyRecords } from './transaction.ts';
 
 interface DrugLimitRow {
   drug: string;
@@ -37,6 +37,7 @@ export class DrugLimitStore {
         await c.query('INSERT INTO drug_limits (drug, max_rate_ml_h, max_volume_ml) VALUES ($1, $2, $3)', [l.drug.trim(), l.maxRateMlH, l.maxVolumeMl]);
       }
       await audit(c, { actor, action: 'drug_limits.replace', detail: { drugs: limits.length } });
+      await notifyRecords(c, { kind: 'drug_limits' });
       return (await c.query<DrugLimitRow>(SELECT)).rows.map(fromRow);
     });
   }

@@ -62,3 +62,18 @@ export async function audit(c: pg.PoolClient, e: AuditEntry): Promise<void> {
     e.actor, e.action, e.entityId ?? null, e.patientId ?? null, JSON.stringify(e.detail ?? {}),
   ]);
 }
+
+/** the channel other instances LISTEN on for changes of the clinical records (recordsListener.ts) */
+export const RECORDS_CHANNEL = 'pumpwatch_records';
+
+/** what changed, ids only (never names, MRNs or phone numbers) */
+export type RecordsChange =
+  | { kind: 'assignment'; pump: string }
+  | { kind: 'order'; order: string }
+  | { kind: 'patient'; patient: string }
+  | { kind: 'drug_limits' };
+
+/** tells the other instances, inside the transaction: PostgreSQL delivers it on COMMIT only */
+export async function notifyRecords(c: pg.PoolClient, change: RecordsChange): Promise<void> {
+  await c.query('SELECT pg_notify($1, $2)', [RECORDS_CHANNEL, JSON.stringify(change)]);
+}

@@ -2,8 +2,9 @@
  * The clinical records wired into the server (docs/clinical.md, "Wiring"): the API's reads and
  * changes go to PostgreSQL (ClinicalStore, audited there), and every open assignment and the drug
  * limits are pushed into the detection engine through the core, so verification never queries.
- * Loaded when the database comes (back) up and every `reloadMs` (changes made by another instance);
- * a change made here is pushed at once. While the database is down the engine keeps what it was
+ * Loaded when the database comes (back) up, when another instance notifies a change (LISTEN on
+ * pumpwatch_records: recordsListener.ts) and every `reloadMs` as a safety net; a change made here
+ * is pushed at once. While the database is down the engine keeps what it was
  * given last and the API answers DATABASE_UNAVAILABLE without waiting for a connection timeout.
  */
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import type { ClinicalStore } from '../clinical/clinicalStore.ts';
 import type { EpisodeReview } from '../clinical/billingReviews.ts';
 import { ClinicalError } from '../clinical/clinicalErrors.ts';
 import type { DrugLimitStore } from '../clinical/drugLimits.ts';
+import { listenClientFor, RecordsListener, type ListenClient } from '../clinical/recordsListener.ts';
 import type { Clock } from '../clock.ts';
 import type { ClinicalDatabase } from '../db/database.ts';
 import type { OrderTerms } from '../engine/types.ts';
@@ -26,8 +28,10 @@ export interface ClinicalRecordsOptions {
   core: PumpwatchCore;
   clock: Clock;
   log: Logger;
-  /** reload period, ms (default 30 000) */
+  /** reload period, ms (default 30 000): the safety net behind the notifications */
   reloadMs?: number;
+  /** opens the LISTEN connection (default: a client on the database's pool settings); null: do not listen */
+  listenClient?: (() => Promise<ListenClient>) | null;
 }
 
 /** what the engine needs of an open assignment: ids and terms, no patient identifiers */
@@ -54,21 +58,37 @@ export class ClinicalRecords implements ClinicalApi {
   private timer: NodeJS.Timeout | null = null;
   private offUp: (() => void) | null = null;
   private reloading: Promise<void> | null = null;
+  private readonly listener: RecordsListener | null;
 
-  constructor(private readonly o: ClinicalRecordsOptions) {}
+  constructor(private readonly o: ClinicalRecordsOptions) {
+    const pool = o.database.pool;
+    const connect = o.listenClient === undefined ? (pool ? listenClientFor(pool) : null) : o.listenClient;
+    this.listener = connect
+      ? new RecordsListener({
+        connect, log: o.log, onDatabaseUp: (cb) => o.database.onUp(cb),
+        // a reload already under way may have read before the change committed: reload again after it
+        reload: async () => {
+          await this.reloading?.catch(() => undefined);
+          await this.reload().catch((err: unknown) => this.failed(err));
+        },
+      })
+      : null;
+  }
 
   start(): void {
     this.offUp = this.o.database.onUp(() => this.reload());
+    this.listener?.start();
     this.timer = setInterval(() => {
       if (this.o.database.status === 'up') this.reload().catch((err: unknown) => this.failed(err));
     }, this.o.reloadMs ?? 30_000);
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.offUp?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.listener?.stop();
   }
 
   /** the open assignments by pump, in memory (what the pump views show) */
