@@ -9,15 +9,16 @@
  * The server stores a new version of an open course's record at every checkpoint in which it
  * changed (each status sentence changes it). Writing every version of a year (about 2,800 per
  * course at a status a minute) is out of reach here; versions are kept every
- * BENCH_BILLING_VERSION_H hours of pump time (default 6) plus the final one, and the row says how
- * many points were read.
+ * BENCH_BILLING_VERSION_H hours of pump time (default 2) plus the final one, written as the
+ * checkpointer writes them (one point per record a day: later versions replace earlier ones).
+ * BENCH_BILLING_LEGACY=1 writes each version as a point of its own, as before that scheme.
  */
 import { performance } from 'node:perf_hooks';
 import type { Episode } from '../protocol/api.ts';
 import { createEpisodeTracker, type BillingAssignment, type EpisodeRecord } from '../server/billing/index.ts';
 import { BillingHistory } from '../server/core/billingHistory.ts';
 import { createInfluxStore, type PointStore } from '../server/storage/influxStore.ts';
-import { episodePoint } from '../server/storage/points.ts';
+import { episodePoint, episodeRecordTimestampNs, MEASUREMENTS } from '../server/storage/points.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import { CONFIG, ordersFor, PUMPS, pumpRecord, T0 } from './billing.bench.ts';
 import type { BenchRow } from './types.ts';
@@ -47,7 +48,12 @@ function templateVersions(everyH: number): { timeMs: number; json: string }[] {
   return out;
 }
 
-async function writeFleet(store: PointStore, versions: { timeMs: number; json: string }[]): Promise<number> {
+/**
+ * Every version written as the checkpointer writes it (one point per record a day, later versions
+ * replacing earlier ones); `legacy`: as it was written before, a point per version at its own
+ * server time in `episode`.
+ */
+async function writeFleet(store: PointStore, versions: { timeMs: number; json: string }[], legacy: boolean): Promise<number> {
   let written = 0;
   let batch: ReturnType<typeof episodePoint>[] = [];
   for (let i = 0; i < PUMPS; i++) {
@@ -58,7 +64,8 @@ async function writeFleet(store: PointStore, versions: { timeMs: number; json: s
       n = v.timeMs === lastMs ? n + 1 : 0;
       lastMs = v.timeMs;
       const record = JSON.parse(v.json.replaceAll(SERIAL, serial)) as EpisodeRecord;
-      batch.push(episodePoint(record, 'bench', 1, `${v.timeMs}${String(n).padStart(6, '0')}`));
+      const point = episodePoint(record, 'bench', 1, legacy ? `${v.timeMs}${String(n).padStart(6, '0')}` : episodeRecordTimestampNs(record.id, v.timeMs));
+      batch.push(legacy ? { ...point, measurement: MEASUREMENTS.episode } : point);
       if (batch.length >= 5000) {
         await store.write(batch);
         written += batch.length;
@@ -81,7 +88,8 @@ function assignmentsFor(programs: { startMs: number; endMs: number | null }[]): 
 
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const everyH = Number(process.env.BENCH_BILLING_VERSION_H ?? '6');
+  const everyH = Number(process.env.BENCH_BILLING_VERSION_H ?? '2');
+  const legacy = process.env.BENCH_BILLING_LEGACY === '1';
   const versions = templateVersions(everyH);
   // the reference answer: the final records restored in memory
   const finalRecords = [...new Map(versions.map((v) => [(JSON.parse(v.json) as EpisodeRecord).id, v.json])).values()];
@@ -98,10 +106,10 @@ export async function run(): Promise<BenchRow[]> {
     const store = createInfluxStore({ url: influxd.urlFor('pumpwatch_bench_billing'), database: 'pumpwatch_bench_billing', retentionDays: 0 });
     await store.ensureSchema();
     let t = performance.now();
-    const points = await writeFleet(store, versions);
+    const points = await writeFleet(store, versions, legacy);
     const writeS = (performance.now() - t) / 1000;
     const perCourse = versions.length / programs.length;
-    rows.push({ area: 'billing', metric: `write a year of episode records to influxd: ${points} points (${perCourse.toFixed(1)} per course, a version every ${everyH} h)`, value: points / writeS, unit: 'points/s' });
+    rows.push({ area: 'billing', metric: `write a year of episode records to influxd: ${points} points (${perCourse.toFixed(1)} per course, a version every ${everyH} h${legacy ? ', each its own point (before one point a day)' : ''})`, value: points / writeS, unit: 'points/s' });
 
     const now = T0 + (YEAR_DAYS + 1) * DAY;
     const nowMs = now;

@@ -99,11 +99,20 @@ export interface StoredEpisode {
   journalId: number;
 }
 
-/** Latest stored version of every episode written since `sinceMs` (server clock). */
+/**
+ * Latest stored version of every episode record written since `sinceMs` (server clock). Records
+ * are kept one version a day (`episode_day`, stamped at the day's start: read from the start of
+ * `sinceMs`'s day, a little more than asked); those written before that scheme (`episode`) are
+ * read too, and a newer scheme's version always wins over them.
+ */
 export async function storedEpisodes(store: PointStore, sinceMs: number, pump?: string): Promise<StoredEpisode[]> {
-  const q = `SELECT * FROM "${MEASUREMENTS.episode}" WHERE time >= ${timeLiteral(sinceMs)}${pumpClause(pump)} ORDER BY time ASC`;
+  const select = (measurement: string, fromMs: number): Promise<{ rows: Record<string, unknown>[] }[]> => store.select(
+    `SELECT "json", "journalEpoch", "journalId" FROM "${measurement}" WHERE time >= ${timeLiteral(fromMs)}${pumpClause(pump)} ORDER BY time ASC`);
+  const [legacy, daily] = await Promise.all([
+    select(MEASUREMENTS.episode, sinceMs), select(MEASUREMENTS.episodeDay, Math.floor(sinceMs / 86_400_000) * 86_400_000),
+  ]);
   const byId = new Map<string, StoredEpisode>();
-  for (const s of await store.select(q)) {
+  for (const s of [...legacy, ...daily]) {
     for (const r of s.rows) {
       try {
         const record = JSON.parse(text(r.json)) as StoredEpisode['record'];
