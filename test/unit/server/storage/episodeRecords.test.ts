@@ -45,11 +45,25 @@ describe('storedEpisodes', () => {
   test('reads the day-stamped records from the start of the day asked, and the older scheme from the time asked', async () => {
     const asked: string[] = [];
     await storedEpisodes(store({}, asked), at('2026-11-24T15:30:00Z'), 'P');
-    const daily = asked.find((q) => q.includes(`"${MEASUREMENTS.episodeDay}"`)) ?? '';
-    const legacy = asked.find((q) => q.includes(`FROM "${MEASUREMENTS.episode}"`)) ?? '';
-    assert.match(daily, new RegExp(`time >= ${at('2026-11-24T00:00:00Z')}000000 AND "pump" = 'P'`));
-    assert.match(legacy, new RegExp(`time >= ${at('2026-11-24T15:30:00Z')}000000 AND "pump" = 'P'`));
-    assert.ok(!daily.includes('SELECT *'), 'only the fields used are read');
+    const daily = asked.filter((q) => q.includes(`"${MEASUREMENTS.episodeDay}"`));
+    const legacy = asked.filter((q) => q.includes(`FROM "${MEASUREMENTS.episode}"`));
+    assert.ok(daily.length > 0 && legacy.length > 0);
+    for (const q of daily) assert.match(q, new RegExp(`time >= ${at('2026-11-24T00:00:00Z')}000000 .*"pump" = 'P'`));
+    for (const q of legacy) assert.match(q, new RegExp(`time >= ${at('2026-11-24T15:30:00Z')}000000 .*"pump" = 'P'`));
+    assert.ok(asked.every((q) => !q.includes('SELECT *')), 'only the fields used are read');
+    // of each pump's own record only the newest
+    assert.ok(daily.some((q) => q.includes('"id" =~ /^pump:/') && q.includes('GROUP BY "pump" ORDER BY time DESC LIMIT 1')));
+  });
+
+  test('a long period is read in slices that cover it without a gap or an overlap', async () => {
+    const asked: string[] = [];
+    await storedEpisodes(store({}, asked), at('2026-01-01T00:00:00Z'), undefined, at('2027-01-01T00:00:00Z'));
+    const slices = asked.filter((q) => q.includes(`"${MEASUREMENTS.episodeDay}"`) && q.includes('!~'));
+    assert.equal(slices.length, 4);
+    const bounds = slices.map((q) => [/time >= (\d+)/.exec(q)?.[1], /time < (\d+)/.exec(q)?.[1]]);
+    assert.equal(bounds[0]![0], `${at('2026-01-01T00:00:00Z')}000000`);
+    for (let i = 1; i < bounds.length; i++) assert.equal(bounds[i]![0], bounds[i - 1]![1]);
+    assert.equal(bounds[3]![1], undefined, 'the last slice is open-ended');
   });
 
   test('the newest version of each record wins; a day-stamped one over any of the older scheme', async () => {
