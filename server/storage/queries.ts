@@ -2,7 +2,7 @@
 import type { Alert, TelemetryPoint } from '../../protocol/api.ts';
 import type { PumpState } from '../../protocol/sentence.ts';
 import { quote, timeLiteral, type PointStore } from './influxStore.ts';
-import { MEASUREMENTS, type PumpStateFields } from './points.ts';
+import { EPISODE_BUCKET_MS, MEASUREMENTS, type PumpStateFields } from './points.ts';
 
 /** µs timestamp of a sentence point back to its pump time (whole seconds, ISO) */
 export function pumpTimeOf(timeUs: number): string {
@@ -112,8 +112,8 @@ async function selectValues(store: PointStore, q: string): Promise<{ columns: st
 
 /**
  * Latest stored version of every episode record written since `sinceMs` (server clock). Records
- * are kept one version a day (`episode_day`, stamped at the day's start: read from the start of
- * `sinceMs`'s day, a little more than asked); those written before that scheme (`episode`) are
+ * are kept one version a week (`episode_week`, stamped at the week's start: read from the start of
+ * `sinceMs`'s week, a little more than asked); those written before that scheme (`episode`) are
  * read too, and a newer scheme's version always wins over them. Of each pump's own record only the
  * newest is read (older ones are replaced on restore anyway); a long period is read in slices in
  * parallel (`untilMs`: where the newest records are, by the server clock).
@@ -134,7 +134,7 @@ export async function storedEpisodes(store: PointStore, sinceMs: number, pump?: 
     return out;
   };
   const results = await Promise.all([
-    ...queries(MEASUREMENTS.episode, sinceMs), ...queries(MEASUREMENTS.episodeDay, Math.floor(sinceMs / DAY_MS) * DAY_MS),
+    ...queries(MEASUREMENTS.episode, sinceMs), ...queries(MEASUREMENTS.episodeWeek, Math.floor(sinceMs / EPISODE_BUCKET_MS) * EPISODE_BUCKET_MS),
   ].map((q) => selectValues(store, q)));
   const byId = new Map<string, StoredEpisode>();
   // in order: the older scheme, then the daily one; each in time order
