@@ -141,14 +141,21 @@ beforeAll(async () => {
   pg = await startPostgres();
   stack = await startScaleoutStack(2, { env: { DATABASE_URL: pg.url, CHECKPOINT_MS: '500' } });
   await Promise.all([0, 1].map((i) => stack.start(i)));
-  const pool = createDatabasePool(parseDatabaseUrl(pg.url), { max: 1 });
-  const accounts = databaseTarget(pool, 'the test database', 'test');
-  try {
-    await accounts.put('pharm', { role: 'pharmacist', passwordHash: await hashPassword('pharmacist-pass-1') });
-  } finally {
-    await accounts.close();
-    await pool.end().catch(() => undefined);
-  }
+  const passwordHash = await hashPassword('pharmacist-pass-1');
+  // the servers migrate the shared database once they are up: the users table may come a moment later
+  await waitFor(async () => {
+    const pool = createDatabasePool(parseDatabaseUrl(pg.url), { max: 1 });
+    const accounts = databaseTarget(pool, 'the test database', 'test');
+    try {
+      await accounts.put('pharm', { role: 'pharmacist', passwordHash });
+      return true;
+    } catch {
+      return null;
+    } finally {
+      await accounts.close();
+      await pool.end().catch(() => undefined);
+    }
+  }, 30_000, 'the users table migrated', 500);
   const sessions = await Promise.all([0, 1].map((i) => session(i, 'pharm', 'pharmacist-pass-1')));
   // each pump's order made through the instance that judges it: the other learns it by its reload
   for (const p of pumps.filter((x) => x.kind !== 'no_order')) {
