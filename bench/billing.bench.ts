@@ -13,13 +13,13 @@ import type { BillingAssignment } from '../server/billing/index.ts';
 import { BillingHistory } from '../server/core/billingHistory.ts';
 import type { PointStore } from '../server/storage/influxStore.ts';
 
-const T0 = Date.parse('2026-10-01T00:00:00Z');
+export const T0 = Date.parse('2026-10-01T00:00:00Z');
 const DAYS = 30;
-const PUMPS = 1000;
-const CONFIG = { ...DEFAULT_BILLING_CONFIG, timeZone: 'America/New_York' };
+export const PUMPS = 1000;
+export const CONFIG = { ...DEFAULT_BILLING_CONFIG, timeZone: 'America/New_York' };
 
 /** A pump's record over `days`: 46 h programs at 5 mL/h with a 20-min pause, `gapH` apart (default 2 h); status every 60 s. */
-function pumpRecord(pump: string, days: number, gapH = 2): PumpMessage[] {
+export function pumpRecord(pump: string, days: number, gapH = 2): PumpMessage[] {
   const out: PumpMessage[] = [];
   let seq = 0;
   let t = T0;
@@ -53,7 +53,7 @@ function pumpRecord(pump: string, days: number, gapH = 2): PumpMessage[] {
   return out;
 }
 
-function renamed(records: EpisodeRecord[], from: string, to: string): EpisodeRecord[] {
+export function renamed(records: EpisodeRecord[], from: string, to: string): EpisodeRecord[] {
   return records.map((r) => ({ ...(JSON.parse(JSON.stringify(r).replaceAll(from, to)) as EpisodeRecord) }));
 }
 
@@ -117,7 +117,7 @@ export async function run(skipYear = false): Promise<BenchRow[]> {
 }
 
 /** one order per program (what a pharmacy does per cycle), the pump assigned for it */
-function ordersFor(programs: { pump: string; startMs: number; endMs: number | null }[]): BillingAssignment[] {
+export function ordersFor(programs: { pump: string; startMs: number; endMs: number | null }[]): BillingAssignment[] {
   return programs.map((p, i) => ({
     id: String(i), pump: p.pump, fromMs: p.startMs - 60_000, toMs: (p.endMs ?? p.startMs) + 60_000,
     order: { id: String(i), drug: 'FLUOROURACIL', mode: 'continuous', payer: i % 3 === 0 ? 'Acme' : 'Medicare', stoppedMs: null },

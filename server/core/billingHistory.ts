@@ -95,7 +95,7 @@ export class BillingHistory {
     }
     r.usedAt = now;
     // records written since the last read (the newest may be rewritten in the same millisecond: read it again)
-    const stored = await storedEpisodes(this.o.store, r.readToMs, r.pump);
+    const stored = await storedEpisodes(this.o.store, r.readToMs, r.pump, now);
     if (stored.length > 0) r.tracker.restore(stored.map((s) => s.record), { owned: true });
     r.readToMs = Math.max(r.readToMs, now - 60_000);
     return r.tracker;

@@ -8,7 +8,7 @@ import type { IPoint } from 'influx';
 import type { Alert } from '../../protocol/api.ts';
 import type { Clock } from '../clock.ts';
 import { encodeIdentities } from '../ingest/dedupeWindow.ts';
-import { episodePoint, pumpStatePoint, ServerTimestamps } from '../storage/points.ts';
+import { episodePoint, episodeRecordTimestampNs, pumpStatePoint, ServerTimestamps } from '../storage/points.ts';
 import type { IngestPipeline } from './ingestPipeline.ts';
 import type { PumpwatchCore } from './pumpwatchCore.ts';
 
@@ -40,7 +40,7 @@ export class Checkpointer {
     if (records.length === 0) yield [];
     // serialised a slice at a time: 10,000 pumps' records as JSON at once is a heap spike of tens of MB
     for (let i = 0; i < records.length; i += sliceSize) {
-      yield records.slice(i, i + sliceSize).map((rec) => episodePoint(rec, epoch, journalId, this.stamps.next(now)));
+      yield records.slice(i, i + sliceSize).map((rec) => episodePoint(rec, epoch, journalId, episodeRecordTimestampNs(rec.id, now)));
     }
     const keys = core.takeChangedKeys();
     for (let i = 0; i < keys.length; i += sliceSize) yield this.snapshotPoints(keys.slice(i, i + sliceSize));

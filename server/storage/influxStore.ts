@@ -19,6 +19,8 @@ export interface PointStore {
   writeLines(body: Buffer): Promise<void>;
   /** rows as objects; `time` in microseconds since the epoch (exact in a double) */
   select(query: string): Promise<{ tags: Record<string, string>; rows: Record<string, unknown>[] }[]>;
+  /** the same as columns and value arrays, as InfluxDB sends them (no object per row: large reads) */
+  selectValues?(query: string): Promise<InfluxSeriesRaw[]>;
   /** true when InfluxDB answers /ping */
   ping(): Promise<boolean>;
   close(): void;
@@ -105,6 +107,19 @@ export function createInfluxStore(o: InfluxStoreOptions): PointStore {
             rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
           });
         }
+      }
+      return out;
+    },
+    async selectValues(query) {
+      const res = await fetch(`${u.protocol}//${u.host}/query?db=${encodeURIComponent(o.database)}&epoch=u&q=${encodeURIComponent(query)}`, {
+        signal: AbortSignal.timeout(120_000), headers: auth ? { authorization: auth } : {},
+      });
+      if (!res.ok) throw new Error(`InfluxDB query failed: HTTP ${res.status} ${(await res.text().catch(() => '')).slice(0, 300)}`);
+      const raw = (await res.json()) as { results?: { series?: InfluxSeriesRaw[]; error?: string }[] };
+      const out: InfluxSeriesRaw[] = [];
+      for (const r of raw.results ?? []) {
+        if (r.error) throw new Error(`InfluxDB query failed: ${r.error}`);
+        out.push(...(r.series ?? []));
       }
       return out;
     },

@@ -11,7 +11,41 @@ import { escapeKey, quoteString } from './lineProtocol.ts';
 export const MEASUREMENTS = {
   status: 'status', program: 'program', event: 'event', alert: 'alert', availability: 'availability',
   pumpState: 'pump_state', episode: 'episode', audit: 'audit', pumpLabel: 'pump_label',
+  /** episode records, one version per record a week (episodeRecordTimestampNs); `episode` holds those written before */
+  episodeWeek: 'episode_week',
 } as const;
+
+const DAY_MS = 86_400_000;
+/** a stored record's version stands for its week (since the epoch, a Thursday, UTC) */
+export const EPISODE_BUCKET_MS = 7 * DAY_MS;
+/** offsets of program episode records: (start second mod 1,000 days) × 65536 + seq + 1 ns, under 1.6 h */
+const PROGRAM_SLOTS = 86_400_000 * 65_536;
+
+/**
+ * Timestamp (ns, decimal) of an episode record written at `serverMs`: the start of that week
+ * (EPISODE_BUCKET_MS, UTC) plus an offset fixed by the record's id. Every version of a record
+ * written the same week lands on the same point and replaces the one before (InfluxDB keeps one
+ * point per series and time), so the store holds one version of a record a week instead of one a
+ * checkpoint: a 46-h course is 1 or 2 points, not one a minute (docs/billing.md, "History"). A
+ * program's id gives its START second and seq (`<pump>_<YYYYMMDDTHHMMSSZ>_<seq>`): two programs of a
+ * pump share a point only if they started the same second 1,000 days apart with the same seq. The
+ * pump's own record (`pump:<serial>`) is at the week's start.
+ */
+export function episodeRecordTimestampNs(id: string, serverMs: number): string {
+  const dayNs = BigInt(Math.floor(serverMs / EPISODE_BUCKET_MS) * EPISODE_BUCKET_MS) * 1_000_000n;
+  let offset = 0;
+  const m = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z_(\d+)$/.exec(id);
+  if (m) {
+    const startS = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+    offset = (startS % 86_400_000) * 65_536 + (Number(m[7]) % 65_536) + 1;
+  } else if (!id.startsWith('pump:')) {
+    // not a known id shape: a slot of its own by hash, after every program's
+    let h = 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+    offset = PROGRAM_SLOTS + 1 + (h & 0x7fffffff);
+  }
+  return String(dayNs + BigInt(offset));
+}
 
 /** nanoseconds between two seqs of the same pump second: 65535 × 10 µs stays inside the second */
 const SEQ_STEP_NS = 10_000;
@@ -140,7 +174,7 @@ export function pumpStatePoint(key: string, s: PumpStateFields, timestamp: strin
 
 export function episodePoint(record: { id: string; pump: string }, journalEpoch: string, journalId: number, timestamp: string): IPoint {
   return {
-    measurement: MEASUREMENTS.episode, tags: { pump: record.pump }, timestamp,
+    measurement: MEASUREMENTS.episodeWeek, tags: { pump: record.pump }, timestamp,
     fields: { id: record.id, json: JSON.stringify(record), journalEpoch, journalId },
   };
 }

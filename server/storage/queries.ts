@@ -2,7 +2,7 @@
 import type { Alert, TelemetryPoint } from '../../protocol/api.ts';
 import type { PumpState } from '../../protocol/sentence.ts';
 import { quote, timeLiteral, type PointStore } from './influxStore.ts';
-import { MEASUREMENTS, type PumpStateFields } from './points.ts';
+import { EPISODE_BUCKET_MS, MEASUREMENTS, type PumpStateFields } from './points.ts';
 
 /** µs timestamp of a sentence point back to its pump time (whole seconds, ISO) */
 export function pumpTimeOf(timeUs: number): string {
@@ -99,17 +99,57 @@ export interface StoredEpisode {
   journalId: number;
 }
 
-/** Latest stored version of every episode written since `sinceMs` (server clock). */
-export async function storedEpisodes(store: PointStore, sinceMs: number, pump?: string): Promise<StoredEpisode[]> {
-  const q = `SELECT * FROM "${MEASUREMENTS.episode}" WHERE time >= ${timeLiteral(sinceMs)}${pumpClause(pump)} ORDER BY time ASC`;
+const DAY_MS = 86_400_000;
+
+/** rows of a query as columns and values, from either kind of store */
+async function selectValues(store: PointStore, q: string): Promise<{ columns: string[]; values: unknown[][] }[]> {
+  if (store.selectValues) return store.selectValues(q);
+  return (await store.select(q)).map((s) => {
+    const columns = [...new Set(s.rows.flatMap((r) => Object.keys(r)))];
+    return { columns, values: s.rows.map((r) => columns.map((c) => r[c])) };
+  });
+}
+
+/**
+ * Latest stored version of every episode record written since `sinceMs` (server clock). Records
+ * are kept one version a week (`episode_week`, stamped at the week's start: read from the start of
+ * `sinceMs`'s week, a little more than asked); those written before that scheme (`episode`) are
+ * read too, and a newer scheme's version always wins over them. Of each pump's own record only the
+ * newest is read (older ones are replaced on restore anyway); a long period is read in slices in
+ * parallel (`untilMs`: where the newest records are, by the server clock).
+ */
+export async function storedEpisodes(store: PointStore, sinceMs: number, pump?: string, untilMs?: number): Promise<StoredEpisode[]> {
+  const fields = `SELECT "json", "journalEpoch", "journalId" FROM`;
+  const queries = (measurement: string, fromMs: number): string[] => {
+    const where = `${pumpClause(pump)}`;
+    // up to 4 slices of at least 30 days; the last one open-ended
+    const slices = untilMs === undefined ? 1 : Math.max(1, Math.min(4, Math.floor((untilMs - fromMs) / (30 * DAY_MS))));
+    const step = untilMs === undefined ? 0 : Math.ceil((untilMs - fromMs) / slices / DAY_MS) * DAY_MS;
+    const out: string[] = [];
+    for (let i = 0; i < slices; i++) {
+      const upper = i === slices - 1 ? '' : ` AND time < ${timeLiteral(fromMs + (i + 1) * step)}`;
+      out.push(`${fields} "${measurement}" WHERE time >= ${timeLiteral(fromMs + i * step)}${upper} AND "id" !~ /^pump:/${where} ORDER BY time ASC`);
+    }
+    out.push(`${fields} "${measurement}" WHERE time >= ${timeLiteral(fromMs)} AND "id" =~ /^pump:/${where} GROUP BY "pump" ORDER BY time DESC LIMIT 1`);
+    return out;
+  };
+  const results = await Promise.all([
+    ...queries(MEASUREMENTS.episode, sinceMs), ...queries(MEASUREMENTS.episodeWeek, Math.floor(sinceMs / EPISODE_BUCKET_MS) * EPISODE_BUCKET_MS),
+  ].map((q) => selectValues(store, q)));
   const byId = new Map<string, StoredEpisode>();
-  for (const s of await store.select(q)) {
-    for (const r of s.rows) {
-      try {
-        const record = JSON.parse(text(r.json)) as StoredEpisode['record'];
-        byId.set(record.id, { record, journalEpoch: text(r.journalEpoch), journalId: num(r.journalId) ?? 0 });
-      } catch {
-        /* skip a damaged row */
+  // in order: the older scheme, then the daily one; each in time order
+  for (const series of results) {
+    for (const s of series) {
+      const json = s.columns.indexOf('json');
+      const epoch = s.columns.indexOf('journalEpoch');
+      const jid = s.columns.indexOf('journalId');
+      for (const v of s.values) {
+        try {
+          const record = JSON.parse(text(v[json])) as StoredEpisode['record'];
+          byId.set(record.id, { record, journalEpoch: text(v[epoch]), journalId: num(v[jid]) ?? 0 });
+        } catch {
+          /* skip a damaged row */
+        }
       }
     }
   }

@@ -269,7 +269,7 @@ describe('courses through pty, gateway, broker and server', () => {
     }, 30_000, 'the old course listed').catch(async (err: unknown) => {
       const db = 'pumpwatch_detection';
       const base = rig.influx.urlFor(db).slice(0, -(db.length + 1));
-      const q = `SELECT "id" FROM "episode" WHERE "pump" = '${PUMPS.old}'`;
+      const q = `SELECT "id" FROM "episode_week" WHERE "pump" = '${PUMPS.old}'`;
       const stored = await (await fetch(`${base}/query?db=${db}&epoch=ms&q=${encodeURIComponent(q)}`)).text();
       throw new Error(`${(err as Error).message}: last answer ${JSON.stringify(last).slice(0, 600)}; stored ${stored.slice(0, 800)}; since ${from - 2 * 24 * H}`);
     });
@@ -292,16 +292,16 @@ function nanos(time: string): bigint {
 async function ageEpisodeRecords(pump: string, byMs: number): Promise<void> {
   const db = 'pumpwatch_detection';
   const base = rig.influx.urlFor(db).slice(0, -(db.length + 1));
-  const q = `SELECT "id", "json", "journalEpoch", "journalId" FROM "episode" WHERE "pump" = '${pump}'`;
+  const q = `SELECT "id", "json", "journalEpoch", "journalId" FROM "episode_week" WHERE "pump" = '${pump}'`;
   // RFC 3339 times to the nanosecond: the server stamps points apart below the millisecond
   const res = (await (await fetch(`${base}/query?db=${db}&q=${encodeURIComponent(q)}`)).json()) as InfluxQueryResult;
   const series = res.results[0]?.series?.[0];
   if (!series) throw new Error('no stored episode records');
   const col = (name: string): number => series.columns.indexOf(name);
   const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  const lines = series.values.map((v) => `episode,pump=${pump} id="${esc(String(v[col('id')]))}",json="${esc(String(v[col('json')]))}",journalEpoch="${esc(String(v[col('journalEpoch')]))}",journalId=${Number(v[col('journalId')])} ${nanos(String(v[col('time')])) - BigInt(byMs) * 1_000_000n}`);
+  const lines = series.values.map((v) => `episode_week,pump=${pump} id="${esc(String(v[col('id')]))}",json="${esc(String(v[col('json')]))}",journalEpoch="${esc(String(v[col('journalEpoch')]))}",journalId=${Number(v[col('journalId')])} ${nanos(String(v[col('time')])) - BigInt(byMs) * 1_000_000n}`);
   const w = await fetch(`${base}/write?db=${db}&precision=ns`, { method: 'POST', body: lines.join('\n') });
   if (w.status !== 204) throw new Error(`influx write: HTTP ${w.status} ${await w.text()}`);
-  const d = await fetch(`${base}/query?db=${db}&q=${encodeURIComponent(`DELETE FROM "episode" WHERE "pump" = '${pump}' AND time > now() - 30d`)}`, { method: 'POST' });
+  const d = await fetch(`${base}/query?db=${db}&q=${encodeURIComponent(`DELETE FROM "episode_week" WHERE "pump" = '${pump}' AND time > now() - 30d`)}`, { method: 'POST' });
   if (d.status !== 200) throw new Error(`influx delete: HTTP ${d.status}`);
 }

@@ -173,7 +173,7 @@ describe('PumpwatchCore checkpoints and replay', () => {
     pipeline.accept(topic(), body({ type: 'event', pump: PUMP, seq: 44, time: '2026-11-24T09:00:05Z', code: 'START', detail: 'P1' }));
     core.flushChanges();
     const points = checkpointer.points(2);
-    const episode = points.find((p) => p.measurement === 'episode');
+    const episode = points.find((p) => p.measurement === 'episode_week');
     const snap = points.find((p) => p.measurement === 'pump_state');
     assert.equal(episode?.fields?.journalId, 2);
     assert.equal(snap?.tags?.pump, PUMP);
@@ -203,7 +203,7 @@ describe('PumpwatchCore checkpoints and replay', () => {
     const rec = (id: string, v: number): EpisodeRecord => ({ id, pump: 'CS7-000001', v } as unknown as EpisodeRecord);
     (billing as unknown as { changed: EpisodeRecord[] }).changed = [rec('e1', 1), rec('e2', 1), rec('e3', 1), rec('e1', 2), rec('e4', 1), rec('e5', 1)];
     const slices = [...checkpointer.slices(7, 2)];
-    const episodeSlices = slices.filter((sl) => sl.some((p) => p.measurement === 'episode'));
+    const episodeSlices = slices.filter((sl) => sl.some((p) => p.measurement === 'episode_week'));
     assert.deepEqual(episodeSlices.map((sl) => sl.length), [2, 2, 1]);
     const stored = episodeSlices.flat().map((p) => JSON.parse(p.fields?.json as string) as { id: string; v: number });
     assert.deepEqual(stored.map((r) => `${r.id}:${r.v}`), ['e1:2', 'e2:1', 'e3:1', 'e4:1', 'e5:1']);
