@@ -10,13 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Episode } from '../../../protocol/api.ts';
-import { hashPassword } from '../../../server/auth/passwords.ts';
-import { databaseTarget } from '../../../server/cli/usersTargets.ts';
-import { parseDatabaseUrl } from '../../../server/db/databaseUrl.ts';
-import { createDatabasePool } from '../../../server/db/pool.ts';
 import type { InfluxQueryResult } from '../../helpers/influxd.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { DetectionRig, type RigPump } from '../detection/detectionRig.ts';
+import { rigPost, rigSession } from '../detection/rigSession.ts';
 
 const H = 3_600_000;
 const MIN = 60_000;
@@ -38,38 +35,8 @@ let clerk: Record<string, string>;
 const NOW = Date.now();
 
 /** a session of an account put straight into the users table (API tokens change nothing) */
-async function session(username: string, role: 'pharmacist' | 'billing', password: string): Promise<Record<string, string>> {
-  if (!rig.pg) throw new Error('the rig has no database');
-  const pool = createDatabasePool(parseDatabaseUrl(rig.pg.url), { max: 1 });
-  const accounts = databaseTarget(pool, 'the test database', 'test');
-  try {
-    await accounts.put(username, { role, passwordHash: await hashPassword(password) });
-  } finally {
-    await accounts.close();
-    await pool.end().catch(() => undefined);
-  }
-  // the server re-reads the accounts every 2 s; a refused login counts towards the lockout
-  let res: Response | null = null;
-  for (let refused = 0, deadline = Date.now() + 20_000; refused < 3 && Date.now() < deadline;) {
-    await new Promise((r) => setTimeout(r, 2500));
-    res = await fetch(`${rig.url}/api/session`, {
-      method: 'POST', headers: { origin: rig.url, 'content-type': 'application/json' }, body: JSON.stringify({ username, password }),
-    });
-    if (res.status === 200) break;
-    if (res.status !== 503) refused++;
-  }
-  if (res?.status !== 200) throw new Error(`${username} login: HTTP ${res?.status ?? 'none'}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith('pumpwatch_session=')) ?? '';
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return { cookie, origin: rig.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
-}
-
-async function post<T>(s: Record<string, string>, path: string, body: unknown, expected = 201): Promise<T> {
-  const res = await fetch(`${rig.url}${path}`, { method: 'POST', headers: s, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`POST ${path}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const session = (username: string, role: 'pharmacist' | 'billing', password: string): Promise<Record<string, string>> => rigSession(rig, username, role, password);
+const post = <T>(s: Record<string, string>, path: string, body: unknown, expected = 201): Promise<T> => rigPost<T>(rig, s, path, body, expected);
 
 /** a patient, a continuous 46-h order (payer given) and the pump assigned from before the course */
 async function order(pump: string, startMs: number, payer: string | null): Promise<string> {

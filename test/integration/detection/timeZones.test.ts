@@ -6,12 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Alert, PumpView } from '../../../protocol/api.ts';
-import { hashPassword } from '../../../server/auth/passwords.ts';
-import { databaseTarget } from '../../../server/cli/usersTargets.ts';
-import { parseDatabaseUrl } from '../../../server/db/databaseUrl.ts';
-import { createDatabasePool } from '../../../server/db/pool.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { DetectionRig, type RigPump } from './detectionRig.ts';
+import { rigPost, rigSession } from './rigSession.ts';
 
 const PARIS_PATIENT = 'CS7-TZ001';
 const NO_ZONE_PATIENT = 'CS7-TZ002';
@@ -29,41 +26,9 @@ function zoned(ms: number, zone: string): string {
   return `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
 }
 
-/** a pharmacist's session (API tokens change nothing): the account put straight into the users table */
-async function pharmacist(): Promise<Record<string, string>> {
-  if (!rig.pg) throw new Error('the rig has no database');
-  const pool = createDatabasePool(parseDatabaseUrl(rig.pg.url), { max: 1 });
-  const accounts = databaseTarget(pool, 'the test database', 'test');
-  try {
-    await accounts.put('pharm', { role: 'pharmacist', passwordHash: await hashPassword(PHARMACIST_PASSWORD) });
-  } finally {
-    await accounts.close();
-    await pool.end().catch(() => undefined);
-  }
-  // The server re-reads the accounts every 2 s. Each refused login counts towards the account's
-  // lockout (5), so try only after a reload could have happened, and at most 3 times refused.
-  let res: Response | null = null;
-  for (let refused = 0, deadline = Date.now() + 20_000; refused < 3 && Date.now() < deadline;) {
-    await new Promise((r) => setTimeout(r, 2500));
-    res = await fetch(`${rig.url}/api/session`, {
-      method: 'POST', headers: { origin: rig.url, 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'pharm', password: PHARMACIST_PASSWORD }),
-    });
-    if (res.status === 200) break;
-    if (res.status !== 503) refused++;
-  }
-  if (res?.status !== 200) throw new Error(`pharmacist login: HTTP ${res?.status ?? 'none'} ${res ? await res.text() : ''}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith('pumpwatch_session=')) ?? '';
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return { cookie, origin: rig.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
-}
-
-async function post<T>(session: Record<string, string>, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${rig.url}${path}`, { method: 'POST', headers: session, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST ${path}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+/** a pharmacist's session (API tokens change nothing) */
+const pharmacist = () => rigSession(rig, 'pharm', 'pharmacist', PHARMACIST_PASSWORD);
+const post = <T>(session: Record<string, string>, path: string, body: unknown): Promise<T> => rigPost<T>(rig, session, path, body);
 
 async function assign(session: Record<string, string>, pump: string, timezone: string | null, mrn: string): Promise<void> {
   const patient = await post<{ id: string }>(session, '/api/patients', { mrn, name: `Patient ${mrn}`, timezone });

@@ -12,15 +12,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Message } from 'node-hl7-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hashPassword } from '../../../server/auth/passwords.ts';
-import { databaseTarget } from '../../../server/cli/usersTargets.ts';
-import { parseDatabaseUrl } from '../../../server/db/databaseUrl.ts';
-import { createDatabasePool } from '../../../server/db/pool.ts';
 import { obxByRef } from '../../../server/hl7/pcdValidation.ts';
 import { startNpmScript, type RunningProcess } from '../../helpers/childProcess.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { DetectionRig, type RigPump } from '../detection/detectionRig.ts';
+import { rigPost, rigSession } from '../detection/rigSession.ts';
 
 const ASSIGNED = 'CS7-H7A01';
 const UNASSIGNED = 'CS7-H7U01';
@@ -72,40 +69,9 @@ const until = <T>(probe: () => T | Promise<T>, timeoutMs: number, what: string) 
 /** the counter of a control id PW<8 hex of the server's start><base 36> */
 const counterOf = (id: string): number => parseInt(id.slice(10), 36);
 
-/** a pharmacist's session (API tokens change nothing): the account put straight into the users table */
-async function pharmacist(): Promise<Record<string, string>> {
-  if (!rig.pg) throw new Error('the rig has no database');
-  const pool = createDatabasePool(parseDatabaseUrl(rig.pg.url), { max: 1 });
-  const accounts = databaseTarget(pool, 'the test database', 'test');
-  try {
-    await accounts.put('pharm', { role: 'pharmacist', passwordHash: await hashPassword(PHARMACIST_PASSWORD) });
-  } finally {
-    await accounts.close();
-    await pool.end().catch(() => undefined);
-  }
-  // the server re-reads the accounts every 2 s; refused logins count towards a lockout (5)
-  let res: Response | null = null;
-  for (let refused = 0, deadline = Date.now() + 20_000; refused < 3 && Date.now() < deadline;) {
-    await new Promise((r) => setTimeout(r, 2500));
-    res = await fetch(`${rig.url}/api/session`, {
-      method: 'POST', headers: { origin: rig.url, 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'pharm', password: PHARMACIST_PASSWORD }),
-    });
-    if (res.status === 200) break;
-    if (res.status !== 503) refused++;
-  }
-  if (res?.status !== 200) throw new Error(`pharmacist login: HTTP ${res?.status ?? 'none'} ${res ? await res.text() : ''}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith('pumpwatch_session=')) ?? '';
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return { cookie, origin: rig.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
-}
-
-async function post<T>(session: Record<string, string>, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${rig.url}${path}`, { method: 'POST', headers: session, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST ${path}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+/** a pharmacist's session (API tokens change nothing) */
+const pharmacist = () => rigSession(rig, 'pharm', 'pharmacist', PHARMACIST_PASSWORD);
+const post = <T>(session: Record<string, string>, path: string, body: unknown): Promise<T> => rigPost<T>(rig, session, path, body);
 
 async function startProgram(p: RigPump): Promise<void> {
   await p.write({ type: 'event', code: 'POWER_ON', detail: '4.2.1' });
