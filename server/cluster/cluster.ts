@@ -83,7 +83,11 @@ export class Cluster {
         accept: (topic, payload) => o.pipeline.accept(topic, payload),
         forget: (serial) => o.pipeline.forgetPump(serial),
         dropped: (serial) => o.pipeline.drops.drop('HANDOVER_QUEUE_FULL', { pump: serial }),
-        ...(leased ? { fresh: (serial: string) => this.lease?.fresh(serial) === true } : {}),
+        ...(leased ? {
+          fresh: (serial: string) => this.lease?.fresh(serial) === true,
+          lastJudged: (serial: string) => o.pipeline.lastIdentity(serial),
+          covered: (serial: string) => o.pipeline.drops.drop('ALREADY_JUDGED', { pump: serial }),
+        } : {}),
       })
       : null;
     const handover = this.handover;

@@ -2,9 +2,9 @@
  * CLUSTER_MODE=lease around the core (docs/scaling.md): a pump message is judged here only while
  * this instance holds the pump's partition; otherwise it is kept in the replay buffer. When a
  * partition is acquired, its buffered messages go through the handover (each pump rebuilt from
- * storage first, then its messages judged in arrival order; what the previous owner had already
- * judged is in the restored de-duplication window and dropped), and the partition's stored pumps
- * are rebuilt so their open alerts and their silence are watched here. When a partition is lost
+ * storage first, then its messages judged in arrival order; those up to the last one its
+ * checkpoint recorded were judged by the previous owner and are dropped, judgedPrefix.ts), and
+ * the partition's stored pumps are rebuilt so their open alerts and their silence are watched here. When a partition is lost
  * its pumps are forgotten at once; when it is handed over, their state is stored first.
  */
 import type { Logger } from 'pino';
@@ -101,7 +101,7 @@ export class LeaseCluster {
     for (const p of ps) this.listed.delete(p);
     const waiting = this.buffer.take(ps, this.o.clock.now());
     // each pump rebuilt before its first buffered message, the rest queued behind it in order
-    for (const m of waiting) this.o.handover.accept(m.topic, m.payload);
+    for (const m of waiting) this.o.handover.accept(m.topic, m.payload, true);
     if (waiting.length > 0) this.log.info({ partitions: ps.length, messages: waiting.length }, 'judging messages another instance had not finished with');
     void this.o.storedPumps().then(
       (serials) => {

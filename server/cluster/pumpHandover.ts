@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { judgedPrefix } from './judgedPrefix.ts';
 
 export interface HandoverOptions {
   clock: Clock;
@@ -28,9 +29,21 @@ export interface HandoverOptions {
   dropped?(serial: string): void;
   /** lease mode: true when storage is known to hold nothing of this pump (nothing to read before judging it) */
   fresh?(serial: string): boolean;
+  /**
+   * lease mode: the identity of the last sentence the state just rebuilt covers (null: none). The
+   * waiting messages up to its first copy were judged by the previous owner and are dropped.
+   */
+  lastJudged?(serial: string): number | null;
+  /** a waiting message the rebuilt state already covers was dropped (counted and logged by the caller) */
+  covered?(serial: string): void;
 }
 
-interface Queued { topic: string; payload: Buffer }
+interface Queued {
+  topic: string;
+  payload: Buffer;
+  /** lease mode: kept for a takeover (bounded by the replay buffer, never pushed out of the queue) */
+  kept?: true;
+}
 
 /** `pumpwatch/<gateway>/pumps/<serial>` → serial; null for any other topic */
 export function pumpSerialOfTopic(topic: string): string | null {
@@ -42,9 +55,13 @@ export class PumpHandover {
   rebuilds = 0;
   rebuildFailures = 0;
   queuedDropped = 0;
+  /** lease mode: waiting messages dropped because the rebuilt state already covered them */
+  alreadyJudged = 0;
   /** pump → server ms of its last message here */
   private readonly held = new Map<string, number>();
   private readonly loading = new Map<string, Queued[]>();
+  /** loading pump → how many of its waiting messages were kept for a takeover */
+  private readonly keptWaiting = new Map<string, number>();
   /** static mode after a complete start-up restore: pumps not held are new, nothing to read */
   private trustHeld = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -66,25 +83,31 @@ export class PumpHandover {
     return this.held.size;
   }
 
-  accept(topic: string, payload: Buffer): void {
+  /** `kept`: lease mode, a message another instance judged, kept for this takeover */
+  accept(topic: string, payload: Buffer, kept = false): void {
     const serial = pumpSerialOfTopic(topic);
     if (serial === null || !this.o.owns(serial)) {
       this.o.accept(topic, payload);
       return;
     }
+    const item: Queued = kept ? { topic, payload, kept } : { topic, payload };
     const queue = this.loading.get(serial);
     if (queue) {
-      if (queue.length >= (this.o.maxQueued ?? 10_000)) {
-        queue.shift();
+      const keptN = this.keptWaiting.get(serial) ?? 0;
+      if (!kept && queue.length - keptN >= (this.o.maxQueued ?? 10_000)) {
+        // the oldest live one goes: the kept ones may be what the rebuilt state covers (judgedPrefix)
+        queue.splice(queue.findIndex((q) => q.kept !== true), 1);
         this.queuedDropped++;
         this.o.dropped?.(serial);
       }
-      queue.push({ topic, payload });
+      if (kept) this.keptWaiting.set(serial, keptN + 1);
+      queue.push(item);
       return;
     }
     const now = this.o.clock.now();
     if (this.needsRebuild(serial, now)) {
-      this.loading.set(serial, [{ topic, payload }]);
+      if (kept) this.keptWaiting.set(serial, 1);
+      this.loading.set(serial, [item]);
       const p = this.load(serial);
       this.inFlight.add(p);
       void p.finally(() => this.inFlight.delete(p));
@@ -111,13 +134,17 @@ export class PumpHandover {
     }
     const queue = this.loading.get(serial) ?? [];
     this.loading.delete(serial);
+    this.keptWaiting.delete(serial);
     if (!this.o.owns(serial)) {
       // lease mode: the partition went elsewhere while the pump loaded; its new owner judges these
       this.o.forget(serial);
       return;
     }
     this.held.set(serial, this.o.clock.now());
-    for (const q of queue) this.o.accept(q.topic, q.payload);
+    const covered = this.o.lastJudged ? judgedPrefix(this.o.lastJudged(serial), queue) : 0;
+    for (let i = 0; i < covered; i++) this.o.covered?.(serial);
+    this.alreadyJudged += covered;
+    for (let i = covered; i < queue.length; i++) this.o.accept((queue[i] as Queued).topic, (queue[i] as Queued).payload);
   }
 
   /** lease mode: a pump of a partition just taken, rebuilt now (its open alerts shown, its silence watched) */

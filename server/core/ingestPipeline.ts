@@ -186,6 +186,11 @@ export class IngestPipeline {
     return this.dedupe.export(pump).slice(-max);
   }
 
+  /** the identity of the last sentence of this pump accepted here or recorded by the checkpoint restored; null when none */
+  lastIdentity(pump: string): number | null {
+    return this.dedupe.newest(pump);
+  }
+
   /** identities from a stored checkpoint */
   restoreIdentities(pump: string, ids: readonly number[]): void {
     this.dedupe.restore(pump, ids);

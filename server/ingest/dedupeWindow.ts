@@ -121,6 +121,10 @@ class PumpWindow {
     this.end = live;
   }
 
+  newest(): number | null {
+    return this.size === 0 ? null : this.newestTimeS * 65536 + this.newestSeq;
+  }
+
   /** oldest first */
   toArray(reader: StepReader): number[] {
     if (this.size === 0) return [];
@@ -170,6 +174,11 @@ export class DedupeWindows {
   has(pump: string, id: number): boolean {
     if (!Number.isSafeInteger(id)) return false;
     return this.pumps.get(pump)?.has(seqOf(id), timeOf(id), this.reader) ?? false;
+  }
+
+  /** the identity remembered last for a pump (the last sentence accepted, or the newest restored); null when none */
+  newest(pump: string): number | null {
+    return this.pumps.get(pump)?.newest() ?? null;
   }
 
   /** identities of a pump, oldest first, for snapshots */

@@ -14,6 +14,7 @@ const SERVER_INGEST_DROPS = [
   'DUPLICATE', // a sentence already seen (same pump, seq and time)
   'BAD_JOURNAL_ENTRY', // a journal entry that cannot be decoded at replay
   'HANDOVER_QUEUE_FULL', // scale-out: the oldest message queued for a pump still loading from storage
+  'ALREADY_JUDGED', // lease takeover: a kept message the previous owner judged before the checkpoint rebuilt
 ] as const;
 
 export type IngestDropReason = PayloadErrorCode | BadRawReason | (typeof SERVER_INGEST_DROPS)[number];

@@ -6,6 +6,10 @@ import { LeaseCluster } from '../../../../server/cluster/leaseCluster.ts';
 import { LEASE_PARTITIONS } from '../../../../server/cluster/leasePlan.ts';
 import type { HeldLease, LeaseStore } from '../../../../server/cluster/leases.ts';
 import { PumpHandover } from '../../../../server/cluster/pumpHandover.ts';
+import { encodeSentence } from '../../../../protocol/encode.ts';
+import { parsePumpMessage, toPumpMessage } from '../../../../protocol/payloads.ts';
+import type { Sentence } from '../../../../protocol/sentence.ts';
+import { DedupeWindows, identityNumber } from '../../../../server/ingest/dedupeWindow.ts';
 
 const LEASE_MS = 6000;
 
@@ -111,4 +115,50 @@ test('leases that run out by this clock: their pumps forgotten at once, their me
   assert.ok(!r.core.has('P-1'));
   assert.ok(r.events.includes('forget P-1'));
   assert.equal(r.lease.keepIfNotMine(t, b), true);
+});
+
+test('takeover: a buffered burst larger than the restored de-duplication window, already judged and checkpointed by the previous owner, is not judged again', async () => {
+  const PUMP = 'CS7-DEMO01';
+  const status = (seq: number): Sentence => ({
+    type: 'status', pump: PUMP, seq, time: new Date(Date.parse('2026-11-24T00:00:00Z') + seq * 10_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    state: 'RUN', rateMlH: 5, infusedMl: 1, vtbiMl: 229, reservoirMl: 229, pressureMmHg: 36, batteryPct: 98, alarms: [],
+  });
+  const payload = (seq: number): Buffer => Buffer.from(JSON.stringify(toPumpMessage(status(seq), encodeSentence(status(seq)), new Date('2026-11-24T09:00:05.100Z'))));
+  const idOf = (seq: number): number => identityNumber(seq, status(seq).time);
+  // the previous owner judged a history burst of 2000 sentences and checkpointed after the last;
+  // its checkpoint keeps the newest 256 identities, as the real one does
+  const WINDOW = 256;
+  const stored = Array.from({ length: 2000 }, (_, i) => idOf(i + 1)).slice(-WINDOW);
+  const dedupe = new DedupeWindows(1024);
+  const clock = manualClock(1_000_000);
+  const db = grantingStore();
+  const judged: number[] = [];
+  const handover = new PumpHandover({
+    clock, log: { warn: () => undefined, info: () => undefined }, staleAfterMs: null,
+    owns: (s) => lease.owns(s),
+    // rebuilt from the checkpoint: its state is past seq 2000, its window holds 1745..2000
+    rebuild: (s) => {
+      dedupe.restore(s, stored);
+      return Promise.resolve();
+    },
+    accept: (_topic, body) => {
+      const v = parsePumpMessage(body);
+      assert.ok(v.ok);
+      if (!dedupe.seenOrAdd(v.message.pump, identityNumber(v.message.seq, v.message.time))) judged.push(v.message.seq);
+    },
+    forget: (s) => dedupe.forget(s),
+    fresh: () => false,
+    lastJudged: (s) => dedupe.newest(s),
+  });
+  const lease: LeaseCluster = new LeaseCluster({
+    store: db.store, clock, instanceId: 'a', leaseMs: LEASE_MS, checkpointMs: 1000, log: pino({ level: 'silent' }), handover,
+    localPumps: () => [], notMine: () => undefined, storedPumps: () => Promise.resolve([PUMP]), checkpointNow: () => Promise.resolve(),
+  });
+  // this instance kept the whole burst (all within seconds) and two sentences the previous owner never judged
+  for (let seq = 1; seq <= 2002; seq++) assert.equal(lease.keepIfNotMine(`pumpwatch/gw/pumps/${PUMP}`, payload(seq)), true);
+  await lease.leases.round();
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(judged, [2001, 2002], 'only what the checkpoint does not cover is judged');
+  assert.equal(handover.alreadyJudged, 2000);
 });

@@ -121,4 +121,24 @@ describe('pump handover', () => {
     assert.equal(pumpSerialOfTopic('pumpwatch/gw/availability'), null);
     assert.equal(pumpSerialOfTopic('pumpwatch/gw/pumps/'), null);
   });
+
+  test('a full queue pushes out its oldest live message, never one kept for a takeover (those may be what the rebuilt state covers)', async () => {
+    const judged: string[] = [];
+    let finish = (): void => undefined;
+    let dropped = 0;
+    const h = new PumpHandover({
+      clock: { now: () => 0 }, log: silent, staleAfterMs: null, owns: () => true, maxQueued: 2,
+      rebuild: () => new Promise<void>((r) => { finish = r; }),
+      accept: (_t, p) => judged.push(p.toString()),
+      forget: () => undefined,
+      dropped: () => dropped++,
+    });
+    const topic = 'pumpwatch/gw/pumps/P1';
+    for (const k of ['k1', 'k2', 'k3', 'k4']) h.accept(topic, Buffer.from(k), true);
+    for (const l of ['l1', 'l2', 'l3']) h.accept(topic, Buffer.from(l));
+    finish();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(judged, ['k1', 'k2', 'k3', 'k4', 'l2', 'l3']);
+    assert.equal(dropped, 1);
+  });
 });
