@@ -4,23 +4,18 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { partitionOf } from '../../../server/cluster/leasePlan.ts';
 import { assertLease, LeaseLostError, PostgresLeaseStore } from '../../../server/cluster/leaseStore.ts';
-import { parseDatabaseUrl } from '../../../server/db/databaseUrl.ts';
-import { migrate } from '../../../server/db/migrate.ts';
-import { createDatabasePool } from '../../../server/db/pool.ts';
-import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { startMigratedDatabase, type MigratedDatabase } from '../../helpers/postgres.ts';
 
-let server: PostgresServer;
+let db: MigratedDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  server = await startPostgres();
-  pool = createDatabasePool(parseDatabaseUrl(server.url), { connectTimeoutMs: 10_000 });
-  await migrate(pool);
+  db = await startMigratedDatabase();
+  pool = db.pool;
 }, 60_000);
 
 afterAll(async () => {
-  await pool?.end();
-  await server?.stop();
+  await db?.stop();
 });
 
 const PUMP = 'PW-LEASE-1';
